@@ -1,0 +1,110 @@
+"""What rules produce (findings with Plan edits) and what reporters consume (diagnostics)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tunelint.config.positions import Range, TextEdit
+
+Severity = Literal["error", "warning", "info", "hint"]
+Applicability = Literal["safe", "unsafe"]
+SEVERITY_RANK: dict[str, int] = {"hint": 0, "info": 1, "warning": 2, "error": 3}
+
+PlanPath = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetValue:
+    """Set a Plan field (creating its section when missing)."""
+
+    path: PlanPath
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveKey:
+    """Remove a Plan field (its key and value, with the lines they own)."""
+
+    path: PlanPath
+
+
+PlanEdit = SetValue | RemoveKey
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    title: str
+    applicability: Applicability
+    edits: tuple[PlanEdit, ...] = ()
+    # Structural findings fix text directly (no Plan path to edit): e.g. delete a duplicate key.
+    text_edits: tuple[TextEdit, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule's verdict about a Plan path. `range` overrides the path's location."""
+
+    code: str
+    message: str
+    path: PlanPath = ()
+    fix: Fix | None = None
+    severity: Severity | None = None  # None: the rule's default (after settings overrides)
+    range: Range | None = None
+    # A file other than the one linted (cross-file findings, e.g. a DeepSpeed JSON).
+    file: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFix:
+    title: str
+    applicability: Applicability
+    edits: tuple[TextEdit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "applicability": self.applicability,
+            "edits": [
+                {
+                    "line": e.range.start.line + 1,
+                    "column": e.range.start.column + 1,
+                    "end_line": e.range.end.line + 1,
+                    "end_column": e.range.end.column + 1,
+                    "content": e.new_text,
+                }
+                for e in self.edits
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A finding placed in a file: what the CLI prints and the server publishes."""
+
+    file: str
+    range: Range
+    code: str
+    severity: Severity
+    message: str
+    fix: RenderedFix | None = None
+    url: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.file, self.range.start.line, self.range.start.column, self.code)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.file,
+            "line": self.range.start.line + 1,
+            "column": self.range.start.column + 1,
+            "end_line": self.range.end.line + 1,
+            "end_column": self.range.end.column + 1,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix.to_json() if self.fix else None,
+            "url": self.url,
+        }

@@ -1,0 +1,135 @@
+"""PEFT choice (source article §3: LoRA by default — "when in doubt, LoRA; the exceptions are
+few"; the intent matrix: multi-task -> adapters, inference speed -> IA3, strengthening a prompt
+-> prefix tuning, very little VRAM -> QLoRA)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tunelint.checks.context import Context
+from tunelint.checks.finding import Finding, Fix, SetValue
+from tunelint.checks.rule import RuleDocs, rule
+from tunelint.config.plan import Plan
+
+ARTICLE = "article §3 (PEFT choice matrix)"
+KIND = ("peft", "kind")
+TINY_VRAM_GB = 8  # article §5: 4-8 GB -> QLoRA
+LORA_FAMILY = frozenset({"lora", "qlora", "dora"})
+
+
+def intent_choice(plan: Plan, ctx: Context) -> tuple[str, str] | None:
+    """The PEFT kind the intent matrix asks for, with the reason; None when LoRA is right."""
+    if plan.intent.tasks > 1:
+        return "adapters", f"{plan.intent.tasks} tasks share one model"
+    if plan.intent.priority == "inference-speed":
+        return "ia3", "inference speed matters most (IA3 adds no latency)"
+    if plan.intent.priority == "prompt-strengthening":
+        return "prefix-tuning", "the goal is to strengthen an existing prompt"
+    if plan.intent.priority == "memory":
+        return "qlora", "memory matters most"
+    if ctx.gpu is not None and ctx.gpu.memory_gb <= TINY_VRAM_GB:
+        return "qlora", f"{ctx.gpu.name} has only {ctx.gpu.memory_gb:g} GB"
+    return None
+
+
+@rule(
+    code="TL301",
+    name="full-finetune-without-reason",
+    severity="warning",
+    source="article §3 (LoRA as the default)",
+    summary="Full fine-tuning without a stated reason",
+    fixable="always",
+    docs=RuleDocs(
+        what="`peft.kind: full` with no `peft.reason` (or, in other formats, no suppression "
+        "comment giving the reason).",
+        why="Full fine-tuning updates every weight: gradients and optimizer states for all "
+        "parameters (~16 bytes each with AdamW), a full-size checkpoint per run, and more risk "
+        "of forgetting. LoRA reaches similar quality for most tasks at a fraction of the cost.",
+        example="peft:\n  kind: full",
+        fix="Set `peft.kind: lora` (r 16, alpha 32, all linear layers by default) — or keep "
+        "`full` and write `peft.reason`.",
+        fix_safety="Unsafe: what trains changes; results and checkpoints differ.",
+    ),
+)
+def full_finetune_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    if plan.peft.kind == "full" and not plan.peft.reason:
+        yield Finding(
+            "TL301",
+            "full fine-tuning without a stated reason: LoRA trains <1% of the weights for "
+            "similar quality (or set peft.reason)",
+            KIND,
+            Fix("Use LoRA", "unsafe", (SetValue(KIND, "lora"),)),
+        )
+
+
+@rule(
+    code="TL302",
+    name="non-lora-without-reason",
+    severity="warning",
+    source="article §3 (LoRA as the default)",
+    summary="A non-LoRA PEFT method without a stated reason",
+    fixable="always",
+    docs=RuleDocs(
+        what="`peft.kind` of `ia3`, `prefix-tuning` or `adapters` with no `peft.reason` and "
+        "no intent that calls for it (TL303's matrix).",
+        why="LoRA is the de-facto default: few trainable parameters, compatible with ordinary "
+        "training, optimised for most models. The other methods are right in specific cases; "
+        "say which one applies.",
+        example="peft:\n  kind: ia3",
+        fix="Set `peft.kind: lora`, or state the reason (`peft.reason`, or `intent.priority` / "
+        "`intent.tasks`).",
+        fix_safety="Unsafe: what trains changes.",
+    ),
+)
+def non_lora_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    kind = plan.peft.kind
+    if kind in LORA_FAMILY or kind == "full" or plan.peft.reason:
+        return
+    wanted = intent_choice(plan, ctx)
+    if wanted is not None and wanted[0] == kind:
+        return  # the intent is the reason
+    yield Finding(
+        "TL302",
+        f"{kind} without a stated reason: LoRA is the default choice (or set peft.reason)",
+        KIND,
+        Fix("Use LoRA", "unsafe", (SetValue(KIND, "lora"),)),
+    )
+
+
+@rule(
+    code="TL303",
+    name="peft-against-intent",
+    severity="info",
+    source=ARTICLE,
+    summary="PEFT choice against the intent matrix",
+    fixable="always",
+    docs=RuleDocs(
+        what="The stated intent calls for another PEFT method: several tasks -> `adapters`; "
+        "inference speed -> `ia3`; strengthening a prompt -> `prefix-tuning`; memory first, "
+        f"or a GPU of {TINY_VRAM_GB} GB or less -> `qlora`.",
+        why="Each of these methods wins on one axis: adapters switch per task on a shared "
+        "base, IA3 adds no inference latency, prefix tuning steers through learned prompt "
+        "vectors, QLoRA fits a 4-bit base in a few GB.",
+        example="intent:\n  tasks: 3\npeft:\n  kind: lora",
+        fix="Set `peft.kind` to the method the matrix names.",
+        fix_safety="Unsafe: what trains changes.",
+    ),
+)
+def peft_against_intent(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    if plan.peft.reason:
+        return
+    wanted = intent_choice(plan, ctx)
+    if wanted is None:
+        return
+    kind, why = wanted
+    if plan.peft.kind == kind or plan.peft.kind == "full":
+        return
+    yield Finding(
+        "TL303",
+        f"{why}: the PEFT matrix suggests {kind}, not {plan.peft.kind}",
+        KIND,
+        Fix(f"Use {kind}", "unsafe", (SetValue(KIND, kind),)),
+    )
+
+
+RULES = [full_finetune_without_reason, non_lora_without_reason, peft_against_intent]

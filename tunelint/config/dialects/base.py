@@ -1,0 +1,42 @@
+"""What a dialect (a config format) provides: detection, mapping to the Plan, rendering edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tunelint.checks.finding import Finding, PlanEdit
+from tunelint.config.document import Document
+from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+
+@dataclass(slots=True)
+class MappedConfig:
+    """A dialect's reading of a document: Plan-shaped data plus where each fact came from."""
+
+    data: dict[str, Any]
+    source_map: SourceMap = field(default_factory=SourceMap)
+    # Findings only the dialect can see (its own removed keys, contradictions within it...).
+    findings: list[Finding] = field(default_factory=list)
+    # Facts the dialect holds that the Plan has no field for; rules may read them by name.
+    facts: dict[str, Any] = field(default_factory=dict)
+    # Other files read with this one (e.g. a DeepSpeed JSON): path -> Document.
+    related: dict[str, Document] = field(default_factory=dict)
+
+
+class Dialect(Protocol):
+    name: str  # "native", "axolotl", ...
+    label: str  # human name
+
+    def detect(self, doc: Document) -> float:
+        """Confidence in [0, 1] that `doc` is written in this dialect."""
+        ...
+
+    def map(self, doc: Document) -> MappedConfig:
+        """Read the document into Plan-shaped data with a source map."""
+        ...
+
+    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
+        """Minimal text edits in this dialect's own keys for a Plan edit; None if inexpressible."""
+        ...

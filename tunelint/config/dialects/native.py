@@ -1,0 +1,61 @@
+"""tunelint's own format (`*.tune.yaml`, `tunelint.yaml`): the Plan written out directly."""
+
+from __future__ import annotations
+
+import re
+
+from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
+from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.document import Document, Mapping
+from tunelint.config.edits import remove_key, set_value
+from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceLocation, SourceMap
+
+NATIVE_FILENAMES = re.compile(r"(^|[\\/])(tunelint\.(ya?ml|json)|[^\\/]+\.tune\.(ya?ml|json))$")
+_MARKER = re.compile(r"^\s*#\s*tunelint\b", re.MULTILINE)
+_SECTIONS = {"intent", "method", "peft", "precision", "hardware", "training", "data", "output"}
+
+
+def _walk(node: Mapping, prefix: tuple[str, ...], source_map: SourceMap) -> None:
+    for entry in node.entries:
+        path = (*prefix, str(entry.key.value))
+        source_map.add(path, SourceLocation(entry.key.range, entry.value.range))
+        if isinstance(entry.value, Mapping):
+            _walk(entry.value, path, source_map)
+
+
+class NativeDialect:
+    name = "native"
+    label = "tunelint"
+
+    def detect(self, doc: Document) -> float:
+        if NATIVE_FILENAMES.search(doc.filename):
+            return 1.0
+        head = doc.text[:2048]
+        if _MARKER.search(head) or ("$schema" in head and "tunelint" in head):
+            return 1.0
+        root = doc.root
+        if not isinstance(root, Mapping):
+            return 0.0
+        model = root.get("model")
+        keys = set(root.keys())
+        if model is not None and isinstance(model.value, Mapping) and model.value.get("name"):
+            return 0.9 if keys & _SECTIONS else 0.5
+        return 0.0
+
+    def map(self, doc: Document) -> MappedConfig:
+        source_map = SourceMap()
+        root = doc.root
+        if isinstance(root, Mapping):
+            _walk(root, (), source_map)
+            data = root.plain()
+        else:
+            data = {}
+        return MappedConfig(data=data, source_map=source_map)
+
+    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
+        if isinstance(edit, SetValue):
+            return set_value(doc, edit.path, edit.value)
+        if isinstance(edit, RemoveKey):
+            return remove_key(doc, edit.path)
+        return None

@@ -1,0 +1,385 @@
+"""The lint pipeline: text -> Document -> dialect -> Plan -> rules -> diagnostics.
+
+One path for every consumer: the CLI, the language server and the runner all call
+`lint_text` / `lint_file`, and `fix_text` applies fixes through the same diagnostics."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tunelint.checks.context import Context, StringValue
+from tunelint.checks.finding import Diagnostic, Finding, RenderedFix
+from tunelint.checks.registry import all_rules, get_rule, selected
+from tunelint.checks.rule import Rule
+from tunelint.config.detect import detect_dialect
+from tunelint.config.dialects import Dialect, MappedConfig
+from tunelint.config.document import Document, Mapping, Scalar, Sequence, decode, parse_document
+from tunelint.config.plan import Plan
+from tunelint.config.positions import DOCUMENT_START, Range, TextEdit, apply_edits
+from tunelint.config.settings import Settings, find_settings
+from tunelint.config.source_map import SourceMap
+from tunelint.config.validate import build_plan
+from tunelint.knowledge.gpus import GpuSpec, detect_gpu, resolve_gpu, suggest_gpu
+
+ALWAYS_SHOWN = frozenset({"TL900", "TL905"})  # unreadable input is never silenced
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    gpu: str | None = None  # --gpu
+    gpu_count: int | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: dict[str, str] = field(default_factory=dict)
+    settings: Settings | None = None  # None: found by walking up from the file
+    dialect: str | None = None  # force a dialect
+    detect_gpu: bool = False  # ask NVML for the local GPU when nothing else names one
+
+
+@dataclass
+class LintResult:
+    path: str
+    text: str
+    document: Document
+    dialect: str | None
+    confidence: float
+    plan: Plan | None = None
+    source_map: SourceMap = field(default_factory=SourceMap)
+    context: Context | None = None
+    mapped: MappedConfig | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def is_config(self) -> bool:
+        return self.dialect is not None
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+
+@dataclass(frozen=True)
+class FixResult:
+    text: str
+    applied: int
+    result: LintResult
+
+
+def _strings(doc: Document) -> list[StringValue]:
+    found: list[StringValue] = []
+
+    def walk(node: object, path: tuple[str, ...]) -> None:
+        if isinstance(node, Mapping):
+            for entry in node.entries:
+                walk(entry.value, (*path, str(entry.key.value)))
+        elif isinstance(node, Sequence):
+            for item in node.items:
+                walk(item, path)
+        elif isinstance(node, Scalar) and isinstance(node.value, str):
+            found.append(StringValue(path, node.value, node.range))
+
+    walk(doc.root, ())
+    return found
+
+
+def _resolve_gpu(
+    plan: Plan | None, options: LintOptions, settings: Settings, source_map: SourceMap
+) -> tuple[GpuSpec | None, str, list[Finding]]:
+    """The GPU from, in order: the config, --gpu, project settings, detection."""
+    written = plan.hardware.gpu if plan is not None else None
+    candidates: list[tuple[str, str]] = []
+    if written and written.lower() != "auto":
+        candidates.append(("config", written))
+    if options.gpu:
+        candidates.append(("--gpu", options.gpu))
+    if settings.gpu:
+        candidates.append(("settings", settings.gpu))
+    findings: list[Finding] = []
+    for origin, name in candidates:
+        gpu = resolve_gpu(name)
+        if gpu is not None:
+            return gpu, origin, findings
+        hint = suggest_gpu(name)
+        where = {"config": "", "--gpu": " (from --gpu)", "settings": f" (from {settings.source})"}
+        message = f"unknown GPU `{name}`{where[origin]}"
+        message += f"; did you mean `{hint}`?" if hint else "; `tunelint rules` docs list GPUs"
+        path = ("hardware", "gpu") if origin == "config" else ()
+        findings.append(Finding("TL906", message, path, range=None if path else DOCUMENT_START))
+        break  # a wrong explicit name must not be silently replaced by a later source
+    if not findings and (options.detect_gpu or (written or "").lower() == "auto"):
+        name, _count = detect_gpu()
+        gpu = resolve_gpu(name) if name else None
+        if gpu is not None:
+            return gpu, "detected", findings
+    if not findings:
+        at = ("hardware",) if source_map.get(("hardware",)) else ()
+        findings.append(
+            Finding(
+                "TL907",
+                "no GPU known: precision and memory rules skipped; set hardware.gpu, --gpu, "
+                "or gpu under [tool.tunelint]",
+                at,
+                range=None if at else DOCUMENT_START,
+            )
+        )
+    return None, "none", findings
+
+
+def _render(
+    finding: Finding,
+    rule: Rule,
+    severity: str,
+    file: str,
+    doc: Document,
+    dialect: Dialect,
+    mapped: MappedConfig,
+) -> Diagnostic:
+    if finding.range is not None:
+        range_, other = finding.range, finding.file
+    else:
+        range_, other = mapped.source_map.range_for(finding.path)
+        other = finding.file or other
+    fix: RenderedFix | None = None
+    if finding.fix is not None and other is None:
+        edits: list[TextEdit] = list(finding.fix.text_edits)
+        ok = True
+        for edit in finding.fix.edits:
+            rendered = dialect.render(doc, mapped, edit)
+            if rendered is None:
+                ok = False
+                break
+            edits.extend(rendered)
+        if ok and edits:
+            fix = RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
+    return Diagnostic(
+        file=other or file,
+        range=range_,
+        code=finding.code,
+        severity=severity,  # type: ignore[arg-type]
+        message=finding.message,
+        fix=fix,
+        url=rule.url,
+    )
+
+
+def _structural(doc: Document, file: str) -> list[Diagnostic]:
+    out = []
+    for error in doc.errors:
+        rule = get_rule(error.code)
+        assert rule is not None
+        out.append(
+            Diagnostic(file, error.range, error.code, rule.severity, error.message, url=rule.url)
+        )
+    return out
+
+
+def _apply_suppressions(
+    doc: Document, file: str, diagnostics: list[Diagnostic], settings: Settings
+) -> list[Diagnostic]:
+    if not doc.suppressions:
+        return diagnostics
+    kept: list[Diagnostic] = []
+    used: set[tuple[int, str]] = set()
+    own_line = {
+        s.line: not doc.index.line_text(s.line)[: s.range.start.column].strip()
+        for s in doc.suppressions
+    }
+    for diag in diagnostics:
+        hidden = False
+        if diag.file == file and diag.code not in ALWAYS_SHOWN:
+            line = diag.range.start.line
+            for s in doc.suppressions:
+                covers = s.line == line or (own_line[s.line] and s.line + 1 == line)
+                if covers and (not s.codes or diag.code in s.codes):
+                    hidden = True
+                    used.add((s.line, diag.code if s.codes else "*"))
+        if not hidden:
+            kept.append(diag)
+    for s in doc.suppressions:
+        if not s.reason or not s.codes:
+            rule = get_rule("TL910")
+            assert rule is not None
+            what = "no rule codes" if not s.codes else "no reason"
+            kept.append(
+                Diagnostic(
+                    file,
+                    s.range,
+                    "TL910",
+                    rule.severity,
+                    f"ignore comment with {what}: write `# tunelint: ignore[CODE] why`",
+                    url=rule.url,
+                )
+            )
+        for code in s.codes:
+            if (s.line, code) in used:
+                continue
+            rule = get_rule(code)
+            if rule is not None and not selected(code, settings.select, settings.ignore):
+                continue
+            message = (
+                f"unused ignore: {code} is not reported here"
+                if rule is not None
+                else f"ignore names an unknown rule `{code}`"
+            )
+            unused = get_rule("TL911")
+            assert unused is not None
+            kept.append(
+                Diagnostic(file, s.range, "TL911", unused.severity, message, url=unused.url)
+            )
+    return kept
+
+
+def lint_text(
+    text: str, path: str | Path | None = None, options: LintOptions | None = None
+) -> LintResult:
+    """Lint one document. Never raises on bad input: problems become diagnostics."""
+    options = options or LintOptions()
+    file = str(path) if path is not None else "<stdin>"
+    file_path = Path(path) if path is not None else None
+    doc = parse_document(text, file)
+    base_settings = options.settings or find_settings(file_path)
+    settings = base_settings.merged(
+        select=options.select, ignore=options.ignore, severity=options.severity
+    )
+    forced = options.dialect or settings.dialect_for(file_path)
+    detection = detect_dialect(doc, forced)
+    result = LintResult(file, text, doc, detection.name, detection.confidence)
+    if detection.dialect is None:
+        return result
+    dialect = detection.dialect
+    diagnostics = _structural(doc, file)
+    findings: list[Finding] = []
+    try:
+        mapped = dialect.map(doc)
+    except Exception:  # a dialect bug must not take the file (or the server) down
+        mapped = MappedConfig(data={})
+        findings.append(Finding("TL999", f"{dialect.name} reader failed: {_last_line()}"))
+    result.mapped = mapped
+    result.source_map = mapped.source_map
+    plan: Plan | None = None
+    if doc.root is not None:
+        plan, problems = build_plan(mapped.data, mapped.source_map, dialect.name)
+        findings.extend(problems)
+    findings.extend(mapped.findings)
+    result.plan = plan
+    if plan is not None:
+        gpu, origin, gpu_findings = _resolve_gpu(plan, options, settings, mapped.source_map)
+        findings.extend(gpu_findings)
+        count = plan.hardware.count
+        if origin != "config" and (options.gpu_count or settings.gpu_count):
+            count = options.gpu_count or settings.gpu_count or count
+        context = Context(
+            plan=plan,
+            gpu=gpu,
+            gpu_count=count,
+            gpu_source=origin,
+            settings=settings,
+            dialect=dialect.name,
+            file=file_path,
+            facts=mapped.facts,
+            strings=_strings(doc),
+        )
+        result.context = context
+        for rule in all_rules():
+            if rule.check is None or (rule.needs_gpu and gpu is None):
+                continue
+            if not selected(rule.code, settings.select, settings.ignore):
+                continue
+            try:
+                findings.extend(rule.check(plan, context))
+            except Exception:
+                findings.append(Finding("TL999", f"rule {rule.code} failed: {_last_line()}"))
+    ignored_here = settings.ignored_for(file_path)
+    for finding in findings:
+        rule = get_rule(finding.code)
+        if rule is None:
+            rule = get_rule("TL999")
+            assert rule is not None
+        if finding.code not in ALWAYS_SHOWN and (
+            not selected(finding.code, settings.select, settings.ignore)
+            or any(finding.code.startswith(c) for c in ignored_here)
+        ):
+            continue
+        severity = settings.severity.get(finding.code, finding.severity or rule.severity)
+        diagnostics.append(_render(finding, rule, severity, file, doc, dialect, mapped))
+    diagnostics = [
+        d
+        if d.code in ALWAYS_SHOWN or d.code not in settings.severity
+        else Diagnostic(d.file, d.range, d.code, settings.severity[d.code], d.message, d.fix, d.url)  # type: ignore[arg-type]
+        for d in diagnostics
+    ]
+    diagnostics = _apply_suppressions(doc, file, diagnostics, settings)
+    result.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
+    return result
+
+
+def _last_line() -> str:
+    if "--debug" in sys.argv:
+        traceback.print_exc()
+    exc = sys.exc_info()[1]
+    return f"{type(exc).__name__}: {exc}"
+
+
+class ReadError(OSError):
+    """A file that cannot be read as text; the message names it."""
+
+
+def read_text(path: str | Path) -> str:
+    """A config file's text (UTF-8, UTF-8 with BOM or UTF-16 with BOM)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ReadError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    text, error = decode(data)
+    if text is None:
+        assert error is not None
+        line, col = error.range.start.line + 1, error.range.start.column + 1
+        raise ReadError(f"{path}:{line}:{col}: {error.message}")
+    return text
+
+
+def lint_file(path: str | Path, options: LintOptions | None = None) -> LintResult:
+    """Read and lint a file. Raises ReadError when it cannot be read as text."""
+    return lint_text(read_text(path), path, options)
+
+
+def fix_text(
+    text: str,
+    path: str | Path | None = None,
+    options: LintOptions | None = None,
+    unsafe: bool = False,
+    codes: set[str] | None = None,
+) -> FixResult:
+    """Apply fixes (safe ones; unsafe too when asked) until none is left, at most 5 rounds."""
+    applied = 0
+    result = lint_text(text, path, options)
+    for _ in range(5):
+        chosen: list[TextEdit] = []
+        taken: list[Range] = []
+        count = 0
+        for diag in result.diagnostics:
+            fix = diag.fix
+            if fix is None or diag.file != result.path or (codes and diag.code not in codes):
+                continue
+            if fix.applicability == "unsafe" and not unsafe:
+                continue
+            if any(_overlaps(e.range, r) for e in fix.edits for r in taken):
+                continue  # the next round re-lints and picks it up
+            chosen.extend(fix.edits)
+            taken.extend(e.range for e in fix.edits)
+            count += 1
+        if not chosen:
+            break
+        new_text = apply_edits(result.text, chosen)
+        if new_text == result.text:
+            break
+        applied += count
+        result = lint_text(new_text, path, options)
+    return FixResult(result.text, applied, result)
+
+
+def _overlaps(a: Range, b: Range) -> bool:
+    return not (a.end < b.start or b.end < a.start)
