@@ -1,0 +1,77 @@
+"""`tunelint` command line: check | explain | rules | schema | estimate | detect | run | server.
+
+Subcommands live in tunelint/commands/<name>.py and are imported only when used, so that
+`tunelint check` starts fast (nothing of the ML stack is imported on the lint path)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from tunelint import __version__
+
+COMMANDS = ("check", "estimate", "detect", "explain", "rules", "schema", "run", "server")
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"tunelint: error: {message}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="tunelint",
+        description="Lint, estimate and run LLM fine-tuning configs.",
+    )
+    parser.add_argument("--version", action="version", version=f"tunelint {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        if only is not None and name != only:
+            # Keep `tunelint --help` complete without importing every command module.
+            sub.add_parser(name, help=_HELP[name], add_help=False)
+            continue
+        try:
+            module = importlib.import_module(f"tunelint.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tunelint.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+_HELP = {
+    "check": "lint configs (files, folders, or - for stdin)",
+    "estimate": "estimate peak GPU memory of a config",
+    "detect": "print each file's config dialect and confidence",
+    "explain": "show a rule's documentation",
+    "rules": "list all rules",
+    "schema": "print the JSON Schema of the tunelint format",
+    "run": "train a config (needs the [train] extra)",
+    "server": "start the language server",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    if getattr(args, "func", None) is None:
+        parser.print_help()
+        return EXIT_USAGE if args.command is None else 0
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("tunelint: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

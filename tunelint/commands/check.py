@@ -1,0 +1,232 @@
+"""`tunelint check PATH...`: lint files and folders, optionally fix them."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import difflib
+import fnmatch
+import sys
+from pathlib import Path
+
+from tunelint.checks.finding import SEVERITY_RANK, Diagnostic
+from tunelint.config.settings import SettingsError, find_settings
+from tunelint.lint import LintOptions, LintResult, ReadError, fix_text, lint_text, read_text
+from tunelint.reporters import FORMATS, render_github, render_json, render_text, sarif, summary
+
+DEFAULT_INCLUDE = ("*.yaml", "*.yml", "*.json")
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "build",
+    "dist",
+    "site-packages",
+}
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def add_lint_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by commands that lint (check, estimate, run)."""
+    parser.add_argument("--gpu", metavar="NAME", help="target GPU (e.g. A100-80GB, 'RTX 4090', T4)")
+    parser.add_argument("--gpu-count", type=int, metavar="N", help="GPUs per node")
+    parser.add_argument("--dialect", metavar="NAME", help="force the config format")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "check",
+        help="lint configs (files, folders, or - for stdin)",
+        description="Lint fine-tuning configs. Exit 0: clean; 1: findings at or "
+        "above --fail-on; 2: usage or I/O error.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        default=["."],
+        metavar="PATH",
+        help="files or folders (recursive); - reads stdin",
+    )
+    add_lint_options(p)
+    p.add_argument(
+        "--select",
+        type=_codes,
+        default=(),
+        metavar="CODES",
+        help="only these rules (codes or prefixes, comma-separated)",
+    )
+    p.add_argument(
+        "--ignore",
+        type=_codes,
+        default=(),
+        metavar="CODES",
+        help="skip these rules (codes or prefixes)",
+    )
+    p.add_argument("--fix", action="store_true", help="apply safe fixes in place")
+    p.add_argument(
+        "--unsafe-fixes", action="store_true", help="with --fix/--diff: unsafe fixes too"
+    )
+    p.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    p.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "info", "hint"),
+        default="error",
+        help="lowest severity that makes the exit code 1 (default: error)",
+    )
+    p.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="file patterns to lint inside folders (default: *.yaml *.yml *.json)",
+    )
+    p.add_argument("--stdin-filename", metavar="NAME", help="file name to assume for stdin")
+    p.add_argument("--detect-gpu", action="store_true", help="ask NVML for the local GPU")
+    p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+    p.set_defaults(func=run)
+
+
+def collect(paths: list[str], include: list[str]) -> tuple[list[str], list[str]]:
+    """Files to lint (explicit files always; folder contents by pattern) and missing paths."""
+    files: list[str] = []
+    missing: list[str] = []
+    for raw in paths:
+        if raw == "-":
+            files.append("-")
+            continue
+        path = Path(raw)
+        if path.is_file():
+            files.append(raw)
+        elif path.is_dir():
+            patterns = tuple(include) or DEFAULT_INCLUDE
+            with contextlib.suppress(SettingsError):  # reported when a file is linted
+                patterns = patterns + find_settings(path).include
+            for found in sorted(_walk(path)):
+                if any(fnmatch.fnmatch(found.name, pat) for pat in patterns):
+                    files.append(str(found))
+        else:
+            missing.append(raw)
+    return files, missing
+
+
+def _walk(root: Path) -> list[Path]:
+    out: list[Path] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
+                    stack.append(entry)
+            elif entry.is_file():
+                out.append(entry)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    files, missing = collect(args.paths, args.include)
+    status = EXIT_CLEAN
+    for raw in missing:
+        print(f"tunelint: {raw}: no such file or folder", file=sys.stderr)
+        status = EXIT_ERROR
+    if "-" in files and args.fix and len(files) > 1:
+        print("tunelint: --fix with stdin takes no other paths", file=sys.stderr)
+        return EXIT_ERROR
+    options = LintOptions(
+        gpu=args.gpu,
+        gpu_count=args.gpu_count,
+        select=args.select,
+        ignore=args.ignore,
+        dialect=args.dialect,
+        detect_gpu=args.detect_gpu,
+    )
+    diagnostics: list[Diagnostic] = []
+    texts: dict[str, str] = {}
+    checked = skipped = fixed = 0
+    for name in files:
+        try:
+            if name == "-":
+                text = sys.stdin.read()
+                path = args.stdin_filename or "<stdin>"
+            else:
+                text = read_text(name)
+                path = name
+        except ReadError as exc:
+            print(f"tunelint: {exc}", file=sys.stderr)
+            status = EXIT_ERROR
+            continue
+        try:
+            result, applied = _lint_one(text, path, options, args, stdin=name == "-")
+        except SettingsError as exc:
+            print(f"tunelint: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        fixed += applied
+        if not result.is_config and not result.diagnostics:
+            skipped += 1
+            continue
+        checked += 1
+        texts[result.path] = result.text
+        diagnostics.extend(result.diagnostics)
+    diagnostics.sort(key=lambda d: d.sort_key)
+    if args.diff:
+        return status if status else (EXIT_FINDINGS if fixed else EXIT_CLEAN)
+    out = sys.stderr if args.fix and "-" in files else sys.stdout
+    if args.format in ("text", "concise"):
+        render_text(diagnostics, texts, out, show_source=args.format == "text")
+        if not args.quiet:
+            print(summary(diagnostics, checked, skipped, fixed), file=out)
+    elif args.format == "json":
+        render_json(diagnostics, out)
+    elif args.format == "sarif":
+        import json
+
+        json.dump(sarif(diagnostics), out, indent=2)
+        out.write("\n")
+    else:
+        render_github(diagnostics, out)
+    threshold = SEVERITY_RANK[args.fail_on]
+    if status == EXIT_CLEAN and any(SEVERITY_RANK[d.severity] >= threshold for d in diagnostics):
+        status = EXIT_FINDINGS
+    return status
+
+
+def _lint_one(
+    text: str, path: str, options: LintOptions, args: argparse.Namespace, stdin: bool
+) -> tuple[LintResult, int]:
+    lint_path = None if path == "<stdin>" else path
+    if not (args.fix or args.diff):
+        return lint_text(text, lint_path, options), 0
+    fixed = fix_text(text, lint_path, options, unsafe=args.unsafe_fixes)
+    if args.diff:
+        if fixed.text != text:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    text.splitlines(keepends=True),
+                    fixed.text.splitlines(keepends=True),
+                    fromfile=path if Path(path).is_absolute() else f"a/{path}",
+                    tofile=path if Path(path).is_absolute() else f"b/{path}",
+                )
+            )
+        return fixed.result, fixed.applied
+    if stdin:
+        sys.stdout.write(fixed.text)
+    elif fixed.text != text:
+        Path(path).write_text(fixed.text, encoding="utf-8", newline="")
+    return fixed.result, fixed.applied

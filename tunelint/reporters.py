@@ -1,0 +1,181 @@
+"""Output formats for diagnostics: text (like ruff's), json, sarif, github annotations."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from tunelint import __version__
+from tunelint.checks.finding import Diagnostic
+from tunelint.checks.registry import all_rules
+
+FORMATS = ("text", "concise", "json", "sarif", "github")
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice", "hint": "notice"}
+_COLOR = {"error": "31", "warning": "33", "info": "36", "hint": "2"}
+
+
+def _use_color(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if on else text
+
+
+def _source_lines(text: str | None, diag: Diagnostic) -> list[str]:
+    if not text:
+        return []
+    lines = text.splitlines()
+    line = diag.range.start.line
+    if line >= len(lines):
+        return []
+    source = lines[line].rstrip("\r")
+    start = diag.range.start.column
+    end = diag.range.end.column if diag.range.end.line == line else len(source)
+    width = max(1, min(end, len(source)) - start)
+    number = str(line + 1)
+    pad = " " * len(number)
+    return [
+        f"{pad} |",
+        f"{number} | {source.expandtabs(1)}",
+        f"{pad} | {' ' * start}{'^' * width}",
+        f"{pad} |",
+    ]
+
+
+def render_text(
+    diagnostics: Sequence[Diagnostic],
+    texts: dict[str, str],
+    stream: TextIO = sys.stdout,
+    show_source: bool = True,
+) -> None:
+    color = _use_color(stream)
+    for diag in diagnostics:
+        marker = " [*]" if diag.fix and diag.fix.applicability == "safe" else ""
+        marker = " [-]" if diag.fix and diag.fix.applicability == "unsafe" else marker
+        where = f"{diag.file}:{diag.range.start.line + 1}:{diag.range.start.column + 1}:"
+        code = _paint(diag.code, "1;" + _COLOR[diag.severity], color)
+        stream.write(f"{_paint(where, '1', color)} {code}{marker} {diag.message}\n")
+        if show_source:
+            for line in _source_lines(texts.get(diag.file), diag):
+                stream.write(_paint(line, "34", color) if line.endswith("|") else line)
+                stream.write("\n")
+            if diag.fix:
+                stream.write(f"  = help: {diag.fix.title}\n\n")
+            else:
+                stream.write("\n")
+
+
+def summary(diagnostics: Sequence[Diagnostic], files: int, skipped: int, fixed: int = 0) -> str:
+    counts = Counter(d.severity for d in diagnostics)
+    skipped_note = f", {skipped} skipped: not fine-tuning configs" if skipped else ""
+    checked = f"{files} file{'s' if files != 1 else ''} checked{skipped_note}"
+    fixed_note = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}. " if fixed else ""
+    if not diagnostics:
+        return f"{fixed_note}All checks passed! ({checked})"
+    parts = [
+        f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
+        for s in ("error", "warning", "info", "hint")
+        if counts[s]
+    ]
+    safe = sum(1 for d in diagnostics if d.fix and d.fix.applicability == "safe")
+    unsafe = sum(1 for d in diagnostics if d.fix and d.fix.applicability == "unsafe")
+    text = f"{fixed_note}Found {len(diagnostics)} problem{'s' if len(diagnostics) != 1 else ''}"
+    text += f" ({', '.join(parts)}) in {checked}."
+    if safe:
+        text += f"\n[*] {safe} fixable with `--fix`."
+    if unsafe:
+        text += f"\n[-] {unsafe} more fixable with `--fix --unsafe-fixes`."
+    return text
+
+
+def render_json(diagnostics: Sequence[Diagnostic], stream: TextIO = sys.stdout) -> None:
+    json.dump([d.to_json() for d in diagnostics], stream, indent=2, ensure_ascii=False)
+    stream.write("\n")
+
+
+def sarif(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
+    rules = all_rules()
+    index = {r.code: i for i, r in enumerate(rules)}
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "tunelint",
+                        "version": __version__,
+                        "informationUri": "https://github.com/tunelint/tunelint",
+                        "rules": [
+                            {
+                                "id": r.code,
+                                "name": r.name,
+                                "shortDescription": {"text": r.summary},
+                                "fullDescription": {"text": r.docs.what},
+                                "helpUri": r.url,
+                                "help": {"text": r.docs.fix, "markdown": r.markdown(3)},
+                                "defaultConfiguration": {"level": _SARIF_LEVEL[r.severity]},
+                            }
+                            for r in rules
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": d.code,
+                        **({"ruleIndex": index[d.code]} if d.code in index else {}),
+                        "level": _SARIF_LEVEL[d.severity],
+                        "message": {"text": d.message},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": d.file.replace(os.sep, "/")},
+                                    "region": {
+                                        "startLine": d.range.start.line + 1,
+                                        "startColumn": d.range.start.column + 1,
+                                        "endLine": d.range.end.line + 1,
+                                        "endColumn": d.range.end.column + 1,
+                                    },
+                                }
+                            }
+                        ],
+                    }
+                    for d in diagnostics
+                ],
+            }
+        ],
+    }
+
+
+def _gh_escape(text: str, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def render_github(diagnostics: Sequence[Diagnostic], stream: TextIO = sys.stdout) -> None:
+    for d in diagnostics:
+        props = ",".join(
+            [
+                f"file={_gh_escape(d.file, True)}",
+                f"line={d.range.start.line + 1}",
+                f"col={d.range.start.column + 1}",
+                f"endLine={d.range.end.line + 1}",
+                f"endColumn={d.range.end.column + 1}",
+                f"title={_gh_escape(f'tunelint {d.code}', True)}",
+            ]
+        )
+        stream.write(
+            f"::{_GITHUB_LEVEL[d.severity]} {props}::{_gh_escape(f'{d.code} {d.message}')}\n"
+        )
