@@ -42,6 +42,11 @@ _CORE_SPECIAL = {
     "-.INF": float("-inf"),
     ".NAN": float("nan"),
 }
+_STANDARD_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary",
+                 "merge", "value", "set", "omap", "pairs")
+)
 _CORE_NULL = {"", "~", "null", "Null", "NULL"}
 _CORE_TRUE = {"true", "True", "TRUE"}
 _CORE_FALSE = {"false", "False", "FALSE"}
@@ -234,7 +239,7 @@ class _Builder:
             raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", _range(node))
         if key in self.active:
             raise _Limit("TL905", "recursive alias: a node that contains itself", _range(node))
-        if not node.tag.startswith("tag:yaml.org,2002:"):
+        if node.tag not in _STANDARD_TAGS:
             self.errors.append(
                 ParseError("TL900", f"unsupported tag {node.tag!r} ignored", _range(node))
             )

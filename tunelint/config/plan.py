@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MethodKind = Literal["sft", "dpo", "orpo", "kto", "reward", "ppo", "grpo", "rloo"]
 PeftKind = Literal["lora", "qlora", "dora", "ia3", "prefix-tuning", "adapters", "full"]
@@ -147,6 +147,12 @@ class HardwareSection(Section):
         False, description="Offload optimizer states (and with ZeRO-3/FSDP, parameters) to CPU."
     )
     deepspeed_config: str | None = Field(None, description="Path to a DeepSpeed JSON config.")
+
+    @field_validator("gpu", mode="before")
+    @classmethod
+    def _gpu_as_text(cls, value: object) -> object:
+        # `gpu: 4090` is read as a number by YAML; it is still a name.
+        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 class TrainingSection(Section):
