@@ -6,7 +6,10 @@ import argparse
 import contextlib
 import difflib
 import fnmatch
+import os
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from tunelint.checks.finding import SEVERITY_RANK, Diagnostic
@@ -32,6 +35,7 @@ SKIP_DIRS = {
     "site-packages",
 }
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PARALLEL_FROM = 64  # below this, starting workers costs more than it saves
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -96,6 +100,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--stdin-filename", metavar="NAME", help="file name to assume for stdin")
     p.add_argument("--detect-gpu", action="store_true", help="ask NVML for the local GPU")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes for large file sets (default: one per core)",
+    )
     p.set_defaults(func=run)
 
 
@@ -160,30 +172,20 @@ def run(args: argparse.Namespace) -> int:
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
     checked = skipped = fixed = 0
-    for name in files:
-        try:
-            if name == "-":
-                text = sys.stdin.read()
-                path = args.stdin_filename or "<stdin>"
-            else:
-                text = read_text(name)
-                path = name
-        except ReadError as exc:
-            print(f"tunelint: {exc}", file=sys.stderr)
+    for outcome in _check_all(files, options, args):
+        if outcome.error is not None:
+            print(f"tunelint: {outcome.error}", file=sys.stderr)
+            if outcome.fatal:
+                return EXIT_ERROR
             status = EXIT_ERROR
             continue
-        try:
-            result, applied = _lint_one(text, path, options, args, stdin=name == "-")
-        except SettingsError as exc:
-            print(f"tunelint: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-        fixed += applied
-        if not result.is_config and not result.diagnostics:
+        fixed += outcome.applied
+        if not outcome.is_config and not outcome.diagnostics:
             skipped += 1
             continue
         checked += 1
-        texts[result.path] = result.text
-        diagnostics.extend(result.diagnostics)
+        texts[outcome.path] = outcome.text
+        diagnostics.extend(outcome.diagnostics)
     diagnostics.sort(key=lambda d: d.sort_key)
     if args.diff:
         return status if status else (EXIT_FINDINGS if fixed else EXIT_CLEAN)
@@ -205,6 +207,64 @@ def run(args: argparse.Namespace) -> int:
     if status == EXIT_CLEAN and any(SEVERITY_RANK[d.severity] >= threshold for d in diagnostics):
         status = EXIT_FINDINGS
     return status
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What one file gave: small and picklable, so that workers can send it back."""
+
+    path: str
+    text: str = ""
+    diagnostics: tuple[Diagnostic, ...] = ()
+    is_config: bool = False
+    applied: int = 0
+    error: str | None = None
+    fatal: bool = False
+
+
+def _check_path(name: str, options: LintOptions, args: argparse.Namespace) -> _Outcome:
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+            path = args.stdin_filename or "<stdin>"
+        else:
+            text = read_text(name)
+            path = name
+    except ReadError as exc:
+        return _Outcome(name, error=str(exc))
+    try:
+        result, applied = _lint_one(text, path, options, args, stdin=name == "-")
+    except SettingsError as exc:
+        return _Outcome(name, error=str(exc), fatal=True)
+    return _Outcome(result.path, result.text, tuple(result.diagnostics), result.is_config, applied)
+
+
+def _check_batch(
+    names: list[str], options: LintOptions, args: argparse.Namespace
+) -> list[_Outcome]:
+    return [_check_path(name, options, args) for name in names]
+
+
+def _check_all(
+    files: list[str], options: LintOptions, args: argparse.Namespace
+) -> Iterator[_Outcome]:
+    """Lint every file; large sets go to one worker per core (as ruff does)."""
+    jobs = args.jobs or os.cpu_count() or 1
+    if jobs < 2 or len(files) < PARALLEL_FROM or "-" in files or sys.platform == "win32":
+        for name in files:
+            yield _check_path(name, options, args)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(8, len(files) // (jobs * 4))
+    batches = [files[i : i + size] for i in range(0, len(files), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for outcomes in pool.map(
+            _check_batch, batches, [options] * len(batches), [args] * len(batches)
+        ):
+            yield from outcomes
 
 
 def _lint_one(

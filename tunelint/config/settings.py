@@ -53,7 +53,7 @@ class Settings:
         return tuple(codes)
 
     def dialect_for(self, path: Path | None) -> str | None:
-        if path is None:
+        if path is None or not self.dialects:
             return None
         rel = self.relative(path)
         for pattern, name in self.dialects.items():

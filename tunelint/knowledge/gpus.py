@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 try:
@@ -77,6 +77,7 @@ def _normalise(name: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=512)
 def resolve_gpu(name: str) -> GpuSpec | None:
     """The catalog entry for what a person wrote (`A100`, `a100-80gb`, `RTX 4090`, ...)."""
     if not name or not name.strip():
