@@ -1,0 +1,1 @@
+"""The tunelint language server (pygls): diagnostics, quick-fixes, hover and completion."""

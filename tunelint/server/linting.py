@@ -1,0 +1,103 @@
+"""One lint of one document version, as the server keeps and publishes it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from lsprotocol import types
+
+from tunelint.lint import LintOptions, LintResult, lint_text
+from tunelint.server.diagnostics import to_lsp
+from tunelint.server.files import is_declared_config, may_be_config
+from tunelint.server.positions import PositionConverter
+from tunelint.server.settings import ServerSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a lint reads: a document's text at one version (safe to hand to a thread)."""
+
+    uri: str
+    version: int | None
+    text: str
+    filename: str
+    language_id: str
+    path: str | None
+
+
+@dataclass(slots=True)
+class LintOutcome:
+    """A lint of one snapshot under one settings generation."""
+
+    snapshot: Snapshot
+    generation: int
+    is_config: bool
+    converter: PositionConverter
+    result: LintResult | None = None
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+
+    @property
+    def uri(self) -> str:
+        return self.snapshot.uri
+
+    @property
+    def version(self) -> int | None:
+        return self.snapshot.version
+
+    @property
+    def result_id(self) -> str:
+        return f"{self.generation}:{self.version}"
+
+
+def lint_options(settings: ServerSettings) -> LintOptions:
+    """Editor settings as core options; project settings files are found from the path."""
+    off = tuple(code for code, level in settings.severity.items() if level == "off")
+    return LintOptions(
+        gpu=settings.gpu,
+        select=settings.select,
+        ignore=(*settings.ignore, *off),
+        severity={code: level for code, level in settings.severity.items() if level != "off"},
+    )
+
+
+def _same_file(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+    except (OSError, ValueError):
+        return False
+
+
+def lint_snapshot(
+    snapshot: Snapshot,
+    settings: ServerSettings,
+    generation: int,
+    encoding: str | types.PositionEncodingKind | None,
+) -> LintOutcome:
+    """Lint a snapshot; a file that is not a fine-tuning config gets no diagnostics at all."""
+    converter = PositionConverter(snapshot.text, encoding)
+    outcome = LintOutcome(snapshot, generation, False, converter)
+    if not settings.enable or not may_be_config(snapshot.filename, snapshot.language_id):
+        return outcome
+    result = lint_text(snapshot.text, snapshot.filename, lint_options(settings))
+    outcome.result = result
+    # The core detects the dialect; a file named or marked as a tunelint config is linted
+    # even when it is too broken to detect (so its syntax error shows).
+    outcome.is_config = result.dialect is not None or is_declared_config(
+        snapshot.filename, snapshot.text
+    )
+    if not outcome.is_config:
+        return outcome
+    outcome.diagnostics = [
+        to_lsp(
+            diagnostic,
+            converter,
+            snapshot.uri,
+            snapshot.version,
+            foreign=not _same_file(diagnostic.file, result.path),
+        )
+        for diagnostic in result.diagnostics
+    ]
+    return outcome
