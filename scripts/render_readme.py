@@ -1,0 +1,64 @@
+"""Regenerate the generated parts of README.md (rule reference, real command output).
+
+    python scripts/render_readme.py          # rewrite README.md
+    python scripts/render_readme.py --check  # exit 1 when README.md is stale (used by tests)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+
+
+def _run(*args: str) -> str:
+    env = {**os.environ, "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "tunelint.cli", *args],
+        cwd=REPO, capture_output=True, text=True, env=env, check=False,
+    )
+    return out.stdout.rstrip() + "\n"
+
+
+def sections() -> dict[str, str]:
+    sys.path.insert(0, str(REPO))
+    from tunelint.checks.registry import all_rules
+    from tunelint.commands.rules import rules_markdown
+
+    return {
+        "rules": rules_markdown(all_rules()),
+        "check-output": "```console\n$ tunelint check examples/\n" + _run("check", "examples/")
+        + "```\n",
+        "diff-output": "```console\n$ tunelint check --diff examples/rules/tl101-fp16-on-ampere.tune.yaml\n"
+        + _run("check", "--diff", "examples/rules/tl101-fp16-on-ampere.tune.yaml") + "```\n",
+    }
+
+
+def render(text: str) -> str:
+    for name, body in sections().items():
+        pattern = re.compile(
+            rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.DOTALL
+        )
+        text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    current = README.read_text(encoding="utf-8")
+    fresh = render(current)
+    if "--check" in sys.argv:
+        if fresh != current:
+            print("README.md is stale: run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(fresh, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
