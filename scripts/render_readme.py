@@ -14,6 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
+RULES_DOC = REPO / "docs" / "rules.md"  # the target of every diagnostic's code_description link
 
 
 def _run(*args: str) -> str:
@@ -48,15 +49,28 @@ def render(text: str) -> str:
     return text
 
 
+def rules_doc() -> str:
+    return (
+        "# tunelint rules\n\nGenerated from the rules' own documentation by "
+        "`scripts/render_readme.py`; `tunelint explain CODE` prints the same text.\n\n"
+        + sections()["rules"]
+    )
+
+
 def main() -> int:
     current = README.read_text(encoding="utf-8")
     fresh = render(current)
+    doc = rules_doc()
     if "--check" in sys.argv:
-        if fresh != current:
-            print("README.md is stale: run `make docs`", file=sys.stderr)
+        stale = [p.name for p, new in ((README, fresh), (RULES_DOC, doc))
+                 if not p.is_file() or p.read_text(encoding="utf-8") != new]
+        if stale:
+            print(f"{', '.join(stale)} stale: run `make docs`", file=sys.stderr)
             return 1
         return 0
     README.write_text(fresh, encoding="utf-8")
+    RULES_DOC.parent.mkdir(exist_ok=True)
+    RULES_DOC.write_text(doc, encoding="utf-8")
     return 0
 
 
