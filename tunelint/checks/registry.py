@@ -13,6 +13,7 @@ RULE_MODULES = (
     "tunelint.checks.rules.peft",
     "tunelint.checks.rules.memory",
     "tunelint.checks.rules.ecosystem",
+    "tunelint.checks.rules.ecosystem_training",
     "tunelint.checks.rules.security",
     "tunelint.checks.rules.structure",
 )

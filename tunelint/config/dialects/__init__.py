@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from tunelint.config.dialects.accelerate import AccelerateDialect
+from tunelint.config.dialects.axolotl import AxolotlDialect
 from tunelint.config.dialects.base import Dialect, MappedConfig
+from tunelint.config.dialects.deepspeed import DeepSpeedDialect
+from tunelint.config.dialects.llamafactory import LlamaFactoryDialect
 from tunelint.config.dialects.native import NativeDialect
+from tunelint.config.dialects.torchtune import TorchtuneDialect
+from tunelint.config.dialects.trl import TrlDialect
 
 # Order breaks ties: more specific formats first. Dialect modules register here.
-DIALECTS: list[Dialect] = [NativeDialect()]
+DIALECTS: list[Dialect] = [
+    NativeDialect(),
+    TorchtuneDialect(),
+    DeepSpeedDialect(),
+    AccelerateDialect(),
+    LlamaFactoryDialect(),
+    AxolotlDialect(),
+    TrlDialect(),
+]
 
 # Below this confidence a file is not treated as a config at all (never linted).
 MIN_CONFIDENCE = 0.5

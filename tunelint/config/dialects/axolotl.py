@@ -1,0 +1,445 @@
+"""axolotl configs (`axolotl train config.yml`): one flat YAML mapping of `base_model`,
+`adapter`, `load_in_4bit`, `datasets`, `micro_batch_size`, `bf16`... onto the Plan.
+
+axolotl validates its config with pydantic, so numbers written `2e-5` are converted back to
+floats (no YAML 1.1 finding here). Its `bf16: auto` resolves on the training machine: bf16 where
+the GPU has it, else fp16; the Plan leaves precision unset (the GPU decides) and points it at
+the `bf16` key. A `deepspeed:` JSON is read with the config (cross-file findings).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
+from tunelint.config.dialects import facts as F
+from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.deepspeed import attach_deepspeed
+from tunelint.config.dialects.facts import PrecisionPair
+from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
+from tunelint.config.dialects.rendering import (
+    insert_after,
+    remove_keys,
+    render_key_edit,
+    render_simple,
+    replace_entry,
+    set_key,
+)
+from tunelint.config.document import Document, Mapping, Sequence
+from tunelint.config.edits import render_value
+from tunelint.config.positions import TextEdit
+
+_MARKERS = {
+    "base_model": 0.45,
+    "sequence_len": 0.2,
+    "micro_batch_size": 0.15,
+    "num_epochs": 0.1,
+    "adapter": 0.1,
+    "lora_target_linear": 0.15,
+    "sample_packing": 0.1,
+    "val_set_size": 0.1,
+    "dataset_prepared_path": 0.15,
+    "datasets": 0.05,
+    "special_tokens": 0.05,
+    "wandb_project": 0.05,
+    "load_in_4bit": 0.03,
+    "load_in_8bit": 0.03,
+    "rl": 0.05,
+    "base_model_config": 0.1,
+    "tokenizer_type": 0.05,
+    "evals_per_epoch": 0.1,
+    "saves_per_epoch": 0.1,
+}
+_OPTIMIZERS = {
+    "adamw_bnb_8bit": "adamw_8bit",
+    "adamw_8bit": "adamw_8bit",
+    "paged_adamw_8bit": "paged_adamw_8bit",
+    "paged_adamw_32bit": "paged_adamw_32bit",
+    "adamw_torch": "adamw_torch",
+    "adamw_torch_fused": "adamw_torch_fused",
+    "adafactor": "adafactor",
+    "sgd": "sgd",
+}
+_RL = {"dpo": "dpo", "ipo": "dpo", "simpo": "dpo", "orpo": "orpo", "kto": "kto", "grpo": "grpo"}
+_ATTENTION = ("eager", "sdpa", "flash_attention_2", "flash_attention_3")
+_LEGACY_ATTENTION = (
+    ("flash_attention", "flash_attention_2"),
+    ("sdp_attention", "sdpa"),
+    ("eager_attention", "eager"),
+)
+_ZERO_OK = {"warmup_steps", "warmup_ratio", "weight_decay", "seed"}
+# Plan fields that are one axolotl key holding the same value.
+SIMPLE: dict[PlanPath, tuple[str, ...]] = {
+    ("model", "name"): ("base_model",),
+    ("model", "revision"): ("revision_of_model",),
+    ("model", "max_seq_len"): ("sequence_len",),
+    ("model", "trust_remote_code"): ("trust_remote_code",),
+    ("method", "beta"): ("rl_beta",),
+    ("method", "num_generations"): ("trl", "num_generations"),
+    ("peft", "r"): ("lora_r",),
+    ("peft", "alpha"): ("lora_alpha",),
+    ("peft", "dropout"): ("lora_dropout",),
+    ("training", "epochs"): ("num_epochs",),
+    ("training", "max_steps"): ("max_steps",),
+    ("training", "learning_rate"): ("learning_rate",),
+    ("training", "micro_batch_size"): ("micro_batch_size",),
+    ("training", "gradient_accumulation_steps"): ("gradient_accumulation_steps",),
+    ("training", "gradient_checkpointing"): ("gradient_checkpointing",),
+    ("training", "optimizer"): ("optimizer",),
+    ("training", "lr_scheduler"): ("lr_scheduler",),
+    ("training", "warmup_ratio"): ("warmup_ratio",),
+    ("training", "warmup_steps"): ("warmup_steps",),
+    ("training", "weight_decay"): ("weight_decay",),
+    ("training", "max_grad_norm"): ("max_grad_norm",),
+    ("training", "sample_packing"): ("sample_packing",),
+    ("training", "seed"): ("seed",),
+    ("training", "logging_steps"): ("logging_steps",),
+    ("training", "save_steps"): ("save_steps",),
+    ("output", "dir"): ("output_dir",),
+}
+# What a new LoRA block gets when a fix turns full fine-tuning into LoRA.
+LORA_BLOCK: tuple[tuple[str, Any], ...] = (
+    ("lora_r", 16),
+    ("lora_alpha", 32),
+    ("lora_dropout", 0.05),
+    ("lora_target_linear", True),
+)
+
+
+def _dataset_path(node: Any) -> str | None:
+    if isinstance(node, Sequence) and node.items:
+        first = node.items[0]
+        if isinstance(first, Mapping):
+            path = first.get("path")
+            if path is not None and isinstance(path.value.plain(), str):
+                return path.value.plain()
+        elif isinstance(first.plain(), str):
+            return first.plain()
+    return None
+
+
+def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
+    bf16 = reader.value("bf16")
+    fp16 = as_bool(reader.value("fp16"))
+    bf16_on = as_bool(bf16) is True or bf16 == "full"
+    if bf16_on and fp16:
+        found[F.BOTH_PRECISIONS] = [PrecisionPair(reader.ref("fp16"), reader.ref("bf16"))]
+    if bf16_on:
+        reader.put(("precision",), "bf16", "bf16")
+        found[F.WEIGHTS_DTYPE] = "bf16"
+    elif fp16:
+        reader.put(("precision",), "fp16", "fp16")
+        found[F.WEIGHTS_DTYPE] = "fp16"  # axolotl loads the weights in fp16 with `fp16: true`
+    elif bf16 == "auto":
+        reader.locate(("precision",), "bf16")  # resolved on the GPU: bf16 there, else fp16
+    elif (
+        as_bool(reader.value("float32"))
+        or not (reader.has("bf16") or reader.has("fp16"))
+        or (as_bool(bf16) is False)
+    ):
+        # No half-precision flag: axolotl trains in fp32.
+        keys = ("bf16",) if reader.has("bf16") else ("fp16",) if reader.has("fp16") else ()
+        reader.put(("precision",), "fp32", *keys)
+        found[F.WEIGHTS_DTYPE] = "fp32"
+
+
+def _method(reader: KeyReader, found: dict[str, Any]) -> None:
+    rl = reader.value("rl")
+    if isinstance(rl, str) and rl.lower() in _RL:
+        kind = _RL[rl.lower()]
+        reader.put(("method", "kind"), kind, "rl")
+        if kind != rl.lower():
+            found[F.METHOD_AS_WRITTEN] = rl.lower()
+        fmt = "unpaired-preference" if kind == "kto" else None if kind == "grpo" else "preference"
+        if fmt and reader.get(("data", "train")) is not None:
+            reader.put(("data", "format"), fmt)
+    elif as_bool(reader.value("reward_model")) or as_bool(reader.value("process_reward_model")):
+        key = "reward_model" if reader.has("reward_model") else "process_reward_model"
+        reader.put(("method", "kind"), "reward", key)
+    beta = as_float(reader.value("rl_beta"))
+    if beta is None:
+        beta = as_float(reader.value("trl", "beta"))
+    if beta is not None and beta > 0:
+        reader.put(("method", "beta"), beta, "rl_beta" if reader.has("rl_beta") else "trl")
+    generations = as_int(reader.value("trl", "num_generations"))
+    if generations is not None and generations >= 1:
+        reader.put(("method", "num_generations"), generations, "trl", "num_generations")
+    for fact, key in (
+        (F.STEPS_PER_GENERATION, "steps_per_generation"),
+        (F.GENERATION_BATCH_SIZE, "generation_batch_size"),
+    ):
+        value = as_int(reader.value("trl", key))
+        if value is not None:
+            found[fact] = value
+
+
+def _peft(reader: KeyReader) -> None:
+    adapter = reader.value("adapter")
+    if adapter in ("lora", "qlora"):
+        kind = adapter
+        if adapter == "lora" and as_bool(reader.value("peft_use_dora")):
+            kind = "dora"
+        reader.put(("peft", "kind"), kind, "adapter")
+    elif not adapter:
+        reader.put(("peft", "kind"), "full", "adapter")
+    for path, key, convert in (
+        (("peft", "r"), "lora_r", as_int),
+        (("peft", "alpha"), "lora_alpha", as_float),
+        (("peft", "dropout"), "lora_dropout", as_float),
+    ):
+        value = convert(reader.value(key))
+        if value is not None and (value > 0 or key == "lora_dropout"):
+            reader.put(path, value, key)
+    if as_bool(reader.value("lora_target_linear")):
+        reader.put(("peft", "target_modules"), "all-linear", "lora_target_linear")
+    else:
+        modules = reader.value("lora_target_modules")
+        if isinstance(modules, list) and modules and all(isinstance(m, str) for m in modules):
+            reader.put(("peft", "target_modules"), modules, "lora_target_modules")
+
+
+def _model(reader: KeyReader) -> None:
+    name = reader.value("base_model")
+    reader.put(("model", "name"), name if isinstance(name, str) else "", "base_model")
+    revision = reader.value("revision_of_model")
+    if isinstance(revision, str):
+        reader.put(("model", "revision"), revision, "revision_of_model")
+    seq = as_int(reader.value("sequence_len"))
+    if seq is not None and seq > 0:
+        reader.put(("model", "max_seq_len"), seq, "sequence_len")
+    trust = as_bool(reader.value("trust_remote_code"))
+    if trust is not None:
+        reader.put(("model", "trust_remote_code"), trust, "trust_remote_code")
+    four, eight = as_bool(reader.value("load_in_4bit")), as_bool(reader.value("load_in_8bit"))
+    if four:
+        reader.put(("model", "quantization"), "4bit", "load_in_4bit")
+    elif eight:
+        reader.put(("model", "quantization"), "8bit", "load_in_8bit")
+    elif reader.value("adapter") == "qlora":
+        # QLoRA without 4-bit loading: axolotl refuses it; say so at the flag (or the adapter).
+        key = "load_in_4bit" if reader.has("load_in_4bit") else "adapter"
+        reader.put(("model", "quantization"), "none", key)
+    attention = reader.value("attn_implementation")
+    if attention in _ATTENTION:
+        reader.put(("model", "attn_implementation"), attention, "attn_implementation")
+    else:
+        for key, kernel in _LEGACY_ATTENTION:
+            if as_bool(reader.value(key)):
+                reader.put(("model", "attn_implementation"), kernel, key)
+                break
+
+
+def _training(reader: KeyReader) -> None:
+    for path, key, convert in (
+        (("training", "epochs"), "num_epochs", as_float),
+        (("training", "max_steps"), "max_steps", as_int),
+        (("training", "learning_rate"), "learning_rate", as_float),
+        (("training", "micro_batch_size"), "micro_batch_size", as_int),
+        (("training", "gradient_accumulation_steps"), "gradient_accumulation_steps", as_int),
+        (("training", "warmup_ratio"), "warmup_ratio", as_float),
+        (("training", "warmup_steps"), "warmup_steps", as_int),
+        (("training", "weight_decay"), "weight_decay", as_float),
+        (("training", "max_grad_norm"), "max_grad_norm", as_float),
+        (("training", "seed"), "seed", as_int),
+        (("training", "logging_steps"), "logging_steps", as_int),
+        (("training", "save_steps"), "save_steps", as_int),
+    ):
+        value = convert(reader.value(key))
+        if value is not None and (value > 0 or (value == 0 and key in _ZERO_OK)):
+            reader.put(path, value, key)
+    checkpointing = reader.value("gradient_checkpointing")
+    if checkpointing is not None:
+        on = as_bool(checkpointing)
+        reader.put(
+            ("training", "gradient_checkpointing"),
+            on if on is not None else bool(checkpointing),  # "unsloth", "offload": on
+            "gradient_checkpointing",
+        )
+    optimizer = reader.value("optimizer")
+    if isinstance(optimizer, str) and optimizer in _OPTIMIZERS:
+        reader.put(("training", "optimizer"), _OPTIMIZERS[optimizer], "optimizer")
+    scheduler = reader.value("lr_scheduler")
+    if isinstance(scheduler, str):
+        reader.put(("training", "lr_scheduler"), scheduler, "lr_scheduler")
+    packing = as_bool(reader.value("sample_packing"))
+    if packing is not None:
+        reader.put(("training", "sample_packing"), packing, "sample_packing")
+
+
+def _hardware(reader: KeyReader, found: dict[str, Any], related: dict[str, Document]) -> None:
+    ds = attach_deepspeed(reader, ("deepspeed",), related) if reader.has("deepspeed") else None
+    if ds is not None:
+        found[F.DEEPSPEED_VALUES] = ds.values
+        if ds.both_precisions:
+            found.setdefault(F.BOTH_PRECISIONS, []).append(ds.both_precisions)
+    fsdp = reader.value("fsdp")
+    fsdp_on = bool(fsdp) if isinstance(fsdp, (list, str)) else as_bool(fsdp) is True
+    fsdp_key = "fsdp" if fsdp_on else None
+    if (
+        not fsdp_on
+        and isinstance(reader.node("fsdp_config"), Mapping)
+        and reader.value("fsdp_version")
+    ):
+        fsdp_on, fsdp_key = True, "fsdp_version"
+    if fsdp_on and fsdp_key:
+        if reader.has("deepspeed") and reader.value("deepspeed"):
+            found[F.DEEPSPEED_AND_FSDP] = (reader.ref("deepspeed"), reader.ref(fsdp_key))
+        else:
+            reader.put(("hardware", "distributed"), "fsdp", fsdp_key)
+        offload = as_bool(reader.value("fsdp_config", "fsdp_offload_params"))
+        if offload is None:
+            offload = as_bool(reader.value("fsdp_config", "offload_params"))
+        if offload:
+            reader.put(("hardware", "cpu_offload"), True, "fsdp_config")
+
+
+def detect_axolotl(doc: Document) -> float:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return 0.0
+    keys = set(root.keys())
+    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
+    datasets = root.get("datasets")
+    if datasets is not None and isinstance(datasets.value, Sequence) and datasets.value.items:
+        first = datasets.value.items[0]
+        if (
+            isinstance(first, Mapping)
+            and first.get("path") is not None
+            and first.get("type") is not None
+        ):
+            score += 0.2
+    if "base_model" not in keys:
+        score = min(score, 0.45)
+    return min(score, 0.98)
+
+
+class AxolotlDialect:
+    name = "axolotl"
+    label = "axolotl"
+
+    def detect(self, doc: Document) -> float:
+        return detect_axolotl(doc)
+
+    def map(self, doc: Document) -> MappedConfig:
+        reader = KeyReader(doc)
+        found: dict[str, Any] = {F.TRAINER: "axolotl"}
+        related: dict[str, Document] = {}
+        _model(reader)
+        train = _dataset_path(reader.node("datasets"))
+        if train is not None:
+            reader.put(("data", "train"), train, "datasets")
+            evaluation = _dataset_path(reader.node("test_datasets"))
+            if evaluation is not None:
+                reader.put(("data", "eval"), evaluation, "test_datasets")
+        _method(reader, found)
+        _peft(reader)
+        _precision(reader, found)
+        _training(reader)
+        _hardware(reader, found, related)
+        output = reader.value("output_dir")
+        if isinstance(output, str):
+            reader.put(("output", "dir"), output, "output_dir")
+        if isinstance(reader.value("wandb_project"), str) and reader.value("wandb_project"):
+            reader.put(("output", "report_to"), ["wandb"], "wandb_project")
+        found[F.WRITTEN] = frozenset(reader.written)
+        return MappedConfig(
+            data=reader.data, source_map=reader.source_map, facts=found, related=related
+        )
+
+    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
+        keyed = render_key_edit(doc, edit)
+        if keyed is not None:
+            return keyed
+        path = edit.path
+        if isinstance(edit, SetValue):
+            if path == ("precision",):
+                return render_precision(doc, edit.value)
+            if path == ("method", "kind"):
+                return _render_method(doc, edit.value)
+            if path == ("peft", "kind"):
+                return _render_peft(doc, edit.value)
+            if path == ("model", "quantization"):
+                return _render_quantization(doc, edit.value)
+            if path == ("model", "attn_implementation"):
+                legacy = [(k,) for k, _ in _LEGACY_ATTENTION]
+                return (set_key(doc, ("attn_implementation",), edit.value) or []) + remove_keys(
+                    doc, *legacy
+                )
+            if path == ("training", "optimizer") and edit.value == "adamw_8bit":
+                return set_key(doc, ("optimizer",), "adamw_bnb_8bit")
+        elif isinstance(edit, RemoveKey) and path == ("method", "reward_model"):
+            return []  # axolotl has no reward-model key for online RL
+        return render_simple(doc, edit, SIMPLE)
+
+
+def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
+    """bf16: `bf16: true` (the `fp16` line goes); fp16 the other way; fp32: both off."""
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    has_bf16, has_fp16 = root.get("bf16") is not None, root.get("fp16") is not None
+    if precision in ("bf16", "fp16"):
+        other = "fp16" if precision == "bf16" else "bf16"
+        if root.get(precision) is not None:
+            return (set_key(doc, (precision,), True) or []) + remove_keys(doc, (other,))
+        if root.get(other) is not None:
+            return replace_entry(doc, (other,), precision, True)
+        return set_key(doc, (precision,), True)
+    if precision == "fp32":
+        edits: list[TextEdit] = []
+        for name, present in (("bf16", has_bf16), ("fp16", has_fp16)):
+            if present:
+                edits += set_key(doc, (name,), False) or []
+        return edits
+    return None
+
+
+def _render_method(doc: Document, kind: Any) -> list[TextEdit] | None:
+    if kind == "sft":
+        return remove_keys(doc, ("rl",))
+    if kind in ("dpo", "orpo", "kto", "grpo"):
+        return set_key(doc, ("rl",), kind)
+    return None
+
+
+def _render_peft(doc: Document, kind: Any) -> list[TextEdit] | None:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    if kind == "full":
+        return remove_keys(doc, ("adapter",))
+    if kind not in ("lora", "qlora", "dora"):
+        return None
+    adapter = "qlora" if kind == "qlora" else "lora"
+    edits = set_key(doc, ("adapter",), adapter) or []
+    missing = [(k, v) for k, v in LORA_BLOCK if root.get(k) is None]
+    if kind == "dora" and root.get("peft_use_dora") is None:
+        missing.append(("peft_use_dora", True))
+    if missing and not any(root.get(k) is not None for k in ("lora_r", "lora_target_modules")):
+        if root.get("adapter") is not None:
+            edits += insert_after(doc, ("adapter",), missing) or []
+        else:  # the adapter line itself is being appended at the end: append the block too
+            edits = set_key(doc, ("adapter",), adapter) or []
+            if edits:
+                tail = "".join(f"\n{k}: {render_value(v)}" for k, v in missing)
+                first = edits[0]
+                edits = [TextEdit(first.range, first.new_text + tail)]
+    elif kind == "dora" and root.get("peft_use_dora") is None:
+        edits += set_key(doc, ("peft_use_dora",), True) or []
+    return edits
+
+
+def _render_quantization(doc: Document, quantization: Any) -> list[TextEdit] | None:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    wanted = {"4bit": "load_in_4bit", "8bit": "load_in_8bit"}.get(quantization)
+    edits: list[TextEdit] = []
+    for key in ("load_in_4bit", "load_in_8bit"):
+        if key == wanted:
+            edits += set_key(doc, (key,), True) or []
+        elif root.get(key) is not None and as_bool(root.get(key).value.plain()):  # type: ignore[union-attr]
+            edits += set_key(doc, (key,), False) or []
+    if quantization not in ("4bit", "8bit", "none"):
+        return None
+    return edits

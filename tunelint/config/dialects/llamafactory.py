@@ -1,0 +1,402 @@
+"""LLaMA-Factory configs (`llamafactory-cli train cfg.yaml`): `stage`, `finetuning_type`,
+`model_name_or_path`, `template`, `cutoff_len` and the HF TrainingArguments onto the Plan.
+
+LLaMA-Factory loads YAML with OmegaConf (which reads `2e-5` as a float) and fills what the
+file leaves out with its own defaults (LoRA rank 8, alpha 2 x rank, all linear layers,
+gradient checkpointing on); the Plan carries those so memory and PEFT rules see the real run.
+A `deepspeed:` JSON is read with the config.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
+from tunelint.config.dialects import facts as F
+from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.deepspeed import attach_deepspeed
+from tunelint.config.dialects.facts import PrecisionPair
+from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
+from tunelint.config.dialects.rendering import (
+    insert_after,
+    remove_keys,
+    render_key_edit,
+    render_simple,
+    set_key,
+    top_level_keys,
+)
+from tunelint.config.document import Document, Mapping
+from tunelint.config.positions import TextEdit
+
+_MARKERS = {
+    "stage": 0.3,
+    "finetuning_type": 0.35,
+    "model_name_or_path": 0.15,
+    "template": 0.15,
+    "cutoff_len": 0.2,
+    "dataset": 0.05,
+    "lora_target": 0.15,
+    "lora_rank": 0.1,
+    "pref_beta": 0.1,
+    "pref_loss": 0.1,
+    "quantization_bit": 0.1,
+    "preprocessing_num_workers": 0.05,
+    "plot_loss": 0.1,
+    "max_samples": 0.05,
+    "do_train": 0.05,
+}
+_STAGES = {"pt": "sft", "sft": "sft", "rm": "reward", "ppo": "ppo", "dpo": "dpo", "kto": "kto"}
+_OPTIMIZERS = {
+    "adamw_torch": "adamw_torch",
+    "adamw_torch_fused": "adamw_torch_fused",
+    "adamw_bnb_8bit": "adamw_8bit",
+    "adamw_8bit": "adamw_8bit",
+    "paged_adamw_8bit": "paged_adamw_8bit",
+    "paged_adamw_32bit": "paged_adamw_32bit",
+    "adafactor": "adafactor",
+    "sgd": "sgd",
+}
+_FLASH_ATTN = {"disabled": "eager", "sdpa": "sdpa", "fa2": "flash_attention_2"}
+_PPO_KEYS = (
+    "reward_model",
+    "reward_model_type",
+    "reward_model_adapters",
+    "reward_model_quantization_bit",
+)
+SIMPLE: dict[PlanPath, tuple[str, ...]] = {
+    ("model", "name"): ("model_name_or_path",),
+    ("model", "revision"): ("model_revision",),
+    ("model", "max_seq_len"): ("cutoff_len",),
+    ("model", "trust_remote_code"): ("trust_remote_code",),
+    ("method", "beta"): ("pref_beta",),
+    ("method", "reward_model"): ("reward_model",),
+    ("peft", "r"): ("lora_rank",),
+    ("peft", "alpha"): ("lora_alpha",),
+    ("peft", "dropout"): ("lora_dropout",),
+    ("training", "epochs"): ("num_train_epochs",),
+    ("training", "max_steps"): ("max_steps",),
+    ("training", "learning_rate"): ("learning_rate",),
+    ("training", "micro_batch_size"): ("per_device_train_batch_size",),
+    ("training", "gradient_accumulation_steps"): ("gradient_accumulation_steps",),
+    ("training", "optimizer"): ("optim",),
+    ("training", "lr_scheduler"): ("lr_scheduler_type",),
+    ("training", "warmup_ratio"): ("warmup_ratio",),
+    ("training", "warmup_steps"): ("warmup_steps",),
+    ("training", "weight_decay"): ("weight_decay",),
+    ("training", "max_grad_norm"): ("max_grad_norm",),
+    ("training", "sample_packing"): ("packing",),
+    ("training", "seed"): ("seed",),
+    ("training", "logging_steps"): ("logging_steps",),
+    ("training", "save_steps"): ("save_steps",),
+    ("output", "dir"): ("output_dir",),
+}
+_ZERO_OK = {"warmup_steps", "warmup_ratio", "weight_decay", "seed", "lora_dropout"}
+
+
+def _targets(value: Any) -> str | list[str] | None:
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    if isinstance(value, str) and value.strip():
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if parts == ["all"]:
+            return "all-linear"
+        return parts
+    return None
+
+
+def detect_llamafactory(doc: Document) -> float:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return 0.0
+    keys = set(root.keys())
+    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
+    stage = root.get("stage")
+    if stage is not None and stage.value.plain() in _STAGES:
+        score += 0.15
+    if not keys & {"stage", "finetuning_type", "cutoff_len", "template"}:
+        score = min(score, 0.3)
+    return min(score, 0.98)
+
+
+class LlamaFactoryDialect:
+    name = "llamafactory"
+    label = "LLaMA-Factory"
+
+    def detect(self, doc: Document) -> float:
+        return detect_llamafactory(doc)
+
+    def map(self, doc: Document) -> MappedConfig:
+        reader = KeyReader(doc)
+        found: dict[str, Any] = {F.TRAINER: "llamafactory"}
+        related: dict[str, Document] = {}
+        self._model(reader)
+        self._method(reader, found)
+        self._peft(reader)
+        self._precision(reader, found)
+        self._training(reader)
+        if reader.has("deepspeed"):
+            ds = attach_deepspeed(reader, ("deepspeed",), related)
+            if ds is not None:
+                found[F.DEEPSPEED_VALUES] = ds.values
+                if ds.both_precisions:
+                    found.setdefault(F.BOTH_PRECISIONS, []).append(ds.both_precisions)
+        output = reader.value("output_dir")
+        if isinstance(output, str):
+            reader.put(("output", "dir"), output, "output_dir")
+        report = reader.value("report_to")
+        if isinstance(report, str):
+            report = [] if report in ("none", "") else [report]
+        if isinstance(report, list) and all(isinstance(r, str) for r in report):
+            reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
+        found[F.WRITTEN] = frozenset(reader.written)
+        return MappedConfig(
+            data=reader.data, source_map=reader.source_map, facts=found, related=related
+        )
+
+    @staticmethod
+    def _model(reader: KeyReader) -> None:
+        name = reader.value("model_name_or_path")
+        reader.put(("model", "name"), name if isinstance(name, str) else "", "model_name_or_path")
+        revision = reader.value("model_revision")
+        if isinstance(revision, str):
+            reader.put(("model", "revision"), revision, "model_revision")
+        cutoff = as_int(reader.value("cutoff_len"))
+        reader.put(
+            ("model", "max_seq_len"), cutoff if cutoff and cutoff > 0 else 2048, "cutoff_len"
+        )
+        trust = as_bool(reader.value("trust_remote_code"))
+        if trust is not None:
+            reader.put(("model", "trust_remote_code"), trust, "trust_remote_code")
+        bits = as_int(reader.value("quantization_bit"))
+        if bits in (4, 8):
+            reader.put(("model", "quantization"), f"{bits}bit", "quantization_bit")
+        attention = reader.value("flash_attn")
+        if isinstance(attention, str) and attention in _FLASH_ATTN:
+            reader.put(("model", "attn_implementation"), _FLASH_ATTN[attention], "flash_attn")
+
+    @staticmethod
+    def _method(reader: KeyReader, found: dict[str, Any]) -> None:
+        stage = reader.value("stage")
+        kind = _STAGES.get(stage, "sft") if isinstance(stage, str) else "sft"
+        if stage == "pt":
+            found[F.METHOD_AS_WRITTEN] = "pt"
+        loss = reader.value("pref_loss")
+        if kind == "dpo" and loss == "orpo":
+            kind = "orpo"
+            found[F.METHOD_AS_WRITTEN] = "orpo"
+        reader.put(("method", "kind"), kind, "stage")
+        beta = as_float(reader.value("pref_beta"))
+        if kind in ("dpo", "orpo", "kto"):
+            reader.put(("method", "beta"), beta if beta and beta > 0 else 0.1, "pref_beta")
+        reward = reader.value("reward_model")
+        if isinstance(reward, str) and reward.strip():
+            reader.put(("method", "reward_model"), reward, "reward_model")
+        fmt = {"dpo": "preference", "orpo": "preference", "reward": "preference"}.get(kind)
+        if kind == "kto":
+            fmt = "unpaired-preference"
+        dataset = reader.value("dataset")
+        if isinstance(dataset, str) and dataset.strip():
+            reader.put(("data", "train"), dataset, "dataset")
+            if fmt:
+                reader.put(("data", "format"), fmt)
+            evaluation = reader.value("eval_dataset")
+            if isinstance(evaluation, str) and evaluation.strip():
+                reader.put(("data", "eval"), evaluation, "eval_dataset")
+
+    @staticmethod
+    def _peft(reader: KeyReader) -> None:
+        kind = reader.value("finetuning_type")
+        if kind is None:
+            kind = "lora"  # LLaMA-Factory's default
+        if kind == "full":
+            reader.put(("peft", "kind"), "full", "finetuning_type")
+            return
+        if kind != "lora":
+            return  # freeze / oft: no Plan kind for them (see the module docs)
+        plan_kind = "lora"
+        if as_bool(reader.value("use_dora")):
+            plan_kind = "dora"
+        elif reader.get(("model", "quantization")) == "4bit":
+            plan_kind = "qlora"
+        reader.put(("peft", "kind"), plan_kind, "finetuning_type")
+        rank = as_int(reader.value("lora_rank")) or 8
+        reader.put(("peft", "r"), rank, "lora_rank")
+        alpha = as_float(reader.value("lora_alpha"))
+        reader.put(
+            ("peft", "alpha"), alpha if alpha and alpha > 0 else float(rank * 2), "lora_alpha"
+        )
+        dropout = as_float(reader.value("lora_dropout"))
+        reader.put(
+            ("peft", "dropout"),
+            dropout if dropout is not None and 0 <= dropout < 1 else 0.0,
+            "lora_dropout",
+        )
+        targets = _targets(reader.value("lora_target"))
+        reader.put(("peft", "target_modules"), targets or "all-linear", "lora_target")
+
+    @staticmethod
+    def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
+        bf16 = as_bool(reader.value("bf16")) or as_bool(reader.value("pure_bf16"))
+        fp16 = as_bool(reader.value("fp16"))
+        if bf16 and fp16:
+            key = "bf16" if reader.has("bf16") else "pure_bf16"
+            found[F.BOTH_PRECISIONS] = [PrecisionPair(reader.ref("fp16"), reader.ref(key))]
+        if bf16:
+            reader.put(
+                ("precision",), "bf16", "bf16" if as_bool(reader.value("bf16")) else "pure_bf16"
+            )
+        elif fp16:
+            reader.put(("precision",), "fp16", "fp16")
+        else:
+            # No half-precision flag: LLaMA-Factory computes in fp32.
+            key = ("bf16",) if reader.has("bf16") else ("fp16",) if reader.has("fp16") else ()
+            reader.put(("precision",), "fp32", *key)
+
+    @staticmethod
+    def _training(reader: KeyReader) -> None:
+        for path, key, convert, default in (
+            (("training", "epochs"), "num_train_epochs", as_float, 3.0),
+            (("training", "max_steps"), "max_steps", as_int, None),
+            (("training", "learning_rate"), "learning_rate", as_float, 5e-5),
+            (("training", "micro_batch_size"), "per_device_train_batch_size", as_int, 8),
+            (
+                ("training", "gradient_accumulation_steps"),
+                "gradient_accumulation_steps",
+                as_int,
+                None,
+            ),
+            (("training", "warmup_ratio"), "warmup_ratio", as_float, None),
+            (("training", "warmup_steps"), "warmup_steps", as_int, None),
+            (("training", "weight_decay"), "weight_decay", as_float, None),
+            (("training", "max_grad_norm"), "max_grad_norm", as_float, None),
+            (("training", "seed"), "seed", as_int, None),
+            (("training", "logging_steps"), "logging_steps", as_int, None),
+            (("training", "save_steps"), "save_steps", as_int, None),
+        ):
+            value = convert(reader.value(key))
+            if value is not None and (value > 0 or (value == 0 and key in _ZERO_OK)):
+                reader.put(path, value, key)
+            elif default is not None:
+                reader.put(path, default)  # the HF TrainingArguments default
+        reader.default(("training", "lr_scheduler"), "linear")
+        scheduler = reader.value("lr_scheduler_type")
+        if isinstance(scheduler, str):
+            reader.put(("training", "lr_scheduler"), scheduler, "lr_scheduler_type")
+        optim = reader.value("optim")
+        if isinstance(optim, str) and optim in _OPTIMIZERS:
+            reader.put(("training", "optimizer"), _OPTIMIZERS[optim], "optim")
+        packing = as_bool(reader.value("packing")) or as_bool(reader.value("neat_packing"))
+        if packing is not None:
+            key = "packing" if reader.has("packing") else "neat_packing"
+            reader.put(("training", "sample_packing"), packing, key)
+        disabled = as_bool(reader.value("disable_gradient_checkpointing"))
+        reader.put(
+            ("training", "gradient_checkpointing"), not disabled, "disable_gradient_checkpointing"
+        )
+
+    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
+        keyed = render_key_edit(doc, edit)
+        if keyed is not None:
+            return keyed
+        path = edit.path
+        if isinstance(edit, SetValue):
+            value = edit.value
+            if path == ("precision",):
+                return _render_precision(doc, value)
+            if path == ("method", "kind"):
+                return _render_stage(doc, value)
+            if path == ("peft", "kind"):
+                return _render_peft(doc, value)
+            if path == ("model", "quantization"):
+                if value in ("4bit", "8bit"):
+                    return set_key(doc, ("quantization_bit",), int(value[0]))
+                return remove_keys(doc, ("quantization_bit",), ("quantization_method",))
+            if path == ("model", "attn_implementation"):
+                name = {v: k for k, v in _FLASH_ATTN.items()}.get(value)
+                return set_key(doc, ("flash_attn",), name) if name else None
+            if path == ("training", "gradient_checkpointing"):
+                if value:
+                    return remove_keys(doc, ("disable_gradient_checkpointing",))
+                return set_key(doc, ("disable_gradient_checkpointing",), True)
+            if path == ("training", "optimizer") and value == "adamw_8bit":
+                return set_key(doc, ("optim",), "adamw_bnb_8bit")
+        elif isinstance(edit, RemoveKey) and path == ("method", "reward_model"):
+            return remove_keys(doc, *[(k,) for k in _PPO_KEYS])
+        return render_simple(doc, edit, SIMPLE)
+
+
+def _render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    if precision == "bf16":
+        return (set_key(doc, ("bf16",), True) or []) + remove_keys(doc, ("fp16",))
+    if precision == "fp16":
+        return (set_key(doc, ("fp16",), True) or []) + remove_keys(doc, ("bf16",), ("pure_bf16",))
+    if precision == "fp32":
+        edits: list[TextEdit] = []
+        for key in ("bf16", "fp16", "pure_bf16"):
+            if root.get(key) is not None:
+                edits += set_key(doc, (key,), False) or []
+        return edits
+    return None
+
+
+def _render_stage(doc: Document, kind: Any) -> list[TextEdit] | None:
+    """`stage: ppo` -> `stage: dpo` with what DPO needs (pref_beta, pref_loss), PPO keys gone."""
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    stage = {
+        "sft": "sft",
+        "dpo": "dpo",
+        "orpo": "dpo",
+        "kto": "kto",
+        "reward": "rm",
+        "ppo": "ppo",
+    }.get(kind)
+    if stage is None:
+        return None
+    edits = set_key(doc, ("stage",), stage) or []
+    if kind != "ppo":
+        edits += remove_keys(doc, *[(k,) for k in _PPO_KEYS])
+        edits += remove_keys(doc, *[(k,) for k in top_level_keys(doc) if k.startswith("ppo_")])
+    if kind in ("dpo", "orpo", "kto"):
+        needed: list[tuple[str, Any]] = []
+        if root.get("pref_beta") is None:
+            needed.append(("pref_beta", 0.1))
+        loss = "orpo" if kind == "orpo" else "sigmoid"
+        if kind != "kto":
+            if root.get("pref_loss") is None:
+                needed.append(("pref_loss", loss))
+            elif kind == "orpo" or root.get("pref_loss").value.plain() == "orpo":  # type: ignore[union-attr]
+                edits += set_key(doc, ("pref_loss",), loss) or []
+        if needed:
+            inserted = insert_after(doc, ("stage",), needed) if root.get("stage") else None
+            if inserted is None:
+                return None
+            edits += inserted
+    return edits
+
+
+def _render_peft(doc: Document, kind: Any) -> list[TextEdit] | None:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    if kind == "full":
+        return set_key(doc, ("finetuning_type",), "full")
+    if kind not in ("lora", "qlora", "dora"):
+        return None
+    edits = set_key(doc, ("finetuning_type",), "lora") or []
+    extra: list[tuple[str, Any]] = []
+    if root.get("lora_target") is None:
+        extra.append(("lora_target", "all"))
+    if kind == "qlora" and root.get("quantization_bit") is None:
+        extra.append(("quantization_bit", 4))
+    if kind == "dora" and root.get("use_dora") is None:
+        extra.append(("use_dora", True))
+    if extra:
+        if root.get("finetuning_type") is None:
+            return None  # nowhere natural to put the block; leave it to the user
+        edits += insert_after(doc, ("finetuning_type",), extra) or []
+    return edits

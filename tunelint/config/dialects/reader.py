@@ -1,0 +1,187 @@
+"""Reading a dialect's keys into Plan-shaped data while recording where each value came from.
+
+Every dialect module drives one `KeyReader` over its document: `put` copies a value to a
+canonical Plan path and points the source map at the dialect key; every key of the file is
+also indexed under `("keys", ...)` (or `("related", role, ...)` for a file read alongside)
+so that findings about keys the Plan has no field for still land on the right line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tunelint.checks.finding import PlanPath
+from tunelint.config.dialects.facts import KEYS, RELATED, KeyRef, Yaml11String
+from tunelint.config.document import Document, Entry, Mapping, Node, Scalar
+from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceLocation, SourceMap
+
+_EXPONENT_FLOAT = re.compile(r"^([-+]?)([0-9]+)(?:\.([0-9]*))?[eE]([-+]?)([0-9]+)$")
+
+
+def yaml11_safe_float(raw: str) -> str | None:
+    """`2e-5` -> `2.0e-5`: a dot in the mantissa and a signed exponent (PyYAML needs both)."""
+    m = _EXPONENT_FLOAT.match(raw)
+    if m is None:
+        return None
+    sign, whole, frac, exp_sign, exp = m.groups()
+    return f"{sign}{whole}.{frac or '0'}e{exp_sign or '+'}{exp}"
+
+
+class KeyReader:
+    """One document's keys, read into Plan-shaped `data` with a `SourceMap`."""
+
+    def __init__(
+        self,
+        doc: Document,
+        parent: KeyReader | None = None,
+        *,
+        file: str | None = None,
+        role: str | None = None,
+    ) -> None:
+        """A reader of `doc`; with `parent`, a related file writing into the parent's Plan."""
+        self.doc = doc
+        self.root: Mapping | None = doc.root if isinstance(doc.root, Mapping) else None
+        self.file = file  # None: the linted file; else a related file's path
+        self.prefix: PlanPath = (RELATED, role) if role else (KEYS,)
+        self.source_map: SourceMap = parent.source_map if parent else SourceMap()
+        self.data: dict[str, Any] = parent.data if parent else {}
+        self.written: set[PlanPath] = parent.written if parent else set()
+        if self.root is not None:
+            self._index(self.root, ())
+
+    def _index(self, mapping: Mapping, keys: tuple[str, ...]) -> None:
+        for entry in mapping.entries:
+            path = (*keys, str(entry.key.value))
+            self.source_map.add(
+                (*self.prefix, *path),
+                SourceLocation(entry.key.range, entry.value.range, self.file, ".".join(path)),
+            )
+            if isinstance(entry.value, Mapping):
+                self._index(entry.value, path)
+
+    # -- looking things up -------------------------------------------------------------
+
+    def entry(self, *keys: str) -> Entry | None:
+        return self.doc.node_at(keys)[0] if self.root is not None else None
+
+    def node(self, *keys: str) -> Node | None:
+        entry = self.entry(*keys)
+        return entry.value if entry is not None else None
+
+    def has(self, *keys: str) -> bool:
+        return self.entry(*keys) is not None
+
+    def value(self, *keys: str) -> Any:
+        """The plain value at `keys` (YAML 1.2 reading), or None when absent."""
+        node = self.node(*keys)
+        return node.plain() if node is not None else None
+
+    def keys(self) -> list[str]:
+        return self.root.keys() if self.root is not None else []
+
+    def ref(self, *keys: str) -> KeyRef:
+        return KeyRef((*self.prefix, *keys), ".".join(keys), self.file)
+
+    # -- writing the Plan side ---------------------------------------------------------
+
+    def locate(self, path: PlanPath, *keys: str) -> None:
+        """Point the canonical `path` at the dialect key `keys` (without setting a value)."""
+        entry = self.entry(*keys)
+        if entry is not None:
+            self.source_map.add(
+                path,
+                SourceLocation(entry.key.range, entry.value.range, self.file, ".".join(keys)),
+            )
+
+    def put(self, path: PlanPath, value: Any, *keys: str) -> None:
+        """Set the Plan value at `path`; with `keys`, that dialect key is where it was written."""
+        node = self.data
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = value
+        if keys:
+            self.locate(path, *keys)
+            if self.has(*keys):
+                self.written.add(path)
+
+    def get(self, path: PlanPath) -> Any:
+        node: Any = self.data
+        for part in path:
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
+    def default(self, path: PlanPath, value: Any) -> None:
+        """The dialect's own default where the file is silent and it differs from the Plan's."""
+        if self.get(path) is None:
+            self.put(path, value)
+
+    # -- facts -------------------------------------------------------------------------
+
+    def yaml11_strings(self) -> list[Yaml11String]:
+        """Top-level numbers written so that a YAML 1.1 loader (PyYAML) reads a string."""
+        found: list[Yaml11String] = []
+        if self.root is None:
+            return found
+        for entry in self.root.entries:
+            node = entry.value
+            if (
+                isinstance(node, Scalar)
+                and isinstance(node.value, float)
+                and isinstance(node.yaml11_value, str)
+            ):
+                safe = yaml11_safe_float(node.raw)
+                if safe is not None:
+                    key = str(entry.key.value)
+                    edit = TextEdit(node.range, safe)
+                    found.append(Yaml11String(self.ref(key), node.raw, node.value, safe, (edit,)))
+        return found
+
+
+def as_bool(value: Any) -> bool | None:
+    """A flag as trainers read it: true/false, also the strings "true"/"false"; else None."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    return None
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def as_float(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def dtype_name(value: Any) -> str | None:
+    """`bfloat16` / `bf16` / `torch.bfloat16` -> "bf16" (and fp16, fp32); else None."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower().removeprefix("torch.")
+    if text in ("bfloat16", "bf16"):
+        return "bf16"
+    if text in ("float16", "fp16", "half"):
+        return "fp16"
+    if text in ("float32", "fp32", "float"):
+        return "fp32"
+    return None

@@ -1,0 +1,107 @@
+"""Plan edits -> minimal text edits in a dialect's own keys: the pieces dialects share.
+
+Each dialect decides which of its keys a Plan field lives in; these helpers then touch only
+those keys' spans, like `tunelint.config.edits` does for the native format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
+from tunelint.config.dialects.facts import KEYS
+from tunelint.config.dialects.reader import yaml11_safe_float
+from tunelint.config.document import Document, Mapping, Scalar
+from tunelint.config.edits import _last_content_line, remove_key, render_value, set_value
+from tunelint.config.positions import Position, Range, TextEdit
+
+
+def set_key(doc: Document, keys: tuple[str, ...], value: Any) -> list[TextEdit] | None:
+    """Make dialect key `keys` hold `value` (creating it); [] when it already does."""
+    _entry, node = doc.node_at(keys)
+    if (
+        isinstance(node, Scalar)
+        and isinstance(value, float)
+        and node.value == value
+        and isinstance(node.yaml11_value, str)
+    ):
+        # Same number, but written so that YAML 1.1 loaders read a string: respell it.
+        safe = yaml11_safe_float(node.raw)
+        return [TextEdit(node.range, safe)] if safe is not None else None
+    return set_value(doc, keys, value)
+
+
+def remove_keys(doc: Document, *key_paths: tuple[str, ...]) -> list[TextEdit]:
+    """Delete each present key (with the lines it owns); absent ones are skipped."""
+    edits: list[TextEdit] = []
+    for keys in key_paths:
+        if doc.node_at(keys)[0] is None:
+            continue
+        removed = remove_key(doc, keys)
+        if removed:
+            edits.extend(removed)
+    return edits
+
+
+def replace_entry(
+    doc: Document, keys: tuple[str, ...], new_key: str, value: Any
+) -> list[TextEdit] | None:
+    """Replace the whole entry at `keys` (block YAML) by `new_key: value`, on its own line(s)."""
+    entry, node = doc.node_at(keys)
+    if entry is None or node is None or doc.kind != "yaml":
+        return None
+    first = entry.key.range.start.line
+    prefix = doc.index.line_text(first)[: entry.key.range.start.column]
+    if prefix.strip():  # a flow mapping or a `- key:` item: not a whole-line entry
+        return None
+    last = _last_content_line(doc, node)
+    end = (
+        Position(last + 1, 0)
+        if last + 1 < doc.index.line_count
+        else Position(last, len(doc.index.line_text(last)))
+    )
+    newline = "\n" if end.column == 0 else ""
+    text = f"{prefix}{render_value(new_key)}: {render_value(value)}{newline}"
+    return [TextEdit(Range(Position(first, 0), end), text)]
+
+
+def insert_after(
+    doc: Document, keys: tuple[str, ...], lines: list[tuple[str, Any]]
+) -> list[TextEdit] | None:
+    """New `key: value` lines right after the entry at `keys`, at its indentation."""
+    entry, node = doc.node_at(keys)
+    if entry is None or node is None or doc.kind != "yaml" or not lines:
+        return None
+    last = _last_content_line(doc, node)
+    indent = " " * entry.key.range.start.column
+    end = Position(last, len(doc.index.line_text(last)))
+    text = "".join(f"\n{indent}{render_value(k)}: {render_value(v)}" for k, v in lines)
+    return [TextEdit(Range(end, end), text)]
+
+
+def render_key_edit(doc: Document, edit: PlanEdit) -> list[TextEdit] | None:
+    """Edits of `("keys", ...)` paths: the dialect key itself. None for any other path."""
+    if not edit.path or edit.path[0] != KEYS or len(edit.path) < 2:
+        return None
+    keys = edit.path[1:]
+    if isinstance(edit, SetValue):
+        return set_key(doc, keys, edit.value)
+    if isinstance(edit, RemoveKey):
+        return remove_key(doc, keys)
+    return None
+
+
+def render_simple(
+    doc: Document, edit: PlanEdit, table: dict[tuple[str, ...], tuple[str, ...]]
+) -> list[TextEdit] | None:
+    """A Plan field that is one dialect key with the same value: set or remove that key."""
+    keys = table.get(edit.path)
+    if keys is None:
+        return None
+    if isinstance(edit, SetValue):
+        return set_key(doc, keys, edit.value)
+    return remove_keys(doc, keys)
+
+
+def top_level_keys(doc: Document) -> list[str]:
+    return doc.root.keys() if isinstance(doc.root, Mapping) else []

@@ -1,0 +1,225 @@
+"""torchtune recipe configs (`tune run <recipe> --config cfg.yaml`): components named by
+`_component_` (model builder, dataset, optimizer, loss) plus flat recipe settings.
+
+The model builder says the PEFT kind (`lora_llama3_1_8b`, `qlora_llama3_1_8b`, else full);
+the loss says the method (`DPOLoss`, `PPOLoss`). torchtune trains in pure `dtype` (bf16 or
+fp32; it has no fp16), so the weights dtype is the precision. OmegaConf reads `2e-5` as a
+float, so no YAML 1.1 finding here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tunelint.checks.finding import PlanEdit, PlanPath, SetValue
+from tunelint.config.dialects import facts as F
+from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
+from tunelint.config.dialects.rendering import render_key_edit, render_simple, set_key
+from tunelint.config.document import Document, Mapping, Sequence
+from tunelint.config.positions import TextEdit
+
+_COMPONENT = "_component_"
+_RECIPE_KEYS = {
+    "tokenizer": 0.1,
+    "checkpointer": 0.15,
+    "dtype": 0.05,
+    "epochs": 0.05,
+    "batch_size": 0.05,
+    "max_steps_per_epoch": 0.15,
+    "enable_activation_checkpointing": 0.15,
+    "metric_logger": 0.1,
+    "log_every_n_steps": 0.1,
+    "loss": 0.05,
+}
+_OPTIMIZERS = {
+    "torch.optim.AdamW": "adamw_torch",
+    "bitsandbytes.optim.PagedAdamW8bit": "paged_adamw_8bit",
+    "bitsandbytes.optim.PagedAdamW": "paged_adamw_32bit",
+    "bitsandbytes.optim.AdamW8bit": "adamw_8bit",
+    "torch.optim.SGD": "sgd",
+}
+SIMPLE: dict[PlanPath, tuple[str, ...]] = {
+    ("model", "max_seq_len"): ("tokenizer", "max_seq_len"),
+    ("peft", "r"): ("model", "lora_rank"),
+    ("peft", "alpha"): ("model", "lora_alpha"),
+    ("peft", "dropout"): ("model", "lora_dropout"),
+    ("training", "epochs"): ("epochs",),
+    ("training", "learning_rate"): ("optimizer", "lr"),
+    ("training", "weight_decay"): ("optimizer", "weight_decay"),
+    ("training", "micro_batch_size"): ("batch_size",),
+    ("training", "gradient_accumulation_steps"): ("gradient_accumulation_steps",),
+    ("training", "gradient_checkpointing"): ("enable_activation_checkpointing",),
+    ("training", "warmup_steps"): ("lr_scheduler", "num_warmup_steps"),
+    ("training", "max_grad_norm"): ("clip_grad_norm",),
+    ("training", "sample_packing"): ("dataset", "packed"),
+    ("training", "seed"): ("seed",),
+    ("output", "dir"): ("output_dir",),
+}
+
+
+def _component(node: Any) -> str | None:
+    if isinstance(node, Mapping):
+        entry = node.get(_COMPONENT)
+        if entry is not None and isinstance(entry.value.plain(), str):
+            return entry.value.plain()
+    return None
+
+
+def _components(doc: Document) -> list[str]:
+    root = doc.root
+    found: list[str] = []
+    if isinstance(root, Mapping):
+        for entry in root.entries:
+            value = entry.value
+            items = value.items if isinstance(value, Sequence) else [value]
+            found += [c for c in (_component(item) for item in items) if c]
+    return found
+
+
+def detect_torchtune(doc: Document) -> float:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return 0.0
+    components = _components(doc)
+    if not components:
+        return 0.0
+    score = 0.5 + sum(w for k, w in _RECIPE_KEYS.items() if k in set(root.keys()))
+    if any(c.startswith("torchtune.") for c in components):
+        score += 0.35
+    return min(score, 0.98)
+
+
+class TorchtuneDialect:
+    name = "torchtune"
+    label = "torchtune"
+
+    def detect(self, doc: Document) -> float:
+        return detect_torchtune(doc)
+
+    def map(self, doc: Document) -> MappedConfig:
+        reader = KeyReader(doc)
+        found: dict[str, Any] = {F.TRAINER: "torchtune"}
+        builder = _component(reader.node("model")) or ""
+        reader.put(("model", "name"), builder, "model", _COMPONENT)
+        self._peft(reader, builder)
+        self._method(reader, found)
+        seq = as_int(reader.value("tokenizer", "max_seq_len"))
+        if seq is not None and seq > 0:
+            reader.put(("model", "max_seq_len"), seq, "tokenizer", "max_seq_len")
+        dtype = dtype_name(reader.value("dtype"))
+        if dtype is not None:
+            reader.put(("precision",), dtype, "dtype")
+            found[F.WEIGHTS_DTYPE] = dtype  # torchtune trains in this dtype, no autocast
+        self._training(reader)
+        dataset = reader.node("dataset")
+        first = dataset.items[0] if isinstance(dataset, Sequence) and dataset.items else dataset
+        name = _component(first)
+        if name:
+            reader.put(("data", "train"), name, "dataset")
+        packed = (
+            as_bool(first.get("packed").value.plain())
+            if isinstance(first, Mapping) and first.get("packed")
+            else None
+        )  # type: ignore[union-attr]
+        if packed is not None:
+            reader.put(("training", "sample_packing"), packed, "dataset", "packed")
+        output = reader.value("output_dir")
+        if isinstance(output, str):
+            reader.put(("output", "dir"), output, "output_dir")
+        found[F.WRITTEN] = frozenset(reader.written)
+        return MappedConfig(data=reader.data, source_map=reader.source_map, facts=found)
+
+    @staticmethod
+    def _peft(reader: KeyReader, builder: str) -> None:
+        short = builder.rsplit(".", 1)[-1]
+        if short.startswith("qlora_"):
+            kind = "qlora"
+        elif short.startswith("lora_"):
+            kind = "lora"
+        else:
+            kind = "full"
+        reader.put(("peft", "kind"), kind, "model", _COMPONENT)
+        if kind == "full":
+            return
+        rank = as_int(reader.value("model", "lora_rank"))
+        if rank and rank > 0:
+            reader.put(("peft", "r"), rank, "model", "lora_rank")
+        alpha = as_float(reader.value("model", "lora_alpha"))
+        if alpha and alpha > 0:
+            reader.put(("peft", "alpha"), alpha, "model", "lora_alpha")
+        dropout = as_float(reader.value("model", "lora_dropout"))
+        if dropout is not None and 0 <= dropout < 1:
+            reader.put(("peft", "dropout"), dropout, "model", "lora_dropout")
+        modules = reader.value("model", "lora_attn_modules")
+        if isinstance(modules, list) and modules and all(isinstance(m, str) for m in modules):
+            if as_bool(reader.value("model", "apply_lora_to_mlp")):
+                modules = [*modules, "w1", "w2", "w3"]  # torchtune's MLP projections
+            reader.put(("peft", "target_modules"), modules, "model", "lora_attn_modules")
+
+    @staticmethod
+    def _method(reader: KeyReader, found: dict[str, Any]) -> None:
+        loss = (_component(reader.node("loss")) or "").rsplit(".", 1)[-1].lower()
+        kind = "sft"
+        if "dpo" in loss or "rso" in loss or "simpo" in loss:
+            kind = "dpo"
+        elif "ppo" in loss:
+            kind = "ppo"
+        elif "grpo" in loss:
+            kind = "grpo"
+        reader.put(("method", "kind"), kind, "loss", _COMPONENT)
+        if kind != "sft" and "dpo" not in loss:
+            found[F.METHOD_AS_WRITTEN] = loss
+        reward = _component(reader.node("reward_and_value_model"))
+        if reward:
+            reader.put(("method", "reward_model"), reward, "reward_and_value_model")
+        if kind == "dpo":
+            reader.put(("data", "format"), "preference")
+
+    @staticmethod
+    def _training(reader: KeyReader) -> None:
+        for path, keys, convert in (
+            (("training", "epochs"), ("epochs",), as_float),
+            (("training", "micro_batch_size"), ("batch_size",), as_int),
+            (("training", "gradient_accumulation_steps"), ("gradient_accumulation_steps",), as_int),
+            (("training", "learning_rate"), ("optimizer", "lr"), as_float),
+            (("training", "max_grad_norm"), ("clip_grad_norm",), as_float),
+            (("training", "warmup_steps"), ("lr_scheduler", "num_warmup_steps"), as_int),
+            (("training", "seed"), ("seed",), as_int),
+            (("training", "logging_steps"), ("log_every_n_steps",), as_int),
+        ):
+            value = convert(reader.value(*keys))
+            if value is not None and (
+                value > 0 or (value == 0 and path[-1] in ("warmup_steps", "seed"))
+            ):
+                reader.put(path, value, *keys)
+        decay = as_float(reader.value("optimizer", "weight_decay"))
+        if decay is not None and decay >= 0:
+            reader.put(("training", "weight_decay"), decay, "optimizer", "weight_decay")
+        optimizer = _component(reader.node("optimizer"))
+        if optimizer in _OPTIMIZERS:
+            name = _OPTIMIZERS[optimizer]
+            if name == "adamw_torch" and as_bool(reader.value("optimizer", "fused")):
+                name = "adamw_torch_fused"
+            reader.put(("training", "optimizer"), name, "optimizer", _COMPONENT)
+        scheduler = (_component(reader.node("lr_scheduler")) or "").lower()
+        if "cosine" in scheduler:
+            reader.put(("training", "lr_scheduler"), "cosine", "lr_scheduler", _COMPONENT)
+        elif "linear" in scheduler:
+            reader.put(("training", "lr_scheduler"), "linear", "lr_scheduler", _COMPONENT)
+        checkpointing = as_bool(reader.value("enable_activation_checkpointing"))
+        if checkpointing is not None:
+            reader.put(
+                ("training", "gradient_checkpointing"),
+                checkpointing,
+                "enable_activation_checkpointing",
+            )
+
+    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
+        keyed = render_key_edit(doc, edit)
+        if keyed is not None:
+            return keyed
+        if isinstance(edit, SetValue) and edit.path == ("precision",):
+            # torchtune has bf16 and fp32 only.
+            return set_key(doc, ("dtype",), edit.value) if edit.value in ("bf16", "fp32") else None
+        return render_simple(doc, edit, SIMPLE)

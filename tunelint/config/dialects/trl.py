@@ -1,0 +1,511 @@
+"""TRL configs (`trl sft --config cfg.yaml`, alignment-handbook recipes): HF TrainingArguments,
+a TRL trainer config and TRL's ModelConfig (`use_peft`, `lora_r`, `load_in_4bit`, `dtype`) in
+one flat mapping.
+
+The file does not say the method: the command does (`trl dpo`). It is read from the file's
+path (`recipes/zephyr/dpo/config_qlora.yaml`), else from method-only keys (`beta`,
+`num_generations`), else SFT. TRL defaults are filled in where the Plan's differ (bf16 on,
+batch 8 per device, gradient checkpointing on, `max_length` 1024).
+
+Keys the pinned TRL / transformers no longer accept are listed with their replacement; the
+`trl` CLI passes unknown keys to `accelerate launch`, which refuses them. Numbers such as
+`2e-5` are strings to PyYAML; the `trl` CLI converts them back, `HfArgumentParser.
+parse_yaml_file` (used by many training scripts) does not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
+from tunelint.config.dialects import facts as F
+from tunelint.config.dialects.accelerate import attach_accelerate
+from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.deepspeed import attach_deepspeed
+from tunelint.config.dialects.facts import PrecisionPair, RemovedKey
+from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
+from tunelint.config.dialects.rendering import remove_keys, render_key_edit, render_simple, set_key
+from tunelint.config.document import Document, Mapping
+from tunelint.config.edits import remove_key
+from tunelint.config.positions import TextEdit
+
+_MARKERS = {
+    "model_name_or_path": 0.3,
+    "dataset_name": 0.25,
+    "use_peft": 0.25,
+    "per_device_train_batch_size": 0.15,
+    "num_train_epochs": 0.1,
+    "lr_scheduler_type": 0.1,
+    "output_dir": 0.05,
+    "learning_rate": 0.05,
+    "gradient_accumulation_steps": 0.05,
+    "torch_dtype": 0.1,
+    "dtype": 0.05,
+    "lora_target_modules": 0.05,
+    "dataset_mixture": 0.2,
+    "dataset_mixer": 0.2,
+    "max_seq_length": 0.05,
+    "max_length": 0.05,
+    "report_to": 0.05,
+    "hub_model_id": 0.05,
+    "bf16": 0.03,
+    "optim": 0.05,
+}
+# Keys of other formats: with them, this is not a TRL file.
+_FOREIGN = {
+    "stage",
+    "finetuning_type",
+    "template",
+    "cutoff_len",
+    "base_model",
+    "sequence_len",
+    "micro_batch_size",
+    "compute_environment",
+    "distributed_type",
+    "zero_optimization",
+}
+_METHODS = ("grpo", "rloo", "dpo", "kto", "orpo", "ppo", "reward", "sft")
+_TOKEN = re.compile(r"[^a-z0-9]+")
+_OPTIMIZERS = {
+    "adamw_torch": "adamw_torch",
+    "adamw_torch_fused": "adamw_torch_fused",
+    "adamw_bnb_8bit": "adamw_8bit",
+    "adamw_8bit": "adamw_8bit",
+    "paged_adamw_8bit": "paged_adamw_8bit",
+    "paged_adamw_32bit": "paged_adamw_32bit",
+    "adafactor": "adafactor",
+    "sgd": "sgd",
+}
+_ATTENTION = ("eager", "sdpa", "flash_attention_2", "flash_attention_3")
+# Keys TRL 1.16 / transformers 5.24 (the versions tunelint runs) no longer accept:
+# key -> (replacement or None, where it went, note, methods it applies to or None for all).
+REMOVED: dict[str, tuple[str | None, str, str, tuple[str, ...] | None]] = {
+    "max_seq_length": ("max_length", "TRL 0.20 (SFTConfig)", "", None),
+    "torch_dtype": ("dtype", "TRL's ModelConfig (after transformers 4.56)", "", None),
+    "max_prompt_length": (
+        None,
+        "TRL 1.x in DPOConfig, GRPOConfig and RLOOConfig",
+        "prompts are no longer truncated separately; `max_length` and `truncation_mode` bound "
+        "the whole sequence",
+        None,
+    ),
+    "max_completion_length": (
+        None,
+        "TRL 1.x in DPOConfig and KTOConfig",
+        "`max_length` bounds the whole sequence",
+        ("dpo", "kto", "sft", "reward"),
+    ),
+    "warmup_ratio": (
+        "warmup_steps",
+        "transformers 5.2",
+        "a `warmup_steps` value below 1 is a ratio of the total steps",
+        None,
+    ),
+    "evaluation_strategy": ("eval_strategy", "transformers 4.46", "", None),
+    "overwrite_output_dir": (None, "transformers 5.0", "", None),
+    "logging_dir": (None, "transformers 5.0", "TensorBoard logs go under `output_dir`", None),
+    "no_cuda": ("use_cpu", "transformers 5.0", "", None),
+    "use_mps_device": (None, "transformers 5.0", "MPS is used when available", None),
+    "dataset_batch_size": (None, "TRL 0.20 (SFTConfig)", "", None),
+}
+SIMPLE: dict[PlanPath, tuple[str, ...]] = {
+    ("model", "name"): ("model_name_or_path",),
+    ("model", "revision"): ("model_revision",),
+    ("model", "max_seq_len"): ("max_length",),
+    ("model", "trust_remote_code"): ("trust_remote_code",),
+    ("model", "attn_implementation"): ("attn_implementation",),
+    ("method", "beta"): ("beta",),
+    ("method", "num_generations"): ("num_generations",),
+    ("method", "reward_model"): ("reward_model_path",),
+    ("method", "precompute_ref_log_probs"): ("precompute_ref_log_probs",),
+    ("peft", "r"): ("lora_r",),
+    ("peft", "alpha"): ("lora_alpha",),
+    ("peft", "dropout"): ("lora_dropout",),
+    ("peft", "target_modules"): ("lora_target_modules",),
+    ("training", "epochs"): ("num_train_epochs",),
+    ("training", "max_steps"): ("max_steps",),
+    ("training", "learning_rate"): ("learning_rate",),
+    ("training", "micro_batch_size"): ("per_device_train_batch_size",),
+    ("training", "gradient_accumulation_steps"): ("gradient_accumulation_steps",),
+    ("training", "gradient_checkpointing"): ("gradient_checkpointing",),
+    ("training", "optimizer"): ("optim",),
+    ("training", "lr_scheduler"): ("lr_scheduler_type",),
+    ("training", "warmup_steps"): ("warmup_steps",),
+    ("training", "weight_decay"): ("weight_decay",),
+    ("training", "max_grad_norm"): ("max_grad_norm",),
+    ("training", "sample_packing"): ("packing",),
+    ("training", "seed"): ("seed",),
+    ("training", "logging_steps"): ("logging_steps",),
+    ("training", "save_steps"): ("save_steps",),
+    ("data", "train"): ("dataset_name",),
+    ("output", "dir"): ("output_dir",),
+}
+_DEFAULT_LR = {"sft": 2e-5, "reward": 1e-4}  # TRL 1.16 config defaults; others 1e-6
+_ZERO_OK = {"warmup_steps", "warmup_ratio", "weight_decay", "seed", "lora_dropout"}
+
+
+def infer_method(reader: KeyReader) -> tuple[str, str]:
+    """(method, how it was found): from the file's path, else method-only keys, else sft."""
+    tokens = _TOKEN.split(reader.doc.filename.lower())
+    for method in _METHODS:
+        if method in tokens or (method == "reward" and "rm" in tokens):
+            return method, "file name"
+    keys = set(reader.keys())
+    if keys & {"num_generations", "reward_funcs", "steps_per_generation", "generation_batch_size"}:
+        return ("rloo" if "rloo" in keys else "grpo"), "keys"
+    if keys & {"desirable_weight", "undesirable_weight"}:
+        return "kto", "keys"
+    if "reward_model_path" in keys:
+        return "ppo", "keys"
+    if keys & {"beta", "max_prompt_length", "precompute_ref_log_probs", "rpo_alpha"}:
+        return "dpo", "keys"
+    return "sft", "default"
+
+
+def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
+    found: list[RemovedKey] = []
+    root = reader.root
+    if root is None:
+        return found
+    for entry in root.entries:
+        key = str(entry.key.value)
+        if key not in REMOVED:
+            continue
+        replacement, where, note, methods = REMOVED[key]
+        if methods is not None and method not in methods:
+            continue
+        if replacement is not None and root.get(replacement) is None and entry.key.style is None:
+            edits: tuple[TextEdit, ...] = (TextEdit(entry.key.range, replacement),)
+        else:  # nothing to rename to (or the new key is already there): drop the line
+            edits = tuple(remove_key(reader.doc, (key,)) or ())
+        found.append(RemovedKey(reader.ref(key), key, replacement, where, note, edits))
+    return found
+
+
+def detect_trl(doc: Document) -> float:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return 0.0
+    keys = set(root.keys())
+    if keys & _FOREIGN:
+        return 0.2 if "model_name_or_path" in keys else 0.0
+    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
+    if "model_name_or_path" not in keys:
+        score = min(score, 0.4)
+    return min(score, 0.95)
+
+
+class TrlDialect:
+    name = "trl"
+    label = "TRL / alignment-handbook"
+
+    def detect(self, doc: Document) -> float:
+        return detect_trl(doc)
+
+    def map(self, doc: Document) -> MappedConfig:
+        reader = KeyReader(doc)
+        method, method_source = infer_method(reader)
+        found: dict[str, Any] = {F.TRAINER: "trl", "method_source": method_source}
+        related: dict[str, Document] = {}
+        reader.put(("method", "kind"), method)
+        self._model(reader, method, found)
+        self._method(reader, method, found)
+        self._peft(reader)
+        self._precision(reader, found)
+        self._training(reader, method)
+        self._data(reader)
+        self._hardware(reader, found, related)
+        found[F.REMOVED_KEYS] = _removed_keys(reader, method)
+        found[F.YAML11_STRINGS] = reader.yaml11_strings()
+        found[F.WRITTEN] = frozenset(reader.written)
+        return MappedConfig(
+            data=reader.data, source_map=reader.source_map, facts=found, related=related
+        )
+
+    @staticmethod
+    def _model(reader: KeyReader, method: str, found: dict[str, Any]) -> None:
+        name = reader.value("model_name_or_path")
+        reader.put(("model", "name"), name if isinstance(name, str) else "", "model_name_or_path")
+        revision = reader.value("model_revision")
+        if isinstance(revision, str):
+            reader.put(("model", "revision"), revision, "model_revision")
+        for key in ("max_length", "max_seq_length"):
+            length = as_int(reader.value(key))
+            if length is not None and length > 0:
+                reader.put(("model", "max_seq_len"), length, key)
+                break
+        else:
+            if method in ("sft", "dpo", "kto", "reward"):
+                reader.put(("model", "max_seq_len"), 1024)  # TRL's default max_length
+        trust = as_bool(reader.value("trust_remote_code"))
+        if trust is not None:
+            reader.put(("model", "trust_remote_code"), trust, "trust_remote_code")
+        four, eight = as_bool(reader.value("load_in_4bit")), as_bool(reader.value("load_in_8bit"))
+        if four:
+            reader.put(("model", "quantization"), "4bit", "load_in_4bit")
+            storage = reader.value("bnb_4bit_quant_storage")
+            found[F.QUANT_STORAGE] = storage if isinstance(storage, str) else None
+            found[F.QUANT_STORAGE_KEY] = reader.ref("bnb_4bit_quant_storage")
+        elif eight:
+            reader.put(("model", "quantization"), "8bit", "load_in_8bit")
+        attention = reader.value("attn_implementation")
+        if attention in _ATTENTION:
+            reader.put(("model", "attn_implementation"), attention, "attn_implementation")
+        for key in ("dtype", "torch_dtype"):
+            weights = dtype_name(reader.value(key))
+            if weights is not None:
+                found[F.WEIGHTS_DTYPE] = weights
+                break
+
+    @staticmethod
+    def _method(reader: KeyReader, method: str, found: dict[str, Any]) -> None:
+        beta = as_float(reader.value("beta"))
+        if beta is not None and beta > 0:
+            reader.put(("method", "beta"), beta, "beta")
+        if method in ("grpo", "rloo"):
+            generations = as_int(reader.value("num_generations"))
+            if generations is not None and generations >= 1:
+                reader.put(("method", "num_generations"), generations, "num_generations")
+            else:
+                reader.put(("method", "num_generations"), 8 if method == "grpo" else 2)
+            for fact, key in (
+                (F.STEPS_PER_GENERATION, "steps_per_generation"),
+                (F.GENERATION_BATCH_SIZE, "generation_batch_size"),
+            ):
+                value = as_int(reader.value(key))
+                if value is not None:
+                    found[fact] = value
+        reward = reader.value("reward_model_path")
+        if isinstance(reward, str) and reward.strip():
+            reader.put(("method", "reward_model"), reward, "reward_model_path")
+        if as_bool(reader.value("precompute_ref_log_probs")):
+            reader.put(("method", "precompute_ref_log_probs"), True, "precompute_ref_log_probs")
+        if method in ("dpo", "orpo", "reward"):
+            reader.put(("data", "format"), "preference")
+        elif method == "kto":
+            reader.put(("data", "format"), "unpaired-preference")
+
+    @staticmethod
+    def _peft(reader: KeyReader) -> None:
+        if not as_bool(reader.value("use_peft")):
+            reader.put(("peft", "kind"), "full", "use_peft")
+            return
+        kind = "lora"
+        if as_bool(reader.value("use_dora")):
+            kind = "dora"
+        elif reader.get(("model", "quantization")) == "4bit":
+            kind = "qlora"
+        reader.put(("peft", "kind"), kind, "use_peft")
+        for path, key, convert, default in (
+            (("peft", "r"), "lora_r", as_int, 16),
+            (("peft", "alpha"), "lora_alpha", as_float, 32.0),
+            (("peft", "dropout"), "lora_dropout", as_float, 0.05),
+        ):
+            value = convert(reader.value(key))
+            ok = (
+                value is not None
+                and (value > 0 or key in _ZERO_OK)
+                and (key != "lora_dropout" or value < 1)
+            )
+            reader.put(path, value if ok else default, key)
+        modules = reader.value("lora_target_modules")
+        if (isinstance(modules, str) and modules) or (
+            isinstance(modules, list) and modules and all(isinstance(m, str) for m in modules)
+        ):
+            reader.put(("peft", "target_modules"), modules, "lora_target_modules")
+
+    @staticmethod
+    def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
+        bf16, fp16 = as_bool(reader.value("bf16")), as_bool(reader.value("fp16"))
+        if bf16 and fp16:
+            found[F.BOTH_PRECISIONS] = [PrecisionPair(reader.ref("fp16"), reader.ref("bf16"))]
+        if bf16:
+            reader.put(("precision",), "bf16", "bf16")
+        elif fp16:
+            reader.put(("precision",), "fp16", "fp16")
+        elif bf16 is False:
+            reader.put(("precision",), "fp32", "bf16")
+        else:
+            reader.put(("precision",), "bf16")  # TRL: bf16 unless fp16 is set
+
+    @staticmethod
+    def _training(reader: KeyReader, method: str) -> None:
+        for path, key, convert, default in (
+            (("training", "epochs"), "num_train_epochs", as_float, 3.0),
+            (("training", "max_steps"), "max_steps", as_int, None),
+            (
+                ("training", "learning_rate"),
+                "learning_rate",
+                as_float,
+                _DEFAULT_LR.get(method, 1e-6),
+            ),
+            (("training", "micro_batch_size"), "per_device_train_batch_size", as_int, 8),
+            (
+                ("training", "gradient_accumulation_steps"),
+                "gradient_accumulation_steps",
+                as_int,
+                None,
+            ),
+            (("training", "weight_decay"), "weight_decay", as_float, None),
+            (("training", "max_grad_norm"), "max_grad_norm", as_float, None),
+            (("training", "seed"), "seed", as_int, None),
+            (("training", "logging_steps"), "logging_steps", as_int, None),
+            (("training", "save_steps"), "save_steps", as_int, None),
+        ):
+            value = convert(reader.value(key))
+            if value is not None and (value > 0 or (value == 0 and key in _ZERO_OK)):
+                reader.put(path, value, key)
+            elif default is not None:
+                reader.put(path, default)
+        warmup = as_float(reader.value("warmup_steps"))
+        if warmup is not None and 0 < warmup < 1:
+            reader.put(("training", "warmup_ratio"), warmup, "warmup_steps")
+        elif warmup is not None and warmup >= 0 and warmup.is_integer():
+            reader.put(("training", "warmup_steps"), int(warmup), "warmup_steps")
+        ratio = as_float(reader.value("warmup_ratio"))
+        if ratio is not None and 0 <= ratio <= 1:
+            reader.put(("training", "warmup_ratio"), ratio, "warmup_ratio")
+        scheduler = reader.value("lr_scheduler_type")
+        reader.put(
+            ("training", "lr_scheduler"),
+            scheduler if isinstance(scheduler, str) else "linear",
+            "lr_scheduler_type",
+        )
+        optim = reader.value("optim")
+        if isinstance(optim, str) and optim in _OPTIMIZERS:
+            reader.put(("training", "optimizer"), _OPTIMIZERS[optim], "optim")
+        checkpointing = as_bool(reader.value("gradient_checkpointing"))
+        reader.put(
+            ("training", "gradient_checkpointing"),
+            True if checkpointing is None else checkpointing,  # TRL's default: on
+            "gradient_checkpointing",
+        )
+        packing = as_bool(reader.value("packing"))
+        if packing is not None:
+            reader.put(("training", "sample_packing"), packing, "packing")
+
+    @staticmethod
+    def _data(reader: KeyReader) -> None:
+        name = reader.value("dataset_name")
+        if isinstance(name, str) and name.strip():
+            reader.put(("data", "train"), name, "dataset_name")
+            return
+        mixture = reader.node("dataset_mixture", "datasets")  # alignment-handbook recipes
+        first = (
+            mixture.items[0]
+            if mixture is not None and hasattr(mixture, "items") and mixture.items
+            else None
+        )
+        if isinstance(first, Mapping) and first.get("id") is not None:
+            reader.put(("data", "train"), str(first.get("id").value.plain()), "dataset_mixture")  # type: ignore[union-attr]
+            return
+        mixer = reader.node("dataset_mixer")  # older alignment-handbook recipes
+        if isinstance(mixer, Mapping) and mixer.entries:
+            reader.put(("data", "train"), str(mixer.entries[0].key.value), "dataset_mixer")
+
+    @staticmethod
+    def _hardware(reader: KeyReader, found: dict[str, Any], related: dict[str, Document]) -> None:
+        processes = as_int(reader.value("num_processes"))  # passed on to `accelerate launch`
+        if processes is not None and processes > 0:
+            reader.put(("hardware", "count"), processes, "num_processes")
+        if reader.has("accelerate_config"):
+            acc = attach_accelerate(reader, ("accelerate_config",), related)
+            if acc is not None and acc.values:
+                found.setdefault(F.DEEPSPEED_VALUES, []).extend(acc.values)
+        fsdp = reader.value("fsdp")
+        fsdp_on = bool(fsdp) if isinstance(fsdp, (str, list)) else False
+        deepspeed = reader.value("deepspeed")
+        if deepspeed and fsdp_on:
+            found[F.DEEPSPEED_AND_FSDP] = (reader.ref("deepspeed"), reader.ref("fsdp"))
+        elif fsdp_on:
+            reader.put(("hardware", "distributed"), "fsdp", "fsdp")
+        if isinstance(deepspeed, str) and deepspeed.strip():
+            ds = attach_deepspeed(reader, ("deepspeed",), related)
+            if ds is not None:
+                found.setdefault(F.DEEPSPEED_VALUES, []).extend(ds.values)
+                if ds.both_precisions:
+                    found.setdefault(F.BOTH_PRECISIONS, []).append(ds.both_precisions)
+
+    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
+        keyed = render_key_edit(doc, edit)
+        if keyed is not None:
+            return keyed
+        path = edit.path
+        if isinstance(edit, SetValue):
+            value = edit.value
+            if path == ("precision",):
+                return _render_precision(doc, value)
+            if path == ("peft", "kind"):
+                return _render_peft(doc, value)
+            if path == ("model", "quantization"):
+                return _render_quantization(doc, value)
+            if path == ("method", "kind"):
+                return None  # the method is the `trl <command>`, not a key of the file
+            if path == ("training", "warmup_ratio"):
+                return set_key(doc, ("warmup_steps",), value)
+            if path == ("training", "optimizer") and value == "adamw_8bit":
+                return set_key(doc, ("optim",), "adamw_bnb_8bit")
+        elif isinstance(edit, RemoveKey) and path == ("training", "warmup_ratio"):
+            return remove_keys(doc, ("warmup_ratio",))
+        return render_simple(doc, edit, SIMPLE)
+
+
+def _render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    if precision == "bf16":
+        return (set_key(doc, ("bf16",), True) or []) + remove_keys(doc, ("fp16",))
+    if precision == "fp16":
+        # TRL turns bf16 on unless fp16 is set; an explicit `bf16: true` must go.
+        return (set_key(doc, ("fp16",), True) or []) + remove_keys(doc, ("bf16",))
+    if precision == "fp32":
+        edits = set_key(doc, ("bf16",), False) or []
+        if root.get("fp16") is not None:
+            edits += set_key(doc, ("fp16",), False) or []
+        return edits
+    return None
+
+
+def _render_peft(doc: Document, kind: Any) -> list[TextEdit] | None:
+    root = doc.root
+    if not isinstance(root, Mapping):
+        return None
+    if kind == "full":
+        return set_key(doc, ("use_peft",), False) if root.get("use_peft") else []
+    if kind not in ("lora", "qlora", "dora"):
+        return None
+    edits = set_key(doc, ("use_peft",), True) or []
+    if root.get("lora_target_modules") is None:
+        edits += set_key(doc, ("lora_target_modules",), "all-linear") or []
+    if kind == "qlora":
+        edits += set_key(doc, ("load_in_4bit",), True) or []
+    if kind == "dora":
+        edits += set_key(doc, ("use_dora",), True) or []
+    return _merge_appends(edits)
+
+
+def _render_quantization(doc: Document, quantization: Any) -> list[TextEdit] | None:
+    root = doc.root
+    if not isinstance(root, Mapping) or quantization not in ("4bit", "8bit", "none"):
+        return None
+    wanted = {"4bit": "load_in_4bit", "8bit": "load_in_8bit"}.get(quantization)
+    edits: list[TextEdit] = []
+    for key in ("load_in_4bit", "load_in_8bit"):
+        if key == wanted:
+            edits += set_key(doc, (key,), True) or []
+        elif root.get(key) is not None:
+            edits += set_key(doc, (key,), False) or []
+    return _merge_appends(edits)
+
+
+def _merge_appends(edits: list[TextEdit]) -> list[TextEdit]:
+    """Several keys appended at the same spot (the end of the file) become one edit."""
+    merged: list[TextEdit] = []
+    for edit in edits:
+        if merged and edit.range == merged[-1].range and edit.range.start == edit.range.end:
+            merged[-1] = TextEdit(edit.range, merged[-1].new_text + edit.new_text)
+        else:
+            merged.append(edit)
+    return merged
