@@ -1,0 +1,311 @@
+"""The memory estimate of a Plan: Plan -> MemoryScenario, the report the CLI and the rules
+use, and what-ifs (gradient checkpointing, QLoRA, the largest micro-batch and the longest
+sequence that fit)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tunelint.knowledge.memory import (
+    GIB,
+    Attention,
+    Dtype,
+    MemoryEstimate,
+    MemoryScenario,
+    Quant,
+    estimate_memory,
+)
+from tunelint.knowledge.models import ModelSpec, lookup_model
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
+    from tunelint.knowledge.gpus import GpuSpec
+
+PlanPath = tuple[str, ...]
+MAX_MICRO_BATCH = 1024
+SEQ_STEP = 128  # what-if sequence lengths are multiples of this
+MAX_SEQ = 1 << 20
+
+_ATTENTION: dict[str | None, Attention] = {
+    None: "sdpa",
+    "sdpa": "sdpa",
+    "eager": "eager",
+    "flash_attention_2": "flash",
+    "flash_attention_3": "flash",
+}
+
+
+def _precision(plan: Plan, gpu: GpuSpec | None) -> Dtype:
+    if plan.precision is not None:
+        return plan.precision
+    # The Plan's documented default: bf16 where the GPU has it, else fp32.
+    return "bf16" if gpu is None or gpu.bf16 else "fp32"
+
+
+def scenario_from_plan(
+    plan: Plan,
+    model: ModelSpec,
+    *,
+    gpu: GpuSpec | None = None,
+    gpu_count: int | None = None,
+    reward_model: ModelSpec | None = None,
+    facts: Mapping[str, Any] | None = None,
+) -> MemoryScenario:
+    """How a Plan trains, as the estimator's scenario (TRL 1.x on transformers 5 semantics).
+
+    `gpu_count` is the total number of GPUs (per node times nodes); default from the Plan.
+    """
+    facts = facts or {}
+    precision = _precision(plan, gpu)
+    quant_setting = plan.effective_quantization
+    quant: Quant = {"4bit": "nf4", "8bit": "int8"}.get(quant_setting, "none")  # type: ignore[assignment]
+    peft_kind = plan.peft.kind
+    distributed = plan.hardware.distributed
+    zero3 = distributed == "deepspeed-zero3"
+    deepspeed = distributed.startswith("deepspeed")
+    full = peft_kind == "full"
+    weight_dtype: Dtype = precision
+    autocast = False
+    loaded = facts.get("weights_dtype")
+    if full and precision == "fp16" and not deepspeed:
+        # fp16 parameters cannot be trained with the AMP grad scaler: fp32 weights + autocast.
+        weight_dtype, autocast = "fp32", True
+    elif loaded in ("fp16", "bf16", "fp32") and not full:
+        weight_dtype = loaded
+    if quant != "none" and precision == "fp32":
+        weight_dtype = "bf16"
+    method = {"lora": "lora", "qlora": "lora", "adapters": "lora"}.get(peft_kind, peft_kind)
+    adapter_count = 1
+    if peft_kind == "adapters":
+        adapter_count = len(plan.peft.task_names or ()) or plan.intent.tasks
+    targets = plan.peft.target_modules
+    target_tuple: str | tuple[str, ...] = targets if isinstance(targets, str) else tuple(targets)
+    # TRL casts QLoRA adapters to bf16, and keeps them in the base dtype under ZeRO-3.
+    adapter_dtype: Dtype = "bf16" if quant != "none" or zero3 else "fp32"
+    count = gpu_count if gpu_count is not None else plan.hardware.count * plan.hardware.nodes
+    return MemoryScenario(
+        model=model,
+        micro_batch_size=plan.training.micro_batch_size,
+        seq_len=plan.model.max_seq_len,
+        method=plan.method.kind,
+        peft=method,  # type: ignore[arg-type]
+        lora_r=plan.peft.r,
+        target_modules=target_tuple,
+        lora_dropout=plan.peft.dropout,
+        num_virtual_tokens=plan.peft.num_virtual_tokens,
+        adapter_count=adapter_count,
+        weight_dtype=weight_dtype,
+        autocast=autocast,
+        adapter_dtype=adapter_dtype,
+        quantization=quant,
+        double_quant=True,
+        gradient_checkpointing=plan.training.gradient_checkpointing,
+        attention=_ATTENTION.get(plan.model.attn_implementation, "sdpa"),
+        padded_batch=False if plan.training.sample_packing else None,
+        optimizer=plan.training.optimizer,
+        gradient_accumulation_steps=plan.training.gradient_accumulation_steps,
+        gpu_count=max(1, count),
+        distributed=distributed,
+        cpu_offload=plan.hardware.cpu_offload,
+        beta=plan.method.beta,
+        precompute_ref_log_probs=plan.method.precompute_ref_log_probs,
+        reward_model=reward_model,
+        num_generations=plan.method.num_generations or 8,
+    )
+
+
+def estimate_peak_memory(
+    plan: Plan,
+    model: ModelSpec,
+    gpu_count: int | None = None,
+    *,
+    gpu: GpuSpec | None = None,
+    reward_model: ModelSpec | None = None,
+) -> MemoryEstimate:
+    """Estimated peak memory per GPU of training `plan` on `model` (see memory.py)."""
+    return estimate_memory(
+        scenario_from_plan(plan, model, gpu=gpu, gpu_count=gpu_count, reward_model=reward_model)
+    )
+
+
+# --- what-ifs -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """The estimate after some Plan edits."""
+
+    label: str
+    edits: tuple[tuple[PlanPath, Any], ...]
+    per_gpu_gib: float
+    fits: bool | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "edits": {".".join(path): value for path, value in self.edits},
+            "per_gpu_gib": round(self.per_gpu_gib, 3),
+            "fits": self.fits,
+        }
+
+
+def _fits(scn: MemoryScenario, capacity_gib: float) -> bool:
+    return estimate_memory(scn).per_gpu_bytes <= capacity_gib * GIB
+
+
+def largest_micro_batch(scn: MemoryScenario, capacity_gib: float) -> int | None:
+    """The largest micro-batch size that fits (None: not even 1)."""
+    if not _fits(replace(scn, micro_batch_size=1), capacity_gib):
+        return None
+    lo, hi = 1, 2
+    while hi <= MAX_MICRO_BATCH and _fits(replace(scn, micro_batch_size=hi), capacity_gib):
+        lo, hi = hi, hi * 2
+    hi = min(hi, MAX_MICRO_BATCH + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fits(replace(scn, micro_batch_size=mid), capacity_gib):
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def longest_sequence(
+    scn: MemoryScenario, capacity_gib: float, limit: int | None = None
+) -> int | None:
+    """The longest sequence (a multiple of 128, up to `limit`) that fits (None: not 128)."""
+    limit = limit or MAX_SEQ
+    if not _fits(replace(scn, seq_len=SEQ_STEP), capacity_gib):
+        return None
+    lo, hi = 1, 2
+    while hi * SEQ_STEP <= limit and _fits(replace(scn, seq_len=hi * SEQ_STEP), capacity_gib):
+        lo, hi = hi, hi * 2
+    hi = min(hi, limit // SEQ_STEP + 1)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _fits(replace(scn, seq_len=mid * SEQ_STEP), capacity_gib):
+            lo = mid
+        else:
+            hi = mid
+    return lo * SEQ_STEP
+
+
+def what_ifs(plan: Plan, scn: MemoryScenario, capacity_gib: float | None) -> list[WhatIf]:
+    """Gradient checkpointing, QLoRA, both, and a micro-batch split that keeps the batch."""
+    out: list[WhatIf] = []
+
+    def add(label: str, edits: tuple[tuple[PlanPath, Any], ...], new: MemoryScenario) -> None:
+        gib = estimate_memory(new).per_gpu_gib
+        out.append(WhatIf(label, edits, gib, None if capacity_gib is None else gib <= capacity_gib))
+
+    gc_edit = ((("training", "gradient_checkpointing"), True),)
+    if not scn.gradient_checkpointing:
+        add("with gradient checkpointing", gc_edit, replace(scn, gradient_checkpointing=True))
+    if scn.micro_batch_size > 1:
+        edits, new = halve_micro_batch(plan, scn)
+        add(
+            f"micro-batch {new.micro_batch_size} x {new.gradient_accumulation_steps} "
+            "accumulation steps (same effective batch)",
+            edits,
+            new,
+        )
+    if plan.peft.kind != "qlora" and scn.quantization == "none":
+        q_edits, q_scn = to_qlora(plan, scn)
+        add("with QLoRA (4-bit base, LoRA adapters)", q_edits, q_scn)
+        if not scn.gradient_checkpointing:
+            add(
+                "with QLoRA and gradient checkpointing",
+                q_edits + gc_edit,
+                replace(q_scn, gradient_checkpointing=True),
+            )
+    return out
+
+
+def halve_micro_batch(
+    plan: Plan, scn: MemoryScenario
+) -> tuple[tuple[tuple[PlanPath, Any], ...], MemoryScenario]:
+    """Half the micro-batch, twice the accumulation: the same effective batch."""
+    mbs = max(1, scn.micro_batch_size // 2)
+    ga = plan.training.gradient_accumulation_steps * scn.micro_batch_size // mbs
+    edits = (
+        (("training", "micro_batch_size"), mbs),
+        (("training", "gradient_accumulation_steps"), ga),
+    )
+    return edits, replace(scn, micro_batch_size=mbs, gradient_accumulation_steps=ga)
+
+
+def to_qlora(
+    plan: Plan, scn: MemoryScenario
+) -> tuple[tuple[tuple[PlanPath, Any], ...], MemoryScenario]:
+    edits: tuple[tuple[PlanPath, Any], ...] = ((("peft", "kind"), "qlora"),)
+    if plan.model.quantization == "none":
+        edits += ((("model", "quantization"), "4bit"),)
+    weight: Dtype = scn.weight_dtype if scn.weight_dtype != "fp32" else "bf16"
+    new = replace(
+        scn,
+        peft="lora",
+        quantization="nf4",
+        adapter_dtype="bf16",
+        weight_dtype=weight,
+        autocast=False,
+        adapter_count=1,
+    )
+    return edits, new
+
+
+# --- the report -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MemoryReport:
+    """A Plan's memory estimate on its GPU, or why there is none."""
+
+    estimate: MemoryEstimate | None
+    model: ModelSpec | None
+    reason: str | None = None
+    gpu_name: str | None = None
+    capacity_gib: float | None = None
+    gpu_count: int = 1
+    scenario: MemoryScenario | None = None
+    model_via: str = "catalog"
+
+    @property
+    def fits(self) -> bool | None:
+        if self.estimate is None or self.capacity_gib is None:
+            return None
+        return self.estimate.per_gpu_gib <= self.capacity_gib
+
+    @property
+    def headroom_gib(self) -> float | None:
+        if self.estimate is None or self.capacity_gib is None:
+            return None
+        return self.capacity_gib - self.estimate.per_gpu_gib
+
+
+def plan_report(
+    plan: Plan,
+    gpu: GpuSpec | None = None,
+    gpu_count: int | None = None,
+    *,
+    search_paths: tuple[Path | str, ...] = (),
+    facts: Mapping[str, Any] | None = None,
+) -> MemoryReport:
+    """Resolve the Plan's model (and reward model) and estimate; never raises on a miss."""
+    capacity = gpu.memory_gib if gpu is not None else None
+    name = gpu.name if gpu is not None else None
+    lookup = lookup_model(plan.model.name, search_paths)
+    count = gpu_count if gpu_count is not None else plan.hardware.count * plan.hardware.nodes
+    if lookup.spec is None:
+        return MemoryReport(None, None, lookup.reason, name, capacity, count)
+    reward = None
+    if plan.method.reward_model:
+        reward = lookup_model(plan.method.reward_model, search_paths).spec
+    scn = scenario_from_plan(
+        plan, lookup.spec, gpu=gpu, gpu_count=count, reward_model=reward, facts=facts
+    )
+    if plan.method.reward_model and reward is None:
+        scn = replace(scn, reward_model=lookup.spec)
+    estimate = estimate_memory(scn)
+    if plan.method.reward_model and reward is None:
+        note = f"reward model {plan.method.reward_model} not resolved: assumed the policy's size"
+        estimate = replace(estimate, assumptions=(*estimate.assumptions, note))
+    return MemoryReport(estimate, lookup.spec, None, name, capacity, count, scn, lookup.via)
