@@ -98,8 +98,13 @@ def run_plan(
     options: RunOptions | None = None,
     *,
     say: Say | None = None,
+    callbacks: list[Any] | None = None,
 ) -> RunResult:
-    """Train `plan` (paths in it relative to `base_dir`). Raises `RunnerError` for the user."""
+    """Train `plan` (paths in it relative to `base_dir`). Raises `RunnerError` for the user.
+
+    `callbacks` (transformers `TrainerCallback`s) are added to the trainer of an in-process
+    run; programmatic users and tests hook in there.
+    """
     options = options or RunOptions()
     say = say or _default_say
     base_dir = Path(base_dir)
@@ -153,6 +158,7 @@ def run_plan(
         resume_from=resume_from,
         num_processes=num_processes,
         started=started,
+        callbacks=callbacks,
     )
 
 
@@ -193,6 +199,7 @@ def _train_in_process(
     resume_from: Path | None,
     num_processes: int,
     started: float,
+    callbacks: list[Any] | None,
 ) -> RunResult:
     from transformers import set_seed
 
@@ -204,7 +211,7 @@ def _train_in_process(
     )
     from tunelint.runner.peft_configs import build_peft_config
     from tunelint.runner.trainer_config import build_trainer_config, build_trainer_settings
-    from tunelint.runner.trainers import build_trainer
+    from tunelint.runner.trainers import TRAINER_NAMES, build_trainer
 
     method = plan.method.kind
     # Dry runs build everything but must not write into the real output folder.
@@ -245,7 +252,7 @@ def _train_in_process(
 
         resolved = {
             "method": method,
-            "trainer": settings.config_class.replace("Config", "Trainer"),
+            "trainer": TRAINER_NAMES[method],
             "model": {"name": plan.model.name, "location": source.location},
             "precision": {
                 "requested": precision.requested,
@@ -282,7 +289,7 @@ def _train_in_process(
         if tasks:
             return _run_multitask(
                 plan, options, say, tasks, model, tokenizer, training_data, settings,
-                rewards, output_dir, resolved, started,
+                rewards, output_dir, resolved, started, callbacks,
             )  # fmt: skip
 
         trainer = build_trainer(
@@ -294,7 +301,9 @@ def _train_in_process(
             eval_dataset=training_data.eval,
             peft_config=peft_config,
             rewards=rewards,
+            callbacks=callbacks,
         )
+        resolved["world_size"] = trainer.args.world_size
         if trainer.is_world_process_zero():
             print_resolved(resolved, say)
         if options.dry_run:
@@ -346,6 +355,7 @@ def _run_multitask(
     output_dir: Path,
     resolved: dict[str, Any],
     started: float,
+    callbacks: list[Any] | None,
 ) -> RunResult:
     from tunelint.runner.multitask import train_tasks
     from tunelint.runner.peft_configs import lora_config
@@ -369,6 +379,7 @@ def _run_multitask(
             eval_dataset=None,
             peft_config=lora_config(plan),
             rewards=rewards,
+            callbacks=callbacks,
         )
 
     print_resolved(resolved, say)

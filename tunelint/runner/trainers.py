@@ -23,6 +23,16 @@ from tunelint.runner.trainer_config import PPO_MESSAGE
 if TYPE_CHECKING:
     from datasets import Dataset
 
+TRAINER_NAMES = {
+    "sft": "trl.SFTTrainer",
+    "dpo": "trl.DPOTrainer",
+    "orpo": "trl.experimental.orpo.ORPOTrainer",
+    "kto": "trl.KTOTrainer",
+    "reward": "trl.RewardTrainer",
+    "grpo": "trl.GRPOTrainer",
+    "rloo": "trl.RLOOTrainer",
+}
+
 
 def build_trainer(
     method: str,

@@ -1,0 +1,183 @@
+"""`tunelint run CONFIG`: lint the config, refuse on errors, then train it with TRL + PEFT.
+
+The ML stack is imported only after the config passed the lint, inside `run()`, so
+`tunelint check` and `tunelint --help` never pay for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+TRAIN_PACKAGES = ("torch", "transformers", "peft", "trl", "accelerate", "datasets")
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `run` subcommand."""
+    from tunelint.commands.check import add_lint_options
+
+    parser = sub.add_parser(
+        "run",
+        help="train a config (needs the [train] extra)",
+        description="Lint CONFIG, refuse it when it has errors, then train it with "
+        "transformers + PEFT + TRL: sft, dpo, orpo, kto, reward, and online RL (grpo, rloo) "
+        "against a reward model; LoRA, QLoRA, DoRA, IA3, prefix tuning, multi-task adapters "
+        "or full fine-tuning. Paths in the config are relative to the config's folder. "
+        "Exit 0: trained; 1: refused or failed; 2: usage error or missing [train] extra.",
+    )
+    parser.add_argument("config", metavar="CONFIG", help="the config file to train")
+    add_lint_options(parser)
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="train even when the lint reports errors (the errors are still printed)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the results in a non-empty output.dir (its old checkpoints are deleted)",
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from the newest checkpoint in output.dir"
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="build model, data and trainer and print the resolved plan; train nothing",
+    )
+    parser.add_argument(
+        "--max-steps", type=int, metavar="N", help="stop after N optimizer steps (smoke runs)"
+    )
+    parser.add_argument(
+        "--num-processes",
+        type=int,
+        metavar="N",
+        help="processes per node through `accelerate launch` (default: hardware.count)",
+    )
+    parser.add_argument(
+        "--reward-func",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="grpo/rloo reward function: a TRL built-in name, module:function or "
+        "file.py:function (repeatable; adds to method.reward_model)",
+    )
+    parser.add_argument(
+        "--accelerate-config",
+        metavar="FILE",
+        help="accelerate config file for the launch (multi-node, custom FSDP/DeepSpeed)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _missing_train_packages() -> list[str]:
+    from importlib.util import find_spec
+
+    return [name for name in TRAIN_PACKAGES if find_spec(name) is None]
+
+
+def _format_estimate(estimate: Any) -> str | None:
+    """The memory estimate as text, whatever shape the estimator returns."""
+    if estimate is None:
+        return None
+    for attribute in ("render", "summary", "describe"):
+        method = getattr(estimate, attribute, None)
+        if callable(method):
+            try:
+                return str(method())
+            except TypeError:
+                continue
+    return str(estimate)
+
+
+def _print_estimate(result: Any) -> None:
+    context = getattr(result, "context", None)
+    if context is None:
+        return
+    try:
+        text = _format_estimate(context.estimate)
+    except Exception as exc:  # an estimator bug must not block a run
+        print(f"tunelint: memory estimate unavailable ({exc})", file=sys.stderr)
+        return
+    if text:
+        print("tunelint: memory estimate:")
+        print(text, flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Lint, then train; the exit status says which step stopped it."""
+    from tunelint.lint import LintOptions, ReadError, lint_file
+    from tunelint.reporters import render_text
+
+    path = Path(args.config)
+    options = LintOptions(
+        gpu=args.gpu, gpu_count=args.gpu_count, dialect=getattr(args, "dialect", None)
+    )
+    try:
+        result = lint_file(path, options)
+    except ReadError as exc:
+        print(f"tunelint: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # settings errors and the like: one line, no traceback
+        print(f"tunelint: error: {path}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if result.diagnostics:
+        render_text(result.diagnostics, {result.path: result.text}, sys.stdout)
+    errors = [d for d in result.diagnostics if d.severity == "error"]
+    if result.plan is None:
+        print(
+            f"tunelint: error: {path} could not be read as a fine-tuning config"
+            + (f" ({len(errors)} error(s) above)" if errors else ""),
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    if errors and not args.force:
+        print(
+            f"tunelint: refusing to train {path}: {len(errors)} error(s) above. Fix them, or "
+            "pass --force to train anyway.",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    if errors:
+        banner = "!" * 72
+        print(
+            f"{banner}\ntunelint: --force: TRAINING DESPITE {len(errors)} LINT ERROR(S): "
+            + ", ".join(sorted({d.code for d in errors}))
+            + f"\n{banner}",
+            file=sys.stderr,
+            flush=True,
+        )
+    _print_estimate(result)
+
+    missing = _missing_train_packages()
+    if missing:
+        print(
+            f"tunelint: error: `tunelint run` needs the [train] extra (missing: "
+            f"{', '.join(missing)}): pip install 'tunelint[train]'",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+    from tunelint.runner.errors import RunnerError
+    from tunelint.runner.options import RunOptions
+    from tunelint.runner.session import run_plan
+
+    run_options = RunOptions(
+        overwrite=args.overwrite,
+        resume=args.resume,
+        dry_run=args.dry_run,
+        max_steps=args.max_steps,
+        num_processes=args.num_processes,
+        reward_funcs=tuple(args.reward_func),
+        accelerate_config=args.accelerate_config,
+    )
+    try:
+        run_plan(result.plan, path.resolve().parent, run_options)
+    except RunnerError as exc:
+        print(f"tunelint: error: {exc}", file=sys.stderr, flush=True)
+        return EXIT_REFUSED
+    return EXIT_OK
