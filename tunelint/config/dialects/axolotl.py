@@ -18,12 +18,13 @@ from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import PrecisionPair
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import (
+    flags_off,
     insert_after,
     remove_keys,
     render_key_edit,
     render_simple,
-    replace_entry,
     set_key,
+    switch_flag,
 )
 from tunelint.config.document import Document, Mapping, Sequence
 from tunelint.config.edits import render_value
@@ -181,7 +182,8 @@ def _peft(reader: KeyReader) -> None:
             kind = "dora"
         reader.put(("peft", "kind"), kind, "adapter")
     elif not adapter:
-        reader.put(("peft", "kind"), "full", "adapter")
+        # No adapter: every weight trains. Shown at the model when there is no adapter key.
+        reader.put(("peft", "kind"), "full", "adapter" if reader.has("adapter") else "base_model")
     for path, key, convert in (
         (("peft", "r"), "lora_r", as_int),
         (("peft", "alpha"), "lora_alpha", as_float),
@@ -283,7 +285,7 @@ def _hardware(reader: KeyReader, found: dict[str, Any], related: dict[str, Docum
         fsdp_on, fsdp_key = True, "fsdp_version"
     if fsdp_on and fsdp_key:
         if reader.has("deepspeed") and reader.value("deepspeed"):
-            found[F.DEEPSPEED_AND_FSDP] = (reader.ref("deepspeed"), reader.ref(fsdp_key))
+            found[F.DEEPSPEED_AND_FSDP] = (reader.key_ref("deepspeed"), reader.key_ref(fsdp_key))
         else:
             reader.put(("hardware", "distributed"), "fsdp", fsdp_key)
         offload = as_bool(reader.value("fsdp_config", "fsdp_offload_params"))
@@ -374,23 +376,12 @@ class AxolotlDialect:
 
 def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
     """bf16: `bf16: true` (the `fp16` line goes); fp16 the other way; fp32: both off."""
-    root = doc.root
-    if not isinstance(root, Mapping):
-        return None
-    has_bf16, has_fp16 = root.get("bf16") is not None, root.get("fp16") is not None
-    if precision in ("bf16", "fp16"):
-        other = "fp16" if precision == "bf16" else "bf16"
-        if root.get(precision) is not None:
-            return (set_key(doc, (precision,), True) or []) + remove_keys(doc, (other,))
-        if root.get(other) is not None:
-            return replace_entry(doc, (other,), precision, True)
-        return set_key(doc, (precision,), True)
+    if precision == "bf16":
+        return switch_flag(doc, "bf16", ("fp16",))
+    if precision == "fp16":
+        return switch_flag(doc, "fp16", ("bf16",))
     if precision == "fp32":
-        edits: list[TextEdit] = []
-        for name, present in (("bf16", has_bf16), ("fp16", has_fp16)):
-            if present:
-                edits += set_key(doc, (name,), False) or []
-        return edits
+        return flags_off(doc, ("bf16", "fp16"))
     return None
 
 

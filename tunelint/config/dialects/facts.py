@@ -11,6 +11,8 @@ Source-map paths for keys that are not Plan fields:
   these paths (SetValue/RemoveKey); the dialect renders them as edits of that key.
 - `("related", role, *key_path)`: a key of a file read together with the linted one (role
   `deepspeed` or `accelerate`); such findings are shown in that file, without a fix.
+- either, ending in `"@key"`: the key itself rather than its value (a removed key is
+  underlined, not its value). Not editable.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tunelint.config.positions import TextEdit
 
 KEYS = "keys"
 RELATED = "related"
+KEY_ITSELF = "@key"
 
 # bool: the file configures only part of a run (a DeepSpeed JSON, an accelerate YAML); its
 # Plan has a placeholder model and default method, so model- and method-level rules skip it.

@@ -18,11 +18,13 @@ from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import PrecisionPair
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import (
+    flags_off,
     insert_after,
     remove_keys,
     render_key_edit,
     render_simple,
     set_key,
+    switch_flag,
     top_level_keys,
 )
 from tunelint.config.document import Document, Mapping
@@ -326,19 +328,12 @@ class LlamaFactoryDialect:
 
 
 def _render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
-    root = doc.root
-    if not isinstance(root, Mapping):
-        return None
     if precision == "bf16":
-        return (set_key(doc, ("bf16",), True) or []) + remove_keys(doc, ("fp16",))
+        return switch_flag(doc, "bf16", ("fp16",))
     if precision == "fp16":
-        return (set_key(doc, ("fp16",), True) or []) + remove_keys(doc, ("bf16",), ("pure_bf16",))
+        return switch_flag(doc, "fp16", ("bf16", "pure_bf16"))
     if precision == "fp32":
-        edits: list[TextEdit] = []
-        for key in ("bf16", "fp16", "pure_bf16"):
-            if root.get(key) is not None:
-                edits += set_key(doc, (key,), False) or []
-        return edits
+        return flags_off(doc, ("bf16", "fp16", "pure_bf16"))
     return None
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from tunelint.checks.finding import PlanPath
-from tunelint.config.dialects.facts import KEYS, RELATED, KeyRef, Yaml11String
+from tunelint.config.dialects.facts import KEY_ITSELF, KEYS, RELATED, KeyRef, Yaml11String
 from tunelint.config.document import Document, Entry, Mapping, Node, Scalar
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceLocation, SourceMap
@@ -82,7 +82,18 @@ class KeyReader:
         return self.root.keys() if self.root is not None else []
 
     def ref(self, *keys: str) -> KeyRef:
+        """A key's value: findings at this ref underline the value."""
         return KeyRef((*self.prefix, *keys), ".".join(keys), self.file)
+
+    def key_ref(self, *keys: str) -> KeyRef:
+        """A key itself (for findings about the key, such as a removed one): `(..., "@key")`."""
+        path = (*self.prefix, *keys, KEY_ITSELF)
+        entry = self.entry(*keys)
+        if entry is not None:
+            self.source_map.add(
+                path, SourceLocation(entry.key.range, entry.key.range, self.file, ".".join(keys))
+            )
+        return KeyRef(path, ".".join(keys), self.file)
 
     # -- writing the Plan side ---------------------------------------------------------
 

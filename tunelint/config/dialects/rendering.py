@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
-from tunelint.config.dialects.facts import KEYS
+from tunelint.config.dialects.facts import KEY_ITSELF, KEYS
 from tunelint.config.dialects.reader import yaml11_safe_float
 from tunelint.config.document import Document, Mapping, Scalar
 from tunelint.config.edits import _last_content_line, remove_key, render_value, set_value
@@ -79,9 +79,36 @@ def insert_after(
     return [TextEdit(Range(end, end), text)]
 
 
+def switch_flag(doc: Document, on: str, off: tuple[str, ...]) -> list[TextEdit] | None:
+    """Top-level flags: `on: true`, the `off` ones gone (`fp16: true` -> `bf16: true`).
+
+    When `on` is absent and an `off` flag is present, that line becomes the `on` line, so
+    the flag stays where the user put it.
+    """
+    if not isinstance(doc.root, Mapping):
+        return None
+    present = [key for key in off if doc.root.get(key) is not None]
+    if doc.root.get(on) is None and present:
+        replaced = replace_entry(doc, (present[0],), on, True)
+        if replaced is not None:
+            return replaced + remove_keys(doc, *[(k,) for k in present[1:]])
+    return (set_key(doc, (on,), True) or []) + remove_keys(doc, *[(k,) for k in present])
+
+
+def flags_off(doc: Document, keys: tuple[str, ...]) -> list[TextEdit]:
+    """Every present flag of `keys` set to false (fp32: no half precision)."""
+    edits: list[TextEdit] = []
+    for key in keys:
+        if isinstance(doc.root, Mapping) and doc.root.get(key) is not None:
+            edits += set_key(doc, (key,), False) or []
+    return edits
+
+
 def render_key_edit(doc: Document, edit: PlanEdit) -> list[TextEdit] | None:
     """Edits of `("keys", ...)` paths: the dialect key itself. None for any other path."""
     if not edit.path or edit.path[0] != KEYS or len(edit.path) < 2:
+        return None
+    if edit.path[-1] == KEY_ITSELF:
         return None
     keys = edit.path[1:]
     if isinstance(edit, SetValue):

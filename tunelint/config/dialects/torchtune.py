@@ -1,7 +1,7 @@
 """torchtune recipe configs (`tune run <recipe> --config cfg.yaml`): components named by
 `_component_` (model builder, dataset, optimizer, loss) plus flat recipe settings.
 
-The model builder says the PEFT kind (`lora_llama3_1_8b`, `qlora_llama3_1_8b`, else full);
+The checkpointer's folder names the weights (the Plan's model); the model builder says the PEFT kind (`lora_llama3_1_8b`, `qlora_llama3_1_8b`, else full);
 the loss says the method (`DPOLoss`, `PPOLoss`). torchtune trains in pure `dtype` (bf16 or
 fp32; it has no fp16), so the weights dtype is the precision. OmegaConf reads `2e-5` as a
 float, so no YAML 1.1 finding here.
@@ -101,7 +101,13 @@ class TorchtuneDialect:
         reader = KeyReader(doc)
         found: dict[str, Any] = {F.TRAINER: "torchtune"}
         builder = _component(reader.node("model")) or ""
-        reader.put(("model", "name"), builder, "model", _COMPONENT)
+        # The weights come from the checkpointer's folder (named like the hub repo, e.g.
+        # /tmp/Meta-Llama-3.1-8B-Instruct/); the builder only names the architecture.
+        checkpoint = reader.value("checkpointer", "checkpoint_dir")
+        if isinstance(checkpoint, str) and checkpoint.strip() and "${" not in checkpoint:
+            reader.put(("model", "name"), checkpoint, "checkpointer", "checkpoint_dir")
+        else:
+            reader.put(("model", "name"), builder, "model", _COMPONENT)
         self._peft(reader, builder)
         self._method(reader, found)
         seq = as_int(reader.value("tokenizer", "max_seq_len"))

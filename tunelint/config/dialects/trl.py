@@ -25,7 +25,14 @@ from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import PrecisionPair, RemovedKey
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
-from tunelint.config.dialects.rendering import remove_keys, render_key_edit, render_simple, set_key
+from tunelint.config.dialects.rendering import (
+    flags_off,
+    remove_keys,
+    render_key_edit,
+    render_simple,
+    set_key,
+    switch_flag,
+)
 from tunelint.config.document import Document, Mapping
 from tunelint.config.edits import remove_key
 from tunelint.config.positions import TextEdit
@@ -179,7 +186,7 @@ def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
             edits: tuple[TextEdit, ...] = (TextEdit(entry.key.range, replacement),)
         else:  # nothing to rename to (or the new key is already there): drop the line
             edits = tuple(remove_key(reader.doc, (key,)) or ())
-        found.append(RemovedKey(reader.ref(key), key, replacement, where, note, edits))
+        found.append(RemovedKey(reader.key_ref(key), key, replacement, where, note, edits))
     return found
 
 
@@ -289,7 +296,9 @@ class TrlDialect:
     @staticmethod
     def _peft(reader: KeyReader) -> None:
         if not as_bool(reader.value("use_peft")):
-            reader.put(("peft", "kind"), "full", "use_peft")
+            # No adapter: every weight trains. Shown at the model when `use_peft` is absent.
+            key = "use_peft" if reader.has("use_peft") else "model_name_or_path"
+            reader.put(("peft", "kind"), "full", key)
             return
         kind = "lora"
         if as_bool(reader.value("use_dora")):
@@ -417,7 +426,7 @@ class TrlDialect:
         fsdp_on = bool(fsdp) if isinstance(fsdp, (str, list)) else False
         deepspeed = reader.value("deepspeed")
         if deepspeed and fsdp_on:
-            found[F.DEEPSPEED_AND_FSDP] = (reader.ref("deepspeed"), reader.ref("fsdp"))
+            found[F.DEEPSPEED_AND_FSDP] = (reader.key_ref("deepspeed"), reader.key_ref("fsdp"))
         elif fsdp_on:
             reader.put(("hardware", "distributed"), "fsdp", "fsdp")
         if isinstance(deepspeed, str) and deepspeed.strip():
@@ -452,19 +461,14 @@ class TrlDialect:
 
 
 def _render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
-    root = doc.root
-    if not isinstance(root, Mapping):
-        return None
     if precision == "bf16":
-        return (set_key(doc, ("bf16",), True) or []) + remove_keys(doc, ("fp16",))
+        return switch_flag(doc, "bf16", ("fp16",))
     if precision == "fp16":
         # TRL turns bf16 on unless fp16 is set; an explicit `bf16: true` must go.
-        return (set_key(doc, ("fp16",), True) or []) + remove_keys(doc, ("bf16",))
+        return switch_flag(doc, "fp16", ("bf16",))
     if precision == "fp32":
-        edits = set_key(doc, ("bf16",), False) or []
-        if root.get("fp16") is not None:
-            edits += set_key(doc, ("fp16",), False) or []
-        return edits
+        # bf16 is TRL's default: it has to be switched off explicitly.
+        return (set_key(doc, ("bf16",), False) or []) + flags_off(doc, ("fp16",))
     return None
 
 

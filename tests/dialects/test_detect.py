@@ -1,0 +1,142 @@
+"""Dialect detection: each format is recognised from its content, unrelated YAML/JSON is never
+treated as a config, settings can force a format per glob, and `tunelint detect` reports it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tunelint.commands.detect import detect_file
+from tunelint.config.detect import detect_dialect
+from tunelint.config.dialects import DIALECTS, MIN_CONFIDENCE
+from tunelint.config.document import parse_document
+from tunelint.config.settings import Settings, clear_settings_cache
+from tunelint.lint import LintOptions, lint_file
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = Path(__file__).parent / "fixtures"
+EXAMPLES = REPO / "examples" / "dialects"
+UNRELATED = ["k8s-deployment.yaml", "github-workflow.yml", "docker-compose.yml", "package.json"]
+EXPECTED_EXAMPLES = {
+    "axolotl/qlora.yml": "axolotl",
+    "deepspeed/zero2.json": "deepspeed",
+    "accelerate/fsdp.yaml": "accelerate",
+    "llamafactory/llama3_lora_ppo.yaml": "llamafactory",
+    "trl/sft_qlora.yaml": "trl",
+    "torchtune/lora_dpo.yaml": "torchtune",
+}
+
+
+@pytest.mark.parametrize("name", UNRELATED)
+def test_unrelated_files_are_no_dialect(name: str) -> None:
+    path = FIXTURES / name
+    doc = parse_document(path.read_text(encoding="utf-8"), str(path))
+    assert doc.errors == [] and doc.root is not None
+    for dialect in DIALECTS:
+        assert dialect.detect(doc) < MIN_CONFIDENCE, dialect.name
+    assert detect_dialect(doc).dialect is None
+
+
+@pytest.mark.parametrize("name", UNRELATED)
+def test_unrelated_files_get_no_findings(name: str) -> None:
+    result = lint_file(FIXTURES / name, LintOptions(settings=Settings(), gpu="A100-80GB"))
+    assert result.dialect is None
+    assert result.diagnostics == []
+
+
+@pytest.mark.parametrize("relative, expected", sorted(EXPECTED_EXAMPLES.items()))
+def test_examples_detected(relative: str, expected: str) -> None:
+    path = EXAMPLES / relative
+    doc = parse_document(path.read_text(encoding="utf-8"), str(path))
+    detection = detect_dialect(doc)
+    assert detection.name == expected
+    assert detection.confidence >= 0.9
+    # No other dialect comes close: the choice does not hinge on list order.
+    others = [d.detect(doc) for d in DIALECTS if d.name != expected]
+    assert max(others) < MIN_CONFIDENCE
+
+
+def test_detection_does_not_depend_on_the_file_name() -> None:
+    text = (EXAMPLES / "axolotl" / "qlora.yml").read_text(encoding="utf-8")
+    assert detect_dialect(parse_document(text, "whatever.yaml")).name == "axolotl"
+    ds = (EXAMPLES / "deepspeed" / "zero2.json").read_text(encoding="utf-8")
+    assert detect_dialect(parse_document(ds, "settings.json")).name == "deepspeed"
+
+
+def test_trl_method_from_path_and_keys() -> None:
+    text = "model_name_or_path: Qwen/Qwen2.5-0.5B\ndataset_name: trl-lib/ultrafeedback\n"
+    dpo = lint_file_text(text, "recipes/zephyr/dpo/config_full.yaml")
+    assert dpo.plan is not None and dpo.plan.method.kind == "dpo"
+    sft = lint_file_text(text, "configs/run.yaml")
+    assert sft.plan is not None and sft.plan.method.kind == "sft"
+    grpo = lint_file_text(text + "num_generations: 4\n", "configs/run.yaml")
+    assert grpo.plan is not None and grpo.plan.method.kind == "grpo"
+
+
+def lint_file_text(text: str, name: str):
+    from tunelint.lint import lint_text
+
+    return lint_text(text, name, LintOptions(settings=Settings()))
+
+
+def test_settings_force_a_dialect_per_glob(tmp_path: Path) -> None:
+    # A TRL config without its usual keys: too little to detect on its own.
+    config = tmp_path / "configs" / "special-run.yaml"
+    config.parent.mkdir()
+    config.write_text("learning_rate: 1.0e-5\nnum_train_epochs: 1\n", encoding="utf-8")
+    clear_settings_cache()
+    assert detect_file(str(config))["dialect"] is None
+    (tmp_path / "tunelint.toml").write_text(
+        '[dialects]\n"configs/special-*.yaml" = "trl"\n', encoding="utf-8"
+    )
+    clear_settings_cache()
+    try:
+        assert detect_file(str(config)) == {
+            "path": str(config),
+            "dialect": "trl",
+            "confidence": 1.0,
+        }
+        result = lint_file(config)  # settings found by walking up from the file
+        assert result.dialect == "trl"
+    finally:
+        clear_settings_cache()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tunelint.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_detect_command_text() -> None:
+    run = _cli("detect", "examples/dialects/axolotl/qlora.yml", str(FIXTURES / "package.json"))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "examples/dialects/axolotl/qlora.yml: axolotl (0.98)"
+    assert lines[1].endswith("package.json: none (0.00)")
+
+
+def test_detect_command_json_over_a_folder() -> None:
+    run = _cli("detect", "--format", "json", "examples/dialects", str(FIXTURES))
+    assert run.returncode == 0, run.stderr
+    items = json.loads(run.stdout)
+    assert all(set(item) == {"path", "dialect", "confidence"} for item in items)
+    found = {Path(item["path"]).name: item["dialect"] for item in items}
+    for relative, expected in EXPECTED_EXAMPLES.items():
+        assert found[Path(relative).name] == expected
+    for name in UNRELATED:
+        assert found[name] is None
+
+
+def test_detect_command_missing_path() -> None:
+    run = _cli("detect", "no/such/file.yaml")
+    assert run.returncode == 2
+    assert "no such file" in run.stderr
