@@ -1,0 +1,147 @@
+"""Each dialect reads its keys into the Plan (with the trainer's own defaults where the file is
+silent) and points every canonical path at the dialect key it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tunelint.config.dialects import facts as F
+from tunelint.config.settings import Settings
+from tunelint.lint import LintOptions, LintResult, lint_file, lint_text
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "dialects"
+OPTIONS = LintOptions(settings=Settings(), gpu="A100-80GB")
+
+
+def _lint(relative: str) -> LintResult:
+    result = lint_file(EXAMPLES / relative, OPTIONS)
+    assert result.plan is not None
+    return result
+
+
+def _at(result: LintResult, path: tuple[str, ...]) -> tuple[str | None, int, str | None]:
+    """(dialect key, 1-based line, file) where a canonical path was written."""
+    location = result.source_map.get(path)
+    assert location is not None, path
+    file = Path(location.file).name if location.file else None
+    return location.dialect_key, location.value.start.line + 1, file
+
+
+def test_axolotl() -> None:
+    result = _lint("axolotl/qlora.yml")
+    plan = result.plan
+    assert plan is not None
+    assert plan.model.name == "Qwen/Qwen2.5-7B-Instruct"
+    assert plan.model.max_seq_len == 2048
+    assert (plan.peft.kind, plan.peft.r, plan.peft.alpha) == ("qlora", 16, 32)
+    assert plan.peft.target_modules == "all-linear"
+    assert plan.effective_quantization == "4bit"
+    assert plan.precision == "fp16"
+    assert plan.training.optimizer == "paged_adamw_8bit"
+    assert (plan.training.micro_batch_size, plan.training.gradient_accumulation_steps) == (2, 4)
+    assert (plan.training.warmup_steps, plan.training.warmup_ratio) == (20, 0.05)
+    assert plan.training.sample_packing is True
+    assert plan.data is not None and plan.data.train == "data/train.jsonl"
+    assert plan.hardware.distributed == "deepspeed-zero2"
+    assert plan.hardware.cpu_offload is True  # offload_optimizer in the JSON
+    assert _at(result, ("precision",)) == ("fp16", 25, None)
+    assert _at(result, ("peft", "kind")) == ("adapter", 4, None)
+    assert _at(result, ("training", "learning_rate")) == ("learning_rate", 20, None)
+    assert _at(result, ("hardware", "distributed")) == ("zero_optimization.stage", 3, "zero2.json")
+
+
+def test_axolotl_bf16_auto_leaves_precision_to_the_gpu() -> None:
+    text = "base_model: Qwen/Qwen2.5-0.5B\nadapter: lora\nbf16: auto\n"
+    result = lint_text(text, "a.yml", OPTIONS)
+    assert result.plan is not None and result.plan.precision is None
+    assert _at(result, ("precision",)) == ("bf16", 3, None)
+    assert result.diagnostics == []
+    fp32 = lint_text("base_model: x/y\nadapter: lora\n", "a.yml", OPTIONS)
+    assert fp32.plan is not None and fp32.plan.precision == "fp32"  # no flag: axolotl's fp32
+    assert "TL104" in {d.code for d in fp32.diagnostics}
+
+
+def test_llamafactory_fills_its_defaults() -> None:
+    result = _lint("llamafactory/llama3_lora_ppo.yaml")
+    plan = result.plan
+    assert plan is not None
+    assert plan.method.kind == "ppo" and plan.method.reward_model is None
+    # LLaMA-Factory's LoRA defaults: rank 8, alpha 2 x rank, no dropout, all linear layers.
+    assert (plan.peft.kind, plan.peft.r, plan.peft.alpha, plan.peft.dropout) == ("lora", 8, 16, 0)
+    assert plan.peft.target_modules == "all-linear"
+    assert plan.model.max_seq_len == 1024
+    assert plan.training.gradient_checkpointing is True  # on unless disabled
+    assert (plan.training.micro_batch_size, plan.training.learning_rate) == (1, 1e-5)
+    assert plan.precision == "bf16"
+    assert _at(result, ("method", "kind")) == ("stage", 5, None)
+    assert _at(result, ("model", "max_seq_len")) == ("cutoff_len", 14, None)
+
+
+def test_trl_with_its_accelerate_config() -> None:
+    result = _lint("trl/sft_qlora.yaml")
+    plan = result.plan
+    assert plan is not None
+    assert plan.method.kind == "sft"  # from the file name
+    assert plan.model.max_seq_len == 2048  # from the (renamed) max_seq_length
+    assert plan.model.attn_implementation == "sdpa"
+    assert (plan.peft.kind, plan.peft.r, plan.peft.alpha) == ("qlora", 16, 16)
+    assert plan.precision == "bf16"
+    assert plan.training.learning_rate == 2e-5  # what the number means, string or not
+    assert plan.training.gradient_checkpointing is True  # TRL's default
+    assert plan.hardware.distributed == "fsdp" and plan.hardware.count == 4
+    assert _at(result, ("hardware", "distributed")) == ("distributed_type", 2, "fsdp.yaml")
+    facts = result.mapped.facts if result.mapped else {}
+    assert facts[F.WEIGHTS_DTYPE] == "bf16"
+    assert facts[F.QUANT_STORAGE] is None
+    assert [r.key for r in facts[F.REMOVED_KEYS]] == ["torch_dtype", "max_seq_length"]
+    assert [(s.raw, s.safe_text) for s in facts[F.YAML11_STRINGS]] == [("2e-5", "2.0e-5")]
+
+
+def test_torchtune() -> None:
+    result = _lint("torchtune/lora_dpo.yaml")
+    plan = result.plan
+    assert plan is not None
+    assert plan.model.name == "/tmp/Qwen2.5-7B-Instruct"  # the checkpoint the weights come from
+    assert plan.method.kind == "dpo"
+    assert (plan.peft.kind, plan.peft.r, plan.peft.alpha) == ("lora", 16, 32)
+    assert plan.peft.target_modules == ["q_proj", "v_proj", "output_proj", "w1", "w2", "w3"]
+    assert plan.precision == "bf16"
+    assert (plan.training.micro_batch_size, plan.training.learning_rate) == (2, 5e-5)
+    assert plan.training.sample_packing is True
+    assert _at(result, ("training", "sample_packing")) == ("dataset.packed", 14, None)
+    assert _at(result, ("peft", "kind")) == ("model._component_", 4, None)
+
+
+def test_deepspeed_and_accelerate_alone_are_fragments() -> None:
+    ds = _lint("deepspeed/zero2.json")
+    assert ds.plan is not None and ds.mapped is not None
+    assert ds.mapped.facts[F.FRAGMENT] is True
+    assert ds.plan.hardware.distributed == "deepspeed-zero2"
+    assert ds.plan.training.micro_batch_size == 4
+    assert ds.plan.precision is None  # "auto": the trainer decides
+    assert ds.diagnostics == []
+    acc = _lint("accelerate/fsdp.yaml")
+    assert acc.plan is not None and acc.mapped is not None
+    assert acc.mapped.facts[F.FRAGMENT] is True
+    assert (acc.plan.hardware.distributed, acc.plan.hardware.count) == ("fsdp", 4)
+    assert acc.plan.precision == "bf16"
+    assert acc.diagnostics == []
+
+
+def test_article_rules_work_through_every_dialect() -> None:
+    """The same fact (fp16 on an Ampere GPU) in each format gives the same article finding."""
+    configs = {
+        "axolotl": ("a.yml", "base_model: x/y\nadapter: lora\nfp16: true\n"),
+        "llamafactory": ("b.yaml", "model_name_or_path: x/y\nstage: sft\nfp16: true\n"),
+        "trl": ("c.yaml", "model_name_or_path: x/y\ndataset_name: d\nuse_peft: true\nfp16: true\n"),
+        "deepspeed": ("d.json", '{"zero_optimization": {"stage": 2}, "fp16": {"enabled": true}}'),
+        "accelerate": (
+            "e.yaml",
+            "compute_environment: LOCAL_MACHINE\ndistributed_type: NO\nmixed_precision: fp16\n",
+        ),
+    }
+    for dialect, (name, text) in configs.items():
+        result = lint_text(text, name, OPTIONS)
+        assert result.dialect == dialect
+        found = [d for d in result.diagnostics if d.code == "TL101"]
+        assert len(found) == 1 and found[0].fix is not None, (dialect, result.diagnostics)
