@@ -12,7 +12,8 @@ from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceLocation, SourceMap
 
 NATIVE_FILENAMES = re.compile(r"(^|[\\/])(tunelint\.(ya?ml|json)|[^\\/]+\.tune\.(ya?ml|json))$")
-_MARKER = re.compile(r"^\s*#\s*tunelint\b", re.MULTILINE)
+# `# tunelint` marks the native format; `# tunelint: ignore[...]` is a suppression, in any format.
+_MARKER = re.compile(r"^\s*#\s*tunelint\b(?!\s*:\s*ignore)", re.MULTILINE)
 _SECTIONS = {"intent", "method", "peft", "precision", "hardware", "training", "data", "output"}
 
 
