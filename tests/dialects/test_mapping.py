@@ -145,3 +145,36 @@ def test_article_rules_work_through_every_dialect() -> None:
         assert result.dialect == dialect
         found = [d for d in result.diagnostics if d.code == "TL101"]
         assert len(found) == 1 and found[0].fix is not None, (dialect, result.diagnostics)
+
+
+def test_reason_from_a_suppression_comment() -> None:
+    """axolotl has no `peft.reason`: the suppression comment carries it."""
+    text = (
+        "# tunelint: ignore[TL301] full update needed: the tokenizer gained 2,000 tokens\n"
+        "base_model: NousResearch/Meta-Llama-3-8B\n"
+        "datasets:\n  - path: data/train.jsonl\n    type: alpaca\nbf16: true\n"
+    )
+    result = lint_text(text, "fft.yml", OPTIONS)
+    assert result.dialect == "axolotl"
+    assert "TL301" not in {d.code for d in result.diagnostics}
+    bare = lint_text(text.split("\n", 1)[1], "fft.yml", OPTIONS)
+    (full,) = [d for d in bare.diagnostics if d.code == "TL301"]
+    assert full.range.start.line == 0  # at base_model: where the comment goes
+
+
+def test_gpu_from_project_settings(tmp_path: Path) -> None:
+    """The GPU is in no dialect's file: project settings (or --gpu) supply it."""
+    from tunelint.config.settings import clear_settings_cache
+
+    (tmp_path / "tunelint.toml").write_text('gpu = "T4"\n', encoding="utf-8")
+    config = tmp_path / "lora.yml"
+    config.write_text("base_model: Qwen/Qwen2.5-0.5B\nadapter: lora\nbf16: true\n", "utf-8")
+    clear_settings_cache()
+    try:
+        result = lint_file(config)
+    finally:
+        clear_settings_cache()
+    assert result.dialect == "axolotl"
+    (bf16,) = [d for d in result.diagnostics if d.code == "TL102"]
+    assert bf16.range.start.line == 2
+    assert bf16.fix is not None and bf16.fix.edits[0].new_text == "fp16: true\n"
