@@ -190,7 +190,6 @@ def _mismatch(value: DeepSpeedValue, plan: Plan, ctx: Context) -> str | None:
     severity="error",
     source=ECOSYSTEM,
     summary="DeepSpeed config values contradict the trainer's",
-    fixable="sometimes",
     docs=RuleDocs(
         what="A DeepSpeed JSON (or an accelerate `deepspeed_config`) read with an axolotl, "
         "LLaMA-Factory or TRL config fixes a value the trainer also sets, and the two differ: "
@@ -204,8 +203,8 @@ def _mismatch(value: DeepSpeedValue, plan: Plan, ctx: Context) -> str | None:
         example='# ds_config.json\n{"train_micro_batch_size_per_gpu": 4, "fp16": {"enabled": true}}'
         "\n# axolotl config\nmicro_batch_size: 2\nbf16: true\ndeepspeed: ds_config.json",
         fix='Set the DeepSpeed value to `"auto"` so the trainer\'s value is used.',
-        fix_safety='Safe in a standalone DeepSpeed file ("auto" is what the trainer expects); the '
-        "finding sits in the JSON, so the fix is applied there.",
+        fix_safety='No automatic fix: the finding is shown in the JSON while another file is '
+        'linted, and fixes edit the linted file only. Setting it to "auto" by hand is safe.',
         references=(
             "https://github.com/huggingface/transformers/pull/12021",
             "https://github.com/shibing624/MedicalGPT/issues/191",
@@ -224,7 +223,6 @@ def deepspeed_value_mismatch(plan: Plan, ctx: Context) -> Iterator[Finding]:
             "TL504",
             f"DeepSpeed `{value.setting}` = {shown} but the trainer sets {trainer}: the HF "
             'Trainer stops on the mismatch; set it to "auto"',
-            fix=Fix('Set it to "auto"', "safe", (SetValue(value.ref.path, "auto"),)),
             **_at(value.ref),
         )
 
