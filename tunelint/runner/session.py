@@ -32,9 +32,13 @@ if TYPE_CHECKING:
 Say = Callable[[str], None]
 
 
+def _is_main_process() -> bool:
+    # Under accelerate launch every rank runs this code; RANK is set by the launcher.
+    return os.environ.get("RANK", "0") == "0"
+
+
 def _default_say(message: str) -> None:
-    # Under accelerate launch every rank runs this code; only rank 0 speaks.
-    if os.environ.get("RANK", "0") == "0":
+    if _is_main_process():
         print(f"tunelint: {message}", flush=True)
 
 
@@ -394,13 +398,15 @@ def _run_multitask(
         output_dir,
         make_trainer,
         resume=options.resume,
-        is_main_process=lambda: trainer is None or trainer.is_world_process_zero(),
+        is_main_process=_is_main_process,
         say=say,
     )
-    tokenizer.save_pretrained(str(output_dir))
+    if _is_main_process():
+        tokenizer.save_pretrained(str(output_dir))
     metrics = {task: r.get("metrics", {}) for task, r in results.items()}
     histories = {task: r.get("log_history", []) for task, r in results.items()}
-    _write_run_files(plan, output_dir, resolved, metrics, histories, started, say)
+    if _is_main_process():
+        _write_run_files(plan, output_dir, resolved, metrics, histories, started, say)
     return RunResult(
         output_dir=output_dir,
         metrics=metrics,
