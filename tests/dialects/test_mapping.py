@@ -178,3 +178,20 @@ def test_gpu_from_project_settings(tmp_path: Path) -> None:
     (bf16,) = [d for d in result.diagnostics if d.code == "TL102"]
     assert bf16.range.start.line == 2
     assert bf16.fix is not None and bf16.fix.edits[0].new_text == "fp16: true\n"
+
+
+def test_examples_show_what_their_readme_says() -> None:
+    """examples/dialects/README.md lists each example's findings (at --gpu A100-80GB)."""
+    expected = {
+        "axolotl/qlora.yml": {"TL101", "TL401", "TL504", "TL516"},
+        "llamafactory/llama3_lora_ppo.yaml": {"TL507"},
+        "trl/sft_qlora.yaml": {"TL401", "TL505", "TL510", "TL511"},
+        "torchtune/lora_dpo.yaml": {"TL506"},
+        "deepspeed/zero2.json": set(),
+        "accelerate/fsdp.yaml": set(),
+    }
+    readme = (EXAMPLES / "README.md").read_text(encoding="utf-8")
+    for relative, codes in expected.items():
+        assert {d.code for d in _lint(relative).diagnostics} == codes, relative
+        for code in codes:
+            assert code in readme

@@ -203,7 +203,7 @@ def _mismatch(value: DeepSpeedValue, plan: Plan, ctx: Context) -> str | None:
         example='# ds_config.json\n{"train_micro_batch_size_per_gpu": 4, "fp16": {"enabled": true}}'
         "\n# axolotl config\nmicro_batch_size: 2\nbf16: true\ndeepspeed: ds_config.json",
         fix='Set the DeepSpeed value to `"auto"` so the trainer\'s value is used.',
-        fix_safety='No automatic fix: the finding is shown in the JSON while another file is '
+        fix_safety="No automatic fix: the finding is shown in the JSON while another file is "
         'linted, and fixes edit the linted file only. Setting it to "auto" by hand is safe.',
         references=(
             "https://github.com/huggingface/transformers/pull/12021",

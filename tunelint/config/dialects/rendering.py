@@ -28,6 +28,15 @@ def set_key(doc: Document, keys: tuple[str, ...], value: Any) -> list[TextEdit] 
         # Same number, but written so that YAML 1.1 loaders read a string: respell it.
         safe = yaml11_safe_float(node.raw)
         return [TextEdit(node.range, safe)] if safe is not None else None
+    if (
+        isinstance(node, Scalar)
+        and isinstance(value, bool)
+        and node.style is None
+        and node.raw in ("True", "False")
+        and node.value is not value
+    ):
+        # Keep the file's spelling of booleans (torchtune writes `True`).
+        return [TextEdit(node.range, "True" if value else "False")]
     return set_value(doc, keys, value)
 
 
