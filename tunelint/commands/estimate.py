@@ -61,9 +61,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
-    total_gpus = ctx.gpu_count * plan.hardware.nodes
+    gpu, gpu_source = ctx.gpu, ctx.gpu_source
+    if args.gpu:
+        # "What would this need on that GPU?": --gpu wins over the config's own GPU here.
+        from tunelint.knowledge.gpus import resolve_gpu, suggest_gpu
+
+        gpu, gpu_source = resolve_gpu(args.gpu), "--gpu"
+        if gpu is None:
+            hint = suggest_gpu(args.gpu)
+            more = f" (did you mean {hint}?)" if hint else ""
+            print(f"tunelint: unknown GPU {args.gpu!r}{more}", file=sys.stderr)
+            return EXIT_ERROR
+    count = args.gpu_count or ctx.gpu_count
+    total_gpus = count * plan.hardware.nodes
     search = (ctx.file.parent,) if ctx.file is not None else ()
-    report = plan_report(plan, ctx.gpu, total_gpus, search_paths=search, facts=ctx.facts)
+    report = plan_report(plan, gpu, total_gpus, search_paths=search, facts=ctx.facts)
     if report.estimate is None or report.scenario is None:
         print(f"tunelint: {args.config}: cannot estimate: {report.reason}", file=sys.stderr)
         return EXIT_ERROR
@@ -72,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     limit = report.model.max_position_embeddings if report.model else None
     best_batch = largest_micro_batch(report.scenario, capacity) if capacity else None
     best_seq = longest_sequence(report.scenario, capacity, limit) if capacity else None
-    data = _as_json(args.config, report, ifs, best_batch, best_seq, ctx.gpu_source)
+    data = _as_json(args.config, report, ifs, best_batch, best_seq, gpu_source)
     data["model"]["as_written"] = plan.model.name
     if args.format == "json":
         json.dump(data, sys.stdout, indent=2)

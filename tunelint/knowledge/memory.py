@@ -56,6 +56,8 @@ BNB_MIN_8BIT_SIZE = 4096
 # overlap_comm uses 4.5x the reduce and allgather buckets.
 ZERO_BUCKET_ELEMENTS = 500_000_000
 ZERO_OVERLAP_FACTOR = 4.5
+# ZeRO-3 steps the optimizer per sub-group of this many elements (DeepSpeed's default).
+ZERO3_SUB_GROUP = 1_000_000_000
 # FSDP / ZeRO-3 hold the current layer's gathered parameters plus the prefetched next one.
 GATHERED_LAYERS = 2
 # TRL defaults used when the config does not say (GRPOConfig / RLOOConfig / DPOConfig).
@@ -515,7 +517,10 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
             "paged optimizer states counted on the GPU (they move to CPU only under pressure)"
         )
     if deepspeed:
-        step_buffers = 4 * trainable  # fp32 gradient partition built in ZeRO's step
+        # ZeRO-1/2 build the fp32 gradient partition in step; ZeRO-3 does it per sub-group.
+        step_buffers = 4 * trainable
+        if zero == 3:
+            step_buffers = 4 * min(trainable / n_gpu, ZERO3_SUB_GROUP) * n_gpu
         if scn.optimizer not in ("adamw_torch", "adamw_torch_fused"):
             notes.add(f"DeepSpeed with {scn.optimizer}: states counted as for that optimizer")
     grads = trainable * trainable_dtype

@@ -1,0 +1,302 @@
+"""Memory rules, driven by the per-config estimate (tunelint.knowledge.memory): the config
+does not fit its GPU (TL402), the article's strategy-by-VRAM table (TL401), and a note when
+the estimate had to be skipped (TL400). Also `estimate_for_context`, which fills
+`Context.estimate` for every consumer (rules, hover, `tunelint estimate`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from tunelint.checks.context import Context
+from tunelint.checks.finding import Finding, Fix, PlanEdit, SetValue
+from tunelint.checks.rule import RuleDocs, rule
+from tunelint.config.plan import Plan
+from tunelint.knowledge.memory import GIB, MemoryScenario, estimate_memory
+from tunelint.knowledge.memory_plan import MemoryReport, plan_report, to_qlora
+
+ARTICLE_VRAM = "article §5 (strategy by GPU memory)"
+MODEL_PATH = ("model", "name")
+KIND = ("peft", "kind")
+GC = ("training", "gradient_checkpointing")
+# TL401: a config that fits with less headroom than this is "tight": a longer sample, a
+# fragmentation spike or another process on the GPU tips it over.
+TIGHT_HEADROOM = 0.10
+# TL401 (QLoRA on a big GPU): plain LoRA must leave this much headroom to be recommended.
+COMFORTABLE_HEADROOM = 0.20
+# Micro-batch splits keep the effective batch and the objective for these methods; KTO's KL
+# term and online RL's generation groups depend on the micro-batch, so there it is unsafe.
+SPLIT_SAFE_METHODS = frozenset({"sft", "dpo", "orpo", "reward"})
+
+
+def estimate_for_context(ctx: Context) -> MemoryReport | None:
+    """The memory report of the linted config (None for fragments such as a DeepSpeed JSON).
+
+    The report holds the estimate, or the reason there is none (model not resolvable).
+    """
+    if ctx.facts.get("fragment"):
+        return None
+    search = (ctx.file.parent,) if ctx.file is not None else ()
+    count = max(1, ctx.gpu_count) * ctx.plan.hardware.nodes
+    return plan_report(ctx.plan, ctx.gpu, count, search_paths=search, facts=ctx.facts)
+
+
+def _report(ctx: Context) -> MemoryReport | None:
+    report = ctx.estimate
+    return report if isinstance(report, MemoryReport) else None
+
+
+def _level(plan: Plan, scn: MemoryScenario) -> int:
+    """Memory class of the strategy: 0 QLoRA (quantized), 1 PEFT, 2 full fine-tuning."""
+    if scn.quantization != "none":
+        return 0
+    return 2 if plan.peft.kind == "full" else 1
+
+
+def _row(capacity_gib: float) -> tuple[int, str]:
+    """The article's row for a GPU size: (strategy level, its words)."""
+    if capacity_gib < 14:
+        return 0, "4-8 GB: QLoRA / 4-bit quantization"
+    if capacity_gib < 24:
+        return 1, "16 GB: LoRA + bf16"
+    if capacity_gib < 80:
+        return 1, "24-48 GB: DPO + LoRA"
+    return 2, "80 GB and more: RLHF becomes possible"
+
+
+def _gib(scn: MemoryScenario) -> float:
+    return estimate_memory(scn).per_gpu_bytes / GIB
+
+
+def _edits(pairs: tuple[tuple[tuple[str, ...], Any], ...]) -> tuple[PlanEdit, ...]:
+    return tuple(SetValue(path, value) for path, value in pairs)
+
+
+def _qlora_edits(plan: Plan) -> tuple[tuple[tuple[str, ...], Any], ...]:
+    edits: tuple[tuple[tuple[str, ...], Any], ...] = ((KIND, "qlora"),)
+    if plan.model.quantization not in (None, "4bit"):
+        edits += ((("model", "quantization"), "4bit"),)
+    return edits
+
+
+def _split(plan: Plan, scn: MemoryScenario, capacity: float) -> tuple[int, int] | None:
+    """The largest smaller micro-batch (a divisor) that fits, with the accumulation that keeps
+    the effective batch; None when none fits or the micro-batch is 1."""
+    mbs = scn.micro_batch_size
+    ga = plan.training.gradient_accumulation_steps
+    for new in sorted((d for d in range(1, mbs) if mbs % d == 0), reverse=True):
+        if (
+            _gib(replace(scn, micro_batch_size=new, gradient_accumulation_steps=ga * mbs // new))
+            <= capacity
+        ):
+            return new, ga * mbs // new
+    return None
+
+
+def _fit_fix(plan: Plan, scn: MemoryScenario, capacity: float) -> tuple[Fix, float] | None:
+    """The first change (least invasive first) that makes the estimate fit, and its GiB."""
+    split_safe = plan.method.kind in SPLIT_SAFE_METHODS
+    candidates: list[tuple[str, bool, tuple[tuple[tuple[str, ...], Any], ...], MemoryScenario]] = []
+    gc_scn = replace(scn, gradient_checkpointing=True)
+    if not scn.gradient_checkpointing:
+        candidates.append(("Enable gradient checkpointing", True, ((GC, True),), gc_scn))
+    for base_title, safe, base_edits, base in (
+        ("", True, (), scn),
+        ("enable gradient checkpointing", True, ((GC, True),), gc_scn),
+    ):
+        if base is gc_scn and scn.gradient_checkpointing:
+            continue
+        split = _split(plan, base, capacity)
+        if split is not None:
+            mbs, ga = split
+            title = f"Micro-batch {mbs} x {ga} accumulation steps (same effective batch)"
+            if base_title:
+                title += f", {base_title}"
+            edits = (
+                *base_edits,
+                (("training", "micro_batch_size"), mbs),
+                (("training", "gradient_accumulation_steps"), ga),
+            )
+            new = replace(base, micro_batch_size=mbs, gradient_accumulation_steps=ga)
+            candidates.append((title, safe and split_safe, edits, new))
+    if scn.quantization == "none":
+        q_pairs, q_scn = to_qlora(plan, scn)
+        q_pairs = _qlora_edits(plan)
+        candidates.append(("Switch to QLoRA", False, q_pairs, q_scn))
+        if not scn.gradient_checkpointing:
+            candidates.append(
+                (
+                    "Switch to QLoRA and enable gradient checkpointing",
+                    False,
+                    (*q_pairs, (GC, True)),
+                    replace(q_scn, gradient_checkpointing=True),
+                )
+            )
+    for title, safe, edits, new in candidates:
+        gib = _gib(new)
+        if gib <= capacity:
+            return Fix(title, "safe" if safe else "unsafe", _edits(edits)), gib
+    return None
+
+
+@rule(
+    code="TL400",
+    name="memory-estimate-skipped",
+    severity="info",
+    source="tunelint (memory estimate)",
+    summary="The memory estimate was skipped",
+    needs_gpu=True,
+    docs=RuleDocs(
+        what="A GPU is known but the model's architecture is not: the hub id or path is not "
+        "in the model catalog, not a local folder with a `config.json`, and not in the "
+        "offline Hugging Face cache. The memory rules (TL401, TL402) are then silent. Bare "
+        "names that are neither hub ids (`org/name`) nor paths count as placeholders.",
+        why="Without the architecture there is no parameter count, no activation size and "
+        "no estimate; saying so beats a silent pass.",
+        example="model:\n  name: my-org/private-model\nhardware:\n  gpu: A10G",
+        fix="Point `model.name` at a local folder with the model's `config.json`, download "
+        "the model into the Hugging Face cache, or ignore TL400.",
+        fix_safety="No automatic fix.",
+    ),
+)
+def memory_estimate_skipped(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    report = _report(ctx)
+    if report is None or report.estimate is not None or ctx.gpu is None:
+        return
+    if not _looks_like_model_reference(plan.model.name):
+        return  # a placeholder such as `x`: neither a hub id nor a path
+    yield Finding("TL400", f"memory estimate skipped: {report.reason}", MODEL_PATH)
+
+
+def _looks_like_model_reference(name: str) -> bool:
+    """A hub id (`org/name`) or a filesystem path; bare words are treated as placeholders."""
+    name = name.strip()
+    return "/" in name or "\\" in name or name.startswith((".", "~"))
+
+
+@rule(
+    code="TL401",
+    name="strategy-against-vram-table",
+    severity="info",
+    source=ARTICLE_VRAM,
+    summary="Strategy against the article's VRAM table, by the memory estimate",
+    fixable="sometimes",
+    needs_gpu=True,
+    docs=RuleDocs(
+        what="The article's table: 4-8 GB -> QLoRA, 16 GB -> LoRA + bf16, 24-48 GB -> DPO + "
+        "LoRA, 80 GB and more -> RLHF. Checked against this config's estimate: (1) a "
+        "heavier strategy than the GPU's row (full fine-tuning on 16-48 GB, LoRA on 4-8 GB) "
+        f"that fits with less than {TIGHT_HEADROOM:.0%} headroom, where the row's strategy "
+        f"would fit; (2) QLoRA on 16 GB or more where plain LoRA fits with "
+        f"{COMFORTABLE_HEADROOM:.0%} headroom. A config that does not fit at all is TL402's.",
+        why="A config at the edge of the GPU fails on the first long sample or fragmentation "
+        "spike. QLoRA where LoRA fits costs speed (dequantizing every matmul) and some "
+        "quality for memory that is not needed.",
+        example="model:\n  name: Qwen/Qwen2.5-7B\npeft:\n  kind: qlora\nhardware:\n  gpu: A100-80GB",
+        fix="Switch `peft.kind` to the row's method (the estimate is shown for both).",
+        fix_safety="Unsafe: what trains and how changes.",
+    ),
+)
+def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    report = _report(ctx)
+    if report is None or report.estimate is None or report.scenario is None or ctx.gpu is None:
+        return
+    capacity = report.capacity_gib or ctx.gpu.memory_gib
+    scn = report.scenario
+    est = report.estimate.per_gpu_gib
+    if est > capacity:
+        return  # TL402
+    row_level, row_text = _row(capacity)
+    level = _level(plan, scn)
+    if level > row_level and est > capacity * (1 - TIGHT_HEADROOM):
+        if row_level == 0:
+            pairs = _qlora_edits(plan)
+            new = to_qlora(plan, scn)[1]
+        else:
+            pairs = ((KIND, "lora"),)
+            new = replace(scn, peft="lora", adapter_count=1)
+        gib = _gib(new)
+        if gib <= capacity * (1 - TIGHT_HEADROOM):
+            kind = dict(pairs)[KIND]
+            yield Finding(
+                "TL401",
+                f"{plan.peft.kind} fits {ctx.gpu.name} with only {capacity - est:.1f} GiB "
+                f"headroom (est. {est:.1f} of {capacity:g} GiB); the article's row is "
+                f"{row_text} — with {kind}: est. {gib:.1f} GiB",
+                KIND,
+                Fix(f"Use {kind}", "unsafe", _edits(pairs)),
+            )
+        return
+    if (
+        plan.peft.kind == "qlora"
+        and row_level >= 1
+        and plan.intent.priority != "memory"
+        and not plan.peft.reason
+    ):
+        lora = replace(scn, quantization="none", adapter_dtype="fp32")
+        gib = _gib(lora)
+        if gib <= capacity * (1 - COMFORTABLE_HEADROOM):
+            edits: tuple[PlanEdit, ...] = (SetValue(KIND, "lora"),)
+            if plan.model.quantization == "4bit":
+                edits += (SetValue(("model", "quantization"), "none"),)
+            yield Finding(
+                "TL401",
+                f"QLoRA on {ctx.gpu.name} ({capacity:g} GiB): the article keeps QLoRA for "
+                f"4-8 GB; plain LoRA fits here (est. {gib:.1f} GiB vs {est:.1f} GiB with "
+                "QLoRA) and trains faster without quantization error",
+                KIND,
+                Fix("Use LoRA", "unsafe", edits),
+            )
+
+
+@rule(
+    code="TL402",
+    name="exceeds-gpu-memory",
+    severity="error",
+    source="tunelint (memory estimate)",
+    summary="Estimated peak memory exceeds the GPU",
+    fixable="sometimes",
+    needs_gpu=True,
+    docs=RuleDocs(
+        what="The estimated peak memory per GPU (weights, adapters, gradients, optimizer "
+        "states, activations, the logits spike, reference/reward models, CUDA context; "
+        "`tunelint estimate` shows the breakdown and assumptions) is above the GPU's memory.",
+        why="The run would stop with CUDA out-of-memory, usually after the model has loaded "
+        "and often only on the first long batch — minutes to hours into a rented GPU.",
+        example="model:\n  name: Qwen/Qwen2.5-7B\n  max_seq_len: 4096\npeft:\n  kind: full\n"
+        "hardware:\n  gpu: A10G",
+        fix="The first change that fits, least invasive first: enable gradient "
+        "checkpointing; split the micro-batch and raise gradient accumulation by the same "
+        "factor; switch to QLoRA (with checkpointing if needed). When nothing fits: more "
+        "GPUs with ZeRO-3/FSDP, a shorter `max_seq_len`, or a smaller model.",
+        fix_safety="Gradient checkpointing: safe (same results, ~30% slower). Micro-batch "
+        "split: safe for sft/dpo/orpo/reward (same effective batch and objective), unsafe for "
+        "kto and online RL (the KL estimate and generation groups depend on the micro-batch). "
+        "QLoRA: unsafe (4-bit base: slower, slightly different results).",
+    ),
+)
+def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    report = _report(ctx)
+    if report is None or report.estimate is None or report.scenario is None or ctx.gpu is None:
+        return
+    capacity = report.capacity_gib or ctx.gpu.memory_gib
+    est = report.estimate
+    if est.per_gpu_gib <= capacity:
+        return
+    largest = est.largest
+    count = f" x {report.gpu_count}" if report.gpu_count > 1 else ""
+    message = (
+        f"estimated peak {est.per_gpu_gib:.1f} GiB per GPU exceeds {ctx.gpu.name}{count} "
+        f"({capacity:g} GiB); largest: {largest.name.replace('_', ' ')} {largest.gib:.1f} GiB"
+    )
+    found = _fit_fix(plan, report.scenario, capacity)
+    if found is None:
+        message += "; no single change fits: more GPUs with ZeRO-3/FSDP, shorter sequences or a smaller model"
+        yield Finding("TL402", message, MODEL_PATH)
+        return
+    fix, gib = found
+    yield Finding("TL402", f"{message}; {fix.title.lower()}: est. {gib:.1f} GiB", MODEL_PATH, fix)
+
+
+RULES = [memory_estimate_skipped, strategy_against_vram_table, exceeds_gpu_memory]
