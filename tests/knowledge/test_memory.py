@@ -337,3 +337,21 @@ def test_what_ifs_and_searches() -> None:
     seq = longest_sequence(replace(scn, micro_batch_size=1), 24.0)
     assert seq is not None and seq % 128 == 0
     assert largest_micro_batch(scn, 4.0) is None
+
+
+def test_report_summary_and_markdown() -> None:
+    from tunelint.knowledge.gpus import resolve_gpu
+
+    plan = _plan(training={"micro_batch_size": 8})
+    report = plan_report(plan, resolve_gpu("A10G"))
+    assert report.fits is False
+    assert "on A10G (24 GiB)" in report.summary() and "GiB over" in report.summary()
+    assert "| activations |" in report.markdown()
+    skipped = plan_report(_plan(model={"name": "acme/unknown"}))
+    assert skipped.summary().startswith("memory estimate skipped:")
+
+
+def test_reward_model_has_no_vocabulary_logits() -> None:
+    reward = estimate_memory(_scn(peft="lora", method="reward", micro_batch_size=2))
+    assert reward.component("logits") == 0
+    assert reward.total_params == LLAMA_3B.param_count() + 3072  # score head, tied embedding

@@ -25,7 +25,7 @@ generation); the breakdown shown is that phase's. Every assumption made is liste
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from tunelint.knowledge.memory_peft import AdapterPlan, PeftMethod, TrainableTensor, adapter_plan
@@ -335,7 +335,7 @@ def layer_activations(scn: MemoryScenario, adapters: AdapterPlan, seq_kv: int) -
     if spec.qk_norm:
         saved += 4 * (q + kv)
     # Attention kernel. sdpa with a padding mask cannot use its GQA path and repeats k/v.
-    padded = scn.padded_batch if scn.padded_batch is not None else scn.micro_batch_size > 1
+    padded = _padded(scn)
     repeat_kv = scn.attention == "eager" or (scn.attention == "sdpa" and padded)
     kv_saved = q if repeat_kv and spec.layout != "bert" else kv
     saved += a * q + 2 * a * kv_saved
@@ -409,6 +409,14 @@ def _adapter_saves(scn: MemoryScenario, adapters: AdapterPlan, a: int) -> float:
     return 0.0
 
 
+def _padded(scn: MemoryScenario) -> bool:
+    """Whether batches carry a padding mask: several sequences of different lengths."""
+    if scn.padded_batch is not None:
+        return scn.padded_batch
+    pairs = 2 if scn.method in PAIRED_METHODS else 1
+    return scn.micro_batch_size * pairs > 1
+
+
 def _act_bytes(scn: MemoryScenario) -> int:
     if scn.autocast or scn.quantization != "none":
         return 2
@@ -417,7 +425,7 @@ def _act_bytes(scn: MemoryScenario) -> int:
 
 def _adapter_dtype(scn: MemoryScenario) -> Dtype:
     if scn.distributed.startswith("deepspeed"):
-        return "fp32" if scn.weight_dtype == "fp32" else "bf16"  # DeepSpeed casts the module
+        return scn.weight_dtype  # DeepSpeed casts the whole module to its half dtype
     return scn.adapter_dtype
 
 
@@ -426,6 +434,11 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
     """Peak memory per GPU for a scenario: components, phases and assumptions."""
     notes = _Notes()
     spec = scn.model
+    if scn.method == "reward" and spec.head == "causal-lm":
+        # Reward models are sequence classifiers: a one-logit score head, no vocabulary.
+        spec = replace(spec, head="sequence-classification", num_labels=1)
+        scn = replace(scn, model=spec)
+        notes.add("reward model: sequence classification (score head, no vocabulary logits)")
     for note in spec.notes:
         notes.add(f"{spec.name}: {note}")
     n_gpu = max(1, scn.gpu_count)
@@ -638,7 +651,7 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
         working = tokens * layer.transient
         act_detail = f"{per_token_layer / 1024:.0f} KiB per token per layer x {L} layers"
     mask = 0.0
-    padded = scn.padded_batch if scn.padded_batch is not None else scn.micro_batch_size > 1
+    padded = _padded(scn)
     if scn.attention == "eager":
         mask = sequences * seq * seq_kv * a
     elif scn.attention == "sdpa" and padded:
@@ -733,10 +746,12 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
         MemoryComponent("optimizer_states", int(opt_states), opt_detail),
         MemoryComponent("optimizer_step_buffers", int(in_phase["step"]), "temporaries of the step"),
         MemoryComponent("activations", int(stored + autocast_cache) if acts else 0, act_detail),
+        MemoryComponent("logits", int(logits) if acts and logits >= working else 0, logits_detail),
         MemoryComponent(
-            "logits",
-            int(max(logits, working) if acts else 0),
-            logits_detail if logits >= working else "one layer's backward working set",
+            "backward_working_set",
+            int(working) if acts and working > logits else 0,
+            "gradients in flight inside one layer"
+            + (" (and its recomputed activations)" if scn.gradient_checkpointing else ""),
         ),
         *(MemoryComponent(k, int(v)) for k, v in extra.items()),
         MemoryComponent("generation_kv_cache", int(in_phase["kv"])),
@@ -777,7 +792,7 @@ def _general_notes(scn: MemoryScenario, notes: _Notes, a: int, adapter_dt: str) 
         + (
             " (k/v repeated for GQA under a padding mask)"
             if scn.attention == "sdpa"
-            and (scn.padded_batch if scn.padded_batch is not None else scn.micro_batch_size > 1)
+            and _padded(scn)
             and scn.model.num_kv_heads < scn.model.num_heads
             else ""
         )

@@ -280,6 +280,41 @@ class MemoryReport:
             return None
         return self.capacity_gib - self.estimate.per_gpu_gib
 
+    def summary(self) -> str:
+        """One line for hover text and messages: the peak, the verdict, the largest part."""
+        if self.estimate is None:
+            return f"memory estimate skipped: {self.reason}"
+        est = self.estimate
+        largest = est.largest
+        text = f"estimated peak {est.per_gpu_gib:.1f} GiB per GPU"
+        if self.capacity_gib is not None and self.gpu_name:
+            count = f" x {self.gpu_count}" if self.gpu_count > 1 else ""
+            head = self.capacity_gib - est.per_gpu_gib
+            verdict = f"fits, {head:.1f} GiB headroom" if head >= 0 else f"{-head:.1f} GiB over"
+            text += f" on {self.gpu_name}{count} ({self.capacity_gib:g} GiB): {verdict}"
+        return f"{text}; largest: {largest.name.replace('_', ' ')} {largest.gib:.1f} GiB"
+
+    def markdown(self) -> str:
+        """The breakdown as a Markdown table (hover in the language server)."""
+        if self.estimate is None:
+            return self.summary()
+        rows = [
+            f"| {c.name.replace('_', ' ')} | {c.gib:.2f} |"
+            for c in self.estimate.components
+            if c.bytes
+        ]
+        return "\n".join(
+            [
+                f"**{self.summary()}**",
+                "",
+                "| component | GiB |",
+                "|---|---:|",
+                *rows,
+                "",
+                "`tunelint estimate` shows what-ifs and the assumptions.",
+            ]
+        )
+
 
 def plan_report(
     plan: Plan,
