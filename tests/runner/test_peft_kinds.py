@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 import torch
 from runner_support import DATA, config, losses, train
 
@@ -111,3 +112,30 @@ def test_multitask_adapters_one_per_task_switchable(tmp_path: Path) -> None:
             base_logits = model(input_ids=ids).logits
     assert not torch.allclose(outputs["math"], outputs["geography"])
     assert not torch.allclose(outputs["math"], base_logits)
+
+
+def test_multitask_resume_skips_finished_tasks(tmp_path: Path) -> None:
+    from transformers import TrainerCallback
+
+    class StopInSecondTask(TrainerCallback):  # type: ignore[misc]
+        def on_step_end(self, args: object, state: object, control: object, **kw: object) -> None:
+            if "geography" in str(getattr(args, "output_dir", "")) and state.global_step == 3:
+                raise KeyboardInterrupt("simulated kill")
+
+    cfg = config(
+        tmp_path,
+        peft={"kind": "adapters", "task_names": ["math", "geography"]},
+        training={"max_steps": 4, "save_steps": 2},
+        data={"train": str(DATA / "multitask_chat.jsonl"), "format": "chat"},
+    )
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path, cfg, callbacks=[StopInSecondTask()])
+    out = tmp_path / "out"
+    assert (out / "adapters" / "math" / "adapter_config.json").is_file()
+    assert (out / "adapters" / "geography" / "checkpoint-2").is_dir()
+    assert not (out / "adapters" / "geography" / "adapter_config.json").exists()
+
+    resumed = train(tmp_path, cfg, resume=True)
+    assert any("task math: adapter already trained" in m for m in resumed.resolved["messages"])
+    assert resumed.trainer.state.global_step == 4
+    assert (out / "adapters" / "geography" / "adapter_config.json").is_file()

@@ -46,6 +46,7 @@ def test_clean_config_dry_run_prints_the_resolved_plan(
     assert '"trainer": "trl.SFTTrainer"' in out
     assert '"gradient_checkpointing": false' in out
     assert "dry run" in out
+    assert "memory estimate: " in out and "peak per GPU" in out
     assert not (tmp_path / "out").exists()
 
 

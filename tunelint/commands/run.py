@@ -79,18 +79,40 @@ def _missing_train_packages() -> list[str]:
     return [name for name in TRAIN_PACKAGES if find_spec(name) is None]
 
 
-def _format_estimate(estimate: Any) -> str | None:
-    """The memory estimate as text, whatever shape the estimator returns."""
-    if estimate is None:
+def format_estimate(report: Any) -> str | None:
+    """A few lines from the estimator's MemoryReport; None when there is nothing to say.
+
+    Written against the report's public attributes (estimate.per_gpu_gib, components,
+    peak_phase; gpu_name, capacity_gib, fits, headroom_gib; reason), and tolerant of any
+    of them missing, so an estimator change cannot stop a run.
+    """
+    if report is None:
         return None
-    for attribute in ("render", "summary", "describe"):
-        method = getattr(estimate, attribute, None)
-        if callable(method):
-            try:
-                return str(method())
-            except TypeError:
-                continue
-    return str(estimate)
+    estimate = getattr(report, "estimate", None)
+    if estimate is None:
+        reason = getattr(report, "reason", None)
+        return f"no memory estimate: {reason}" if reason else None
+    peak = getattr(estimate, "per_gpu_gib", None)
+    if peak is None:
+        return None
+    phase = str(getattr(estimate, "peak_phase", "")).replace("_", " ")
+    line = f"{peak:.2f} GiB peak per GPU" + (f" (during {phase})" if phase else "")
+    gpu, capacity = getattr(report, "gpu_name", None), getattr(report, "capacity_gib", None)
+    if gpu and capacity:
+        line += f" on {gpu} ({capacity:g} GiB)"
+        headroom = getattr(report, "headroom_gib", None)
+        if getattr(report, "fits", None) is True and headroom is not None:
+            line += f": fits, {headroom:.2f} GiB headroom"
+        elif getattr(report, "fits", None) is False and headroom is not None:
+            line += f": DOES NOT FIT, {-headroom:.2f} GiB over"
+    components = sorted(
+        (c for c in getattr(estimate, "components", ()) if getattr(c, "bytes", 0)),
+        key=lambda c: c.bytes,
+        reverse=True,
+    )[:4]
+    if components:
+        line += "\n  largest: " + ", ".join(f"{c.name} {c.gib:.2f} GiB" for c in components)
+    return line + "\n  (details: tunelint estimate CONFIG)"
 
 
 def _print_estimate(result: Any) -> None:
@@ -98,13 +120,11 @@ def _print_estimate(result: Any) -> None:
     if context is None:
         return
     try:
-        text = _format_estimate(context.estimate)
+        text = format_estimate(context.estimate)
     except Exception as exc:  # an estimator bug must not block a run
-        print(f"tunelint: memory estimate unavailable ({exc})", file=sys.stderr)
-        return
+        text = f"memory estimate unavailable ({type(exc).__name__}: {exc})"
     if text:
-        print("tunelint: memory estimate:")
-        print(text, flush=True)
+        print(f"tunelint: memory estimate: {text}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -58,6 +58,18 @@ def last_checkpoint(output_dir: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def _has_task_progress(output_dir: Path) -> bool:
+    """Whether a multi-task run left adapters or checkpoints under adapters/<task>/."""
+    tasks = output_dir / "adapters"
+    if not tasks.is_dir():
+        return False
+    return any(
+        last_checkpoint(task) is not None or (task / "adapter_config.json").is_file()
+        for task in tasks.iterdir()
+        if task.is_dir()
+    )
+
+
 def prepare_output_dir(output_dir: Path, *, overwrite: bool, resume: bool) -> Path | None:
     """Make sure the run loses nothing; return the checkpoint to resume from, if any.
 
@@ -69,6 +81,8 @@ def prepare_output_dir(output_dir: Path, *, overwrite: bool, resume: bool) -> Pa
     """
     if resume:
         checkpoint = last_checkpoint(output_dir)
+        if checkpoint is None and _has_task_progress(output_dir):
+            return None  # multi-task: each task resumes from its own folder
         if checkpoint is None:
             raise OutputDirError(
                 f"--resume: no checkpoint-<step> folder in {output_dir} to resume from"
@@ -83,8 +97,11 @@ def prepare_output_dir(output_dir: Path, *, overwrite: bool, resume: bool) -> Pa
                 "was changed. Pass --overwrite to replace them, --resume to continue from its "
                 "last checkpoint, or set another output.dir"
             )
-        for checkpoint in checkpoints(output_dir):
-            shutil.rmtree(checkpoint)
+        stale = checkpoints(output_dir)
+        if (output_dir / "adapters").is_dir():
+            stale.append(output_dir / "adapters")  # multi-task adapters and their checkpoints
+        for path in stale:
+            shutil.rmtree(path)
     output_dir.mkdir(parents=True, exist_ok=True)
     return None
 
