@@ -145,6 +145,11 @@ def run_plan(
             say(f"resuming from {resume_from}")
 
     if num_processes > 1 and not options.launched and not options.dry_run:
+        from tunelint.runner.models import check_reachable, resolve_model_source
+
+        # Resolve (and for tunelint/tiny, build) the model once here, not in every rank.
+        source = resolve_model_source(plan.model.name, base_dir, plan.model.revision)
+        check_reachable(source, plan.model.trust_remote_code)
         code = launch(plan, base_dir, precision, num_processes, options, resume_from)
         if code != 0:
             raise RunnerError(f"accelerate launch failed (exit status {code}); see the log above")
