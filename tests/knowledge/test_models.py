@@ -152,3 +152,12 @@ def test_qwen1_config_halves_intermediate() -> None:
     spec = spec_from_hf_config(cfg, "Qwen/Qwen-7B", "test")
     assert not isinstance(spec, str)
     assert spec.param_count() == resolve_model("Qwen-7B").param_count()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a" * 100_000, "x\x00y", "org/" + "a" * 600, "/" + "a/" * 400, "~nobody/x", "🦙/🦙"],
+)
+def test_hostile_names_give_reasons_not_errors(name: str) -> None:
+    lookup = lookup_model(name, search_paths=("/",))
+    assert lookup.spec is None and lookup.reason

@@ -396,7 +396,7 @@ def _adapter_saves(scn: MemoryScenario, adapters: AdapterPlan, a: int) -> float:
             if scn.peft == "dora":
                 total += (ad + a) * m.out_features * n  # LoRA result and base result
         total += sum(a * _group_width(scn.model, g) for g in shared_groups)
-        return total * scn.adapter_count if scn.adapter_count > 1 else total
+        return total  # one adapter is active per forward pass, however many are loaded
     if scn.peft == "ia3":
         ad = DTYPE_BYTES[_adapter_dtype(scn)]
         total = 0.0

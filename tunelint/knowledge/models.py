@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 _CATALOG = Path(__file__).parent / "data" / "models.toml"
+MAX_NAME_LENGTH = 1024  # longer "names" are not hub ids or paths: no filesystem probing
 
 Layout = Literal["llama", "phi3", "qwen", "bert"]
 Head = Literal["causal-lm", "sequence-classification"]
@@ -473,6 +474,13 @@ def hf_cache_dirs() -> list[Path]:
 
 
 def _cached_config(repo_id: str) -> Path | None:
+    try:
+        return _find_cached_config(repo_id)
+    except (OSError, ValueError):  # an unreadable cache is the same as no cache
+        return None
+
+
+def _find_cached_config(repo_id: str) -> Path | None:
     folder = "models--" + repo_id.replace("/", "--")
     for root in hf_cache_dirs():
         base = root / folder
@@ -494,6 +502,13 @@ def _cached_config(repo_id: str) -> Path | None:
     return None
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # too long, not a valid path on this system
+        return False
+
+
 def lookup_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelLookup:
     """Resolve a model name: catalog, then a local folder's config.json, then the HF cache.
 
@@ -505,11 +520,13 @@ def lookup_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelL
     spec = _catalog_lookup(name)
     if spec is not None:
         return ModelLookup(spec)
+    if len(name) > MAX_NAME_LENGTH or "\x00" in name:
+        return ModelLookup(None, "the model name is not a hub id or a path")
     raw = Path(os.path.expanduser(name.strip()))
     folders = [raw] if raw.is_absolute() else [Path(p) / raw for p in search_paths] + [raw]
     for folder in folders:
-        config = folder / "config.json" if folder.is_dir() else None
-        if config is not None and config.is_file():
+        config = folder / "config.json"
+        if _is_file(config):
             return _read_config(config, name.strip(), "config.json")
     looks_local = name.strip().startswith((".", "/", "~")) or raw.is_absolute()
     if not looks_local and re.fullmatch(r"[\w.-]+/[\w.-]+", name.strip()):
