@@ -7,14 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix, PlanEdit, SetValue
 from tunelint.checks.rule import RuleDocs, rule
 from tunelint.config.plan import Plan
-from tunelint.knowledge.memory import GIB, MemoryScenario, estimate_memory
-from tunelint.knowledge.memory_plan import MemoryReport, plan_report, to_qlora
+
+if TYPE_CHECKING:
+    from tunelint.knowledge.memory import MemoryScenario
+    from tunelint.knowledge.memory_plan import MemoryReport
+
+# The estimator is imported when a rule first needs it (a GPU is known), not when the rule
+# registry loads: `tunelint check` on GPU-less configs does not pay for it.
 
 ARTICLE_VRAM = "article §5 (strategy by GPU memory)"
 MODEL_PATH = ("model", "name")
@@ -37,12 +42,16 @@ def estimate_for_context(ctx: Context) -> MemoryReport | None:
     """
     if ctx.facts.get("fragment"):
         return None
+    from tunelint.knowledge.memory_plan import plan_report
+
     search = (ctx.file.parent,) if ctx.file is not None else ()
     count = max(1, ctx.gpu_count) * ctx.plan.hardware.nodes
     return plan_report(ctx.plan, ctx.gpu, count, search_paths=search, facts=ctx.facts)
 
 
 def _report(ctx: Context) -> MemoryReport | None:
+    from tunelint.knowledge.memory_plan import MemoryReport
+
     report = ctx.estimate
     return report if isinstance(report, MemoryReport) else None
 
@@ -66,6 +75,8 @@ def _row(capacity_gib: float) -> tuple[int, str]:
 
 
 def _gib(scn: MemoryScenario) -> float:
+    from tunelint.knowledge.memory import GIB, estimate_memory
+
     return estimate_memory(scn).per_gpu_bytes / GIB
 
 
@@ -121,7 +132,9 @@ def _fit_fix(plan: Plan, scn: MemoryScenario, capacity: float) -> tuple[Fix, flo
             new = replace(base, micro_batch_size=mbs, gradient_accumulation_steps=ga)
             candidates.append((title, safe and split_safe, edits, new))
     if scn.quantization == "none":
-        q_pairs, q_scn = to_qlora(plan, scn)
+        from tunelint.knowledge.memory_plan import to_qlora
+
+        q_scn = to_qlora(plan, scn)[1]
         q_pairs = _qlora_edits(plan)
         candidates.append(("Switch to QLoRA", False, q_pairs, q_scn))
         if not scn.gradient_checkpointing:
@@ -211,6 +224,8 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
     level = _level(plan, scn)
     if level > row_level and est > capacity * (1 - TIGHT_HEADROOM):
         if row_level == 0:
+            from tunelint.knowledge.memory_plan import to_qlora
+
             pairs = _qlora_edits(plan)
             new = to_qlora(plan, scn)[1]
         else:
