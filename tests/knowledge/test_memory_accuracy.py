@@ -4,6 +4,7 @@ rows; see benchmarks/estimator_accuracy.py for the per-row table)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ def bench():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("estimator_accuracy", SCRIPT)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 
