@@ -38,7 +38,9 @@ class Context:
 
     @property
     def estimate(self) -> Any:
-        """The memory estimate (tunelint.knowledge), computed once; None when unavailable."""
+        """The memory report (tunelint.checks.rules.memory.estimate_for_context), computed once:
+        a MemoryReport with either `.estimate` or a `.reason` it was skipped; None when the
+        estimator is absent."""
         if self._estimate is _UNSET:
             try:
                 from tunelint.checks.rules.memory import estimate_for_context
