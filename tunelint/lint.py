@@ -6,7 +6,6 @@ One path for every consumer: the CLI, the language server and the runner all cal
 from __future__ import annotations
 
 import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -318,6 +317,8 @@ def lint_text(
 
 def _last_line() -> str:
     if "--debug" in sys.argv:
+        import traceback
+
         traceback.print_exc()
     exc = sys.exc_info()[1]
     return f"{type(exc).__name__}: {exc}"
