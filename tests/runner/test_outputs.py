@@ -10,7 +10,7 @@ import pytest
 from runner_support import DATA, config, losses, train
 from transformers import TrainerCallback
 
-from tunelint.runner.errors import OutputDirError
+from tunelint.runner.errors import ModelLoadError, OutputDirError
 
 
 class Interrupt(TrainerCallback):  # type: ignore[misc]
@@ -40,6 +40,11 @@ def test_overwrite_replaces_a_previous_run(tmp_path: Path) -> None:
     assert (first.output_dir / "checkpoint-2").is_dir()
     with pytest.raises(OutputDirError):
         train(tmp_path, cfg)
+    # A run that cannot start (model not available) deletes nothing, even with --overwrite.
+    missing = {**cfg, "model": {**cfg["model"], "name": "tunelint-tests/not-cached"}}
+    with pytest.raises(ModelLoadError):
+        train(tmp_path, missing, overwrite=True)
+    assert (first.output_dir / "checkpoint-2").is_dir()
     cfg["training"]["max_steps"] = 1
     second = train(tmp_path, cfg, overwrite=True)
     # Old checkpoints are gone (nothing can resume from the stale run); new results written.

@@ -132,6 +132,13 @@ def run_plan(
     for note in launch_notes:
         say(note)
 
+    from tunelint.runner.models import check_reachable, resolve_model_source
+
+    # Before the output folder is touched (--overwrite deletes old checkpoints): a missing
+    # model must not cost the previous run. For tunelint/tiny this builds it, once, here.
+    source = resolve_model_source(plan.model.name, base_dir, plan.model.revision)
+    check_reachable(source, plan.model.trust_remote_code)
+
     resume_from: Path | None = None
     if options.launched:
         resume_from = Path(options.resume_from) if options.resume_from else None
@@ -145,11 +152,6 @@ def run_plan(
             say(f"resuming from {resume_from}")
 
     if num_processes > 1 and not options.launched and not options.dry_run:
-        from tunelint.runner.models import check_reachable, resolve_model_source
-
-        # Resolve (and for tunelint/tiny, build) the model once here, not in every rank.
-        source = resolve_model_source(plan.model.name, base_dir, plan.model.revision)
-        check_reachable(source, plan.model.trust_remote_code)
         code = launch(plan, base_dir, precision, num_processes, options, resume_from)
         if code != 0:
             raise RunnerError(f"accelerate launch failed (exit status {code}); see the log above")
@@ -161,6 +163,7 @@ def run_plan(
         options,
         say,
         precision=precision,
+        source=source,
         training_data=training_data,
         tasks=tasks,
         output_dir=output_dir,
@@ -174,9 +177,8 @@ def run_plan(
 def _warn_dry_run_output(output_dir: Path, options: RunOptions, say: Say) -> None:
     try:
         if options.resume:
-            outputs.last_checkpoint(output_dir) or say(
-                f"note: --resume would fail: no checkpoint in {output_dir}"
-            )
+            if outputs.last_checkpoint(output_dir) is None:
+                say(f"note: --resume would fail: no checkpoint in {output_dir}")
         elif output_dir.is_dir() and any(output_dir.iterdir()) and not options.overwrite:
             say(f"note: a real run would refuse: {output_dir} is not empty (use --overwrite)")
     except OSError:
@@ -202,6 +204,7 @@ def _train_in_process(
     say: Say,
     *,
     precision: Any,
+    source: Any,
     training_data: data_module.TrainingData,
     tasks: list[str] | None,
     output_dir: Path,
@@ -212,12 +215,7 @@ def _train_in_process(
 ) -> RunResult:
     from transformers import set_seed
 
-    from tunelint.runner.models import (
-        check_reachable,
-        load_model,
-        load_tokenizer,
-        resolve_model_source,
-    )
+    from tunelint.runner.models import load_model, load_tokenizer
     from tunelint.runner.peft_configs import build_peft_config
     from tunelint.runner.trainer_config import build_trainer_config, build_trainer_settings
     from tunelint.runner.trainers import TRAINER_NAMES, build_trainer
@@ -239,8 +237,6 @@ def _train_in_process(
             say(note)
         peft_config = build_peft_config(plan)
 
-        source = resolve_model_source(plan.model.name, base_dir, plan.model.revision)
-        check_reachable(source, plan.model.trust_remote_code)
         set_seed(plan.training.seed)  # before the model: PEFT initialises adapters randomly
         tokenizer = load_tokenizer(source, plan)
         model = load_model(
