@@ -260,6 +260,10 @@ def lint_text(
     result.source_map = mapped.source_map
     plan: Plan | None = None
     if doc.root is not None:
+        if settings.intent:  # project-level intent fills what the file does not say
+            data_intent = mapped.data.get("intent")
+            written = data_intent if isinstance(data_intent, dict) else {}
+            mapped.data["intent"] = {**settings.intent, **written}
         plan, problems = build_plan(mapped.data, mapped.source_map, dialect.name)
         findings.extend(problems)
     findings.extend(mapped.findings)

@@ -73,3 +73,20 @@ def test_bad_settings_file_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "tunelint.toml").write_text("gpuu = 'A100'\n")
     with pytest.raises(SettingsError, match="unknown setting 'gpuu'"):
         find_settings(tmp_path)
+
+
+def test_intent_from_settings_reaches_the_rules(tmp_path: Path) -> None:
+    (tmp_path / "tunelint.toml").write_text('[intent]\ngoal = "improve-existing"\n')
+    cfg = tmp_path / "a.tune.yaml"
+    cfg.write_text("model:\n  name: x\nmethod:\n  kind: ppo\n  reward_model: org/rm\n")
+    assert "TL202" in _codes(cfg)
+    # The file's own intent wins over the project's.
+    cfg.write_text(cfg.read_text() + "intent:\n  goal: new-capability\n")
+    assert "TL202" not in _codes(cfg)
+
+
+def test_bad_intent_in_settings_is_reported_in_the_file(tmp_path: Path) -> None:
+    (tmp_path / "tunelint.toml").write_text('[intent]\ngoal = "world-peace"\n')
+    cfg = tmp_path / "a.tune.yaml"
+    cfg.write_text("model:\n  name: x\n")
+    assert "TL902" in _codes(cfg)

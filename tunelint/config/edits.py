@@ -58,7 +58,7 @@ def render_value(value: Any, as_json: bool = False) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _last_content_line(doc: Document, node: Node | Scalar) -> int:
+def last_content_line(doc: Document, node: Node | Scalar) -> int:
     """The last line that holds this node's own text (block collections end at the next token)."""
     end = node.range.end
     line = end.line if end.column > 0 else end.line - 1
@@ -133,7 +133,7 @@ def set_value(doc: Document, path: tuple[str, ...], value: Any) -> list[TextEdit
             return [TextEdit(target.range, render_value(value, as_json))]
         # A block collection replaced by a scalar: rewrite from after the colon to its end.
         key_end = entry.key.range.end
-        last = _last_content_line(doc, target)
+        last = last_content_line(doc, target)
         end = Position(last, len(doc.index.line_text(last)))
         return [
             TextEdit(
@@ -171,7 +171,7 @@ def _insert(
     if mapping.entries:
         indent = mapping.entries[0].key.range.start.column
         last_entry = mapping.entries[-1]
-        line = _last_content_line(doc, last_entry.value)
+        line = last_content_line(doc, last_entry.value)
         line = max(line, last_entry.key.range.start.line)
         pos = Position(line, len(doc.index.line_text(line)))
         text = "\n" + "\n".join(_block_lines(key_path, value, indent, step))
@@ -206,7 +206,7 @@ def remove_key(doc: Document, path: tuple[str, ...]) -> list[TextEdit] | None:
             start = parent.entries[index - 1].value.range.end
         return [TextEdit(Range(start, end), "")]
     first_line = entry.key.range.start.line
-    last_line = _last_content_line(doc, entry.value)
+    last_line = last_content_line(doc, entry.value)
     if first_line != entry.key.range.start.line or doc.index.line_text(first_line)[
         : entry.key.range.start.column
     ].strip() not in ("", "-"):

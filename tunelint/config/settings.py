@@ -32,6 +32,8 @@ class Settings:
     per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dialects: dict[str, str] = field(default_factory=dict)  # glob -> dialect name
     include: tuple[str, ...] = ()
+    # The Plan's `intent` for formats that cannot state it (axolotl, LLaMA-Factory, ...).
+    intent: dict[str, Any] = field(default_factory=dict)
     root: Path | None = None  # folder of the settings file; globs are relative to it
     source: Path | None = None
 
@@ -94,6 +96,7 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
         "per_file_ignores",
         "dialects",
         "include",
+        "intent",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -112,6 +115,9 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
     gpu = table.get("gpu")
     if gpu is not None and not isinstance(gpu, str):
         raise SettingsError(f'{where}: gpu must be a string such as "A100-80GB"')
+    intent = table.get("intent", {})
+    if not isinstance(intent, dict):
+        raise SettingsError(f"{where}: intent is a table (goal, tasks, priority, schedule_days)")
     dialects = table.get("dialects", {})
     if not isinstance(dialects, dict):
         raise SettingsError(f"{where}: dialects maps globs to dialect names")
@@ -124,6 +130,7 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
         per_file_ignores={k: _codes(v, f"{where}: per-file-ignores") for k, v in pfi.items()},
         dialects={str(k): str(v) for k, v in dialects.items()},
         include=tuple(table.get("include", ())),
+        intent=dict(intent),
         root=source.parent,
         source=source,
     )

@@ -12,7 +12,7 @@ from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
 from tunelint.config.dialects.facts import KEY_ITSELF, KEYS
 from tunelint.config.dialects.reader import yaml11_safe_float
 from tunelint.config.document import Document, Mapping, Scalar
-from tunelint.config.edits import _last_content_line, remove_key, render_value, set_value
+from tunelint.config.edits import last_content_line, remove_key, render_value, set_value
 from tunelint.config.positions import Position, Range, TextEdit
 
 
@@ -63,7 +63,7 @@ def replace_entry(
     prefix = doc.index.line_text(first)[: entry.key.range.start.column]
     if prefix.strip():  # a flow mapping or a `- key:` item: not a whole-line entry
         return None
-    last = _last_content_line(doc, node)
+    last = last_content_line(doc, node)
     end = (
         Position(last + 1, 0)
         if last + 1 < doc.index.line_count
@@ -81,7 +81,7 @@ def insert_after(
     entry, node = doc.node_at(keys)
     if entry is None or node is None or doc.kind != "yaml" or not lines:
         return None
-    last = _last_content_line(doc, node)
+    last = last_content_line(doc, node)
     indent = " " * entry.key.range.start.column
     end = Position(last, len(doc.index.line_text(last)))
     text = "".join(f"\n{indent}{render_value(k)}: {render_value(v)}" for k, v in lines)
