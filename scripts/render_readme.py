@@ -33,8 +33,13 @@ def sections() -> dict[str, str]:
 
     return {
         "rules": rules_markdown(all_rules()),
-        "check-output": "```console\n$ tunelint check examples/\n" + _run("check", "examples/")
+        "check-output": "```console\n$ tunelint check examples/ --format concise\n"
+        + _run("check", "examples/", "--format", "concise")
         + "```\n",
+        "detect-output": "```console\n$ tunelint detect examples/dialects\n"
+        + _run("detect", "examples/dialects") + "```\n",
+        "estimate-output": "```console\n$ tunelint estimate examples/rules/tl402-does-not-fit.tune.yaml\n"
+        + _run("estimate", "examples/rules/tl402-does-not-fit.tune.yaml") + "```\n",
         "diff-output": "```console\n$ tunelint check --diff examples/rules/tl101-fp16-on-ampere.tune.yaml\n"
         + _run("check", "--diff", "examples/rules/tl101-fp16-on-ampere.tune.yaml") + "```\n",
     }
