@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,30 @@ SERVER_CONFIG = ClientServerConfig(
 
 def capabilities(spec: str) -> types.ClientCapabilities:
     return client_capabilities(spec)
+
+
+@contextlib.asynccontextmanager
+async def running_server(
+    spec: str, root: Path, config: ClientServerConfig = SERVER_CONFIG, options: Any = None
+) -> AsyncIterator[LanguageClient]:
+    """A server started outside the fixtures; always stopped, even when a test fails."""
+    client = await config.start()
+    try:
+        await client.initialize_session(
+            types.InitializeParams(
+                capabilities=capabilities(spec),
+                root_uri=root.as_uri(),
+                initialization_options=options,
+            )
+        )
+        yield client
+        await asyncio.wait_for(client.shutdown_session(), 10)
+    finally:
+        server = client._server
+        if server is not None and server.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                server.kill()  # a failed test must not leave stop() waiting forever
+        await client.stop()
 
 
 def is_pull(client: LanguageClient) -> bool:
@@ -143,8 +168,13 @@ class Doc:
             )
         )
 
-    async def diagnostics(self, timeout: float = 10.0) -> list[types.Diagnostic]:
-        """This version's diagnostics: pulled, or waited for as a versioned push."""
+    def mark(self) -> int:
+        """A point in the push log: `diagnostics(after=mark)` waits for a newer push."""
+        return len(self.client.published)  # type: ignore[attr-defined]
+
+    async def diagnostics(self, timeout: float = 10.0, after: int = 0) -> list[types.Diagnostic]:
+        """This version's diagnostics: pulled, or waited for as a versioned push (one sent
+        after `after` when given: a re-lint of the same version after a settings change)."""
         if is_pull(self.client):
             report = await self.client.text_document_diagnostic_async(
                 types.DocumentDiagnosticParams(
@@ -157,7 +187,7 @@ class Doc:
         def published() -> list[types.PublishDiagnosticsParams]:
             return [
                 p
-                for p in self.client.published  # type: ignore[attr-defined]
+                for p in self.client.published[after:]  # type: ignore[attr-defined]
                 if p.uri == self.uri and p.version == version
             ]
 

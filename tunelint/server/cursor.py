@@ -29,7 +29,8 @@ def _inside(rng: Range, pos: Position, inclusive_end: bool) -> bool:
 
 
 def tree_path_at(root: Node | None, pos: Position) -> TreeHit | None:
-    """The mapping path under `pos` in a parsed document, or None outside any key."""
+    """The mapping path under `pos` in a parsed document: on a key, or on a scalar value
+    (a list item counts for its list's key); None elsewhere."""
     path: list[str] = []
     node = root
     entry: Entry | None = None
@@ -46,7 +47,7 @@ def tree_path_at(root: Node | None, pos: Position) -> TreeHit | None:
                     inner = candidate
                     break
             if inner is None:
-                return TreeHit(tuple(path), False, entry) if entry is not None else None
+                return None  # between keys (blank lines, comments): nothing to explain
             entry = inner
             path.append(str(inner.key.value))
             node = inner.value
@@ -60,7 +61,7 @@ def tree_path_at(root: Node | None, pos: Position) -> TreeHit | None:
                 None,
             )
             if node is None:
-                return TreeHit(tuple(path), False, entry) if entry is not None else None
+                return None
         else:
             return TreeHit(tuple(path), False, entry) if entry is not None else None
     return None

@@ -31,13 +31,33 @@ def minimal_edits(old: str, new: str) -> list[TextEdit]:
             continue
         before = "".join(old_lines[i1:i2])
         after = "".join(new_lines[j1:j2])
-        prefix = _common_prefix(before, after)
-        suffix = _common_suffix(before[prefix:], after[prefix:])
+        prefix = _word_start(before, _common_prefix(before, after))
+        suffix = _word_end(before, _common_suffix(before[prefix:], after[prefix:]))
         start = old_starts[i1] + prefix
         end = old_starts[i2] - suffix
         replacement = after[prefix : len(after) - suffix]
         edits.append(TextEdit(Range(index.position(start), index.position(end)), replacement))
     return edits
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _word_start(text: str, prefix: int) -> int:
+    """Move a cut back to the start of the word it falls in: `fp16` -> `bf16` replaces the
+    whole value, not `fp` -> `bf` (same result, but an edit a person recognises)."""
+    while 0 < prefix < len(text) and _is_word(text[prefix - 1]) and _is_word(text[prefix]):
+        prefix -= 1
+    return prefix
+
+
+def _word_end(text: str, suffix: int) -> int:
+    end = len(text) - suffix
+    while suffix > 0 and 0 < end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]):
+        end += 1
+        suffix -= 1
+    return suffix
 
 
 def _common_prefix(a: str, b: str) -> int:

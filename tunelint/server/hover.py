@@ -56,9 +56,10 @@ def key_section(outcome: LintOutcome, pos: Position) -> tuple[str | None, Range 
         span = hit.entry.key.range if hit.on_key else hit.entry.value.range
         return field.markdown(), span
     best: tuple[tuple[str, ...], Range, str | None] | None = None
+    schema = plan_schema()
     for path, location in result.source_map.locations.items():
-        if location.file is not None:
-            continue
+        if location.file is not None or schema.field(path) is None:
+            continue  # another file, or a dialect-internal entry (not a Plan field)
         for rng in (location.key, location.value):
             if not _contains(rng, pos):
                 continue
@@ -68,13 +69,19 @@ def key_section(outcome: LintOutcome, pos: Position) -> tuple[str | None, Range 
     if best is None:
         return None, None
     path, span, dialect_key = best
-    field = plan_schema().field(path)
-    if field is None:
-        return None, None
-    label = getattr(_dialect(result.dialect), "label", result.dialect)
+    field = schema.field(path)
+    assert field is not None
+    dialect = _dialect(result.dialect)
+    label = getattr(dialect, "label", result.dialect)
     written = f"`{dialect_key}`" if dialect_key else "this key"
-    intro = f"{label}: {written} → tunelint `{'.'.join(path)}`"
-    return f"{intro}\n\n{field.markdown()}", span
+    parts = [f"{label}: {written} → tunelint `{'.'.join(path)}`"]
+    # A dialect may explain its own key (optional hook: `describe_key(key) -> str | None`).
+    describe = getattr(dialect, "describe_key", None)
+    own = describe(dialect_key) if callable(describe) and dialect_key else None
+    if own:
+        parts.append(str(own))
+    parts.append(field.markdown())
+    return "\n\n".join(parts), span
 
 
 def _dialect(name: str | None) -> object | None:

@@ -223,20 +223,31 @@ class TunelintServer(LanguageServer):
             document = self.documents.get(uri)
             if outcome is None or document is None or outcome.version != document.version:
                 return  # closed, or edited meanwhile: the newer edit's lint publishes
-            self.publish(uri, outcome.version, outcome.diagnostics if outcome.is_config else [])
+            if outcome.is_config:
+                self.publish(uri, outcome.version, outcome.diagnostics, always=True)
+            else:
+                self.publish(uri, outcome.version, [])
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             self.log_exception(f"publishing diagnostics for {uri}", exc)
             self.clear(uri)
 
-    def publish(self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]) -> None:
-        if not diagnostics and uri not in self.published:
-            return  # nothing shown, nothing to say: unrelated files never hear from us
+    def publish(
+        self,
+        uri: str,
+        version: int | None,
+        diagnostics: list[types.Diagnostic],
+        always: bool = False,
+    ) -> None:
+        """Push diagnostics. An empty list goes out for configs (checked: all clear) and to
+        clear what was shown; unrelated files never hear from the server."""
+        if not diagnostics and not always and uri not in self.published:
+            return
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=version)
         )
-        if diagnostics:
+        if diagnostics or always:
             self.published.add(uri)
         else:
             self.published.discard(uri)
