@@ -1,9 +1,10 @@
 """The tunelint language server: state, the lint pipeline per document, and LSP wiring.
 
 Diagnostics are pulled (textDocument/diagnostic) when the client supports it and pushed
-otherwise, as ruff server and esbonio decide. Pushed lints are debounced per document and
-run on one worker thread, so the event loop keeps answering hovers and code actions while
-a large file is linted; a result for a version the client has already replaced is dropped.
+otherwise, as ruff server and esbonio decide. Pushed lints are debounced per document (a
+change during a lint is coalesced into one follow-up lint) and run on one worker thread, so
+the event loop keeps answering hovers and code actions while a large file is linted; a
+result for a version the client has already replaced is dropped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import functools
 import inspect
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +49,9 @@ class TunelintServer(LanguageServer):
         self.generation = 0  # bumped whenever settings change: cached lints go stale
         self.outcomes: dict[str, LintOutcome] = {}
         self.published: set[str] = set()  # URIs whose last push was non-empty
-        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # push mode: the lint loop per URI
+        self._dirty: set[str] = set()  # changed while its lint was running
+        self._last_lint: dict[str, float] = {}  # monotonic start of each URI's last lint
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tunelint-lint")
         self._initialization_settings: Any = None
 
@@ -126,7 +130,7 @@ class TunelintServer(LanguageServer):
                 self.workspace_diagnostic_refresh(None)
             return
         for document in self.documents.all():
-            self.schedule(document.uri, delay=0.0)
+            self.schedule(document.uri)
 
     async def fetch_configuration(self) -> None:
         """Ask the client for the `tunelint` section (workspace/configuration)."""
@@ -208,21 +212,41 @@ class TunelintServer(LanguageServer):
             self.outcomes[uri] = outcome
         return outcome
 
-    def schedule(self, uri: str, delay: float) -> None:
-        """Push mode: lint `uri` after `delay` seconds, replacing any pending lint of it."""
-        pending = self._tasks.pop(uri, None)
-        if pending is not None and not pending.done():
-            pending.cancel()
-        self._tasks[uri] = asyncio.get_running_loop().create_task(self._push(uri, delay))
+    def schedule(self, uri: str) -> None:
+        """Push mode: lint `uri` soon, at most once per `debounce_ms` while it keeps changing.
 
-    async def _push(self, uri: str, delay: float) -> None:
+        A change after a pause is linted at once (no fixed delay on every keystroke); changes
+        that arrive during a lint, or within `debounce_ms` of the last one's start, coalesce
+        into one follow-up lint of the latest text.
+        """
+        running = self._tasks.get(uri)
+        if running is not None and not running.done():
+            self._dirty.add(uri)
+            return
+        self._tasks[uri] = asyncio.get_running_loop().create_task(self._push_loop(uri))
+
+    def _wait_before_lint(self, uri: str) -> float:
+        last = self._last_lint.get(uri)
+        if last is None:
+            return 0.0
+        return max(0.0, last + self.settings.debounce_ms / 1000 - time.monotonic())
+
+    async def _push_loop(self, uri: str) -> None:
+        while True:
+            # At least one turn of the event loop: changes already received land first.
+            await asyncio.sleep(self._wait_before_lint(uri))
+            self._dirty.discard(uri)
+            self._last_lint[uri] = time.monotonic()
+            await self._push(uri)
+            if uri not in self._dirty or self.documents.get(uri) is None:
+                return
+
+    async def _push(self, uri: str) -> None:
         try:
-            if delay > 0:
-                await asyncio.sleep(delay)
             outcome = await self.lint_latest(uri)
             document = self.documents.get(uri)
             if outcome is None or document is None or outcome.version != document.version:
-                return  # closed, or edited meanwhile: the newer edit's lint publishes
+                return  # closed, or edited meanwhile: the follow-up lint publishes
             if outcome.is_config:
                 self.publish(uri, outcome.version, outcome.diagnostics, always=True)
             else:
@@ -262,6 +286,8 @@ class TunelintServer(LanguageServer):
                 log.debug("could not clear diagnostics of %s: %s", uri, exc)
 
     def cancel(self, uri: str) -> None:
+        self._dirty.discard(uri)
+        self._last_lint.pop(uri, None)
         pending = self._tasks.pop(uri, None)
         if pending is not None and not pending.done():
             pending.cancel()
@@ -425,7 +451,7 @@ def create_server() -> TunelintServer:
         if is_settings_file(document.filename):
             return
         if not server.pull_diagnostics:
-            server.schedule(document.uri, delay=0.0)
+            server.schedule(document.uri)
 
     @feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(params: types.DidChangeTextDocumentParams) -> None:
@@ -433,7 +459,7 @@ def create_server() -> TunelintServer:
         if document is None or is_settings_file(document.filename):
             return
         if not server.pull_diagnostics:
-            server.schedule(document.uri, delay=server.settings.debounce_ms / 1000)
+            server.schedule(document.uri)
 
     @feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(params: types.DidSaveTextDocumentParams) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 SECTION = "tunelint"
 SEVERITIES = frozenset({"error", "warning", "info", "hint", "off"})
-DEFAULT_DEBOUNCE_MS = 15
+DEFAULT_DEBOUNCE_MS = 15  # least pause between two lints of one document while typing
 
 
 @dataclass(frozen=True, slots=True)
