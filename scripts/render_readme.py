@@ -26,12 +26,27 @@ def _run(*args: str) -> str:
     return out.stdout.rstrip() + "\n"
 
 
+def editors_section() -> str:
+    """docs/editors.md, one heading level down and with links relative to the repo root."""
+    lines = (REPO / "docs" / "editors.md").read_text(encoding="utf-8").splitlines()
+    out: list[str] = []
+    fenced = False
+    for line in lines[1:]:  # its title is the README's section heading
+        if line.startswith("```"):
+            fenced = not fenced
+        if not fenced and line.startswith("#"):
+            line = "#" + line
+        out.append(line.replace("](../", "]("))
+    return "\n".join(out).strip() + "\n"
+
+
 def sections() -> dict[str, str]:
     sys.path.insert(0, str(REPO))
     from tunelint.checks.registry import all_rules
     from tunelint.commands.rules import rules_markdown
 
     return {
+        "editors": editors_section(),
         "rules": rules_markdown(all_rules()),
         "check-output": "```console\n$ tunelint check examples/ --format concise\n"
         + _run("check", "examples/", "--format", "concise")
