@@ -62,14 +62,17 @@ def capabilities(spec: str) -> types.ClientCapabilities:
 
 @contextlib.asynccontextmanager
 async def running_server(
-    spec: str, root: Path, config: ClientServerConfig = SERVER_CONFIG, options: Any = None
+    spec: str | types.ClientCapabilities,
+    root: Path,
+    config: ClientServerConfig = SERVER_CONFIG,
+    options: Any = None,
 ) -> AsyncIterator[LanguageClient]:
     """A server started outside the fixtures; always stopped, even when a test fails."""
     client = await config.start()
     try:
         await client.initialize_session(
             types.InitializeParams(
-                capabilities=capabilities(spec),
+                capabilities=capabilities(spec) if isinstance(spec, str) else spec,
                 root_uri=root.as_uri(),
                 initialization_options=options,
             )

@@ -158,3 +158,19 @@ async def test_only_filters_kinds(client: LanguageClient, tmp_path_factory):
         a.kind == types.CodeActionKind.QuickFix
         for a in await request_actions(client, doc, tl101, only=["quickfix"])
     )
+
+
+async def test_unsafe_fix_is_marked_and_not_preferred(client: LanguageClient, tmp_path_factory):
+    text = "model:\n  name: Qwen/Qwen2.5-7B-Instruct\npeft:\n  kind: ia3   # why not\n"
+    text += "hardware:\n  gpu: A100-80GB\n"
+    doc = Doc(client, tmp_path_factory.mktemp("u") / "run.tune.yaml", text).open()
+    tl302 = [d for d in await doc.diagnostics() if d.code == "TL302"]
+    assert tl302 and tl302[0].data["fix"]["applicability"] == "unsafe"
+    actions = await request_actions(client, doc, tl302)
+    fix = next(a for a in actions if a.edit and "LoRA" in a.title)
+    assert "unsafe" in fix.title and not fix.is_preferred
+    # Fix-all applies safe fixes only: nothing to do here.
+    assert not [a for a in await request_actions(client, doc, [], only=["source.fixAll"]) if a.edit]
+    doc.edit(edits_of(fix.edit, doc.uri))
+    assert "# why not" in doc.text
+    assert not any(d.code == "TL302" for d in await doc.diagnostics())

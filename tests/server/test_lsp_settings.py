@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from lsp_helpers import Doc, is_pull, running_server, until
+from lsp_helpers import Doc, capabilities, is_pull, running_server, until
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -122,3 +122,22 @@ async def test_initialization_options_apply(tmp_path):
         doc = Doc(client, tmp_path / "run.tune.yaml", CONFIG + "peft:\n  kind: full\n").open()
         found = await doc.diagnostics()
         assert found and not any(d.code == "TL101" for d in found)
+
+
+async def test_pull_client_with_refresh_support_is_asked_to_pull_again(tmp_path):
+    caps = capabilities("neovim@latest")
+    caps.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(refresh_support=True)
+    async with running_server(caps, tmp_path) as client:
+        doc = Doc(client, tmp_path / "run.tune.yaml", CONFIG).open()
+        assert any(d.code == "TL101" for d in await doc.diagnostics())
+        settings = tmp_path / "tunelint.toml"
+        settings.write_text('ignore = ["TL101"]\n')
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=settings.as_uri(), type=types.FileChangeType.Created)]
+            )
+        )
+        await until(
+            lambda: client.diagnostic_refresh_count > 0, what="workspace/diagnostic/refresh"
+        )
+        assert not any(d.code == "TL101" for d in await doc.diagnostics())
