@@ -379,14 +379,15 @@ class TunelintServer(LanguageServer):
 
 def _guarded(server: TunelintServer, where: str, fallback: Any = None) -> Callable[[F], F]:
     """Handlers never crash the server: an exception is logged to the client, the request
-    gets `fallback`, and the document it concerned shows no stale diagnostics."""
+    gets `fallback` (a value, or a function of the params), and the document it concerned
+    shows no stale diagnostics."""
 
     def failed(params: Any, exc: Exception) -> Any:
         server.log_exception(where, exc)
         uri = getattr(getattr(params, "text_document", None), "uri", None)
         if uri is not None and where.startswith("textDocument/did"):
             server.clear(uri)
-        return fallback
+        return fallback(params) if callable(fallback) else fallback
 
     def decorate(handler: F) -> F:
         if inspect.iscoroutinefunction(handler):
@@ -502,7 +503,7 @@ def create_server() -> TunelintServer:
     async def code_action(params: types.CodeActionParams) -> list[types.CodeAction] | None:
         return await server.code_actions(params)
 
-    @feature(types.CODE_ACTION_RESOLVE)
+    @feature(types.CODE_ACTION_RESOLVE, fallback=lambda action: action)  # unresolved, not null
     async def code_action_resolve(params: types.CodeAction) -> types.CodeAction:
         return await server.resolve_code_action(params)
 
