@@ -91,8 +91,23 @@ def test_binary_and_encodings() -> None:
 
 
 def test_suppression_comments() -> None:
-    doc = parse_document("a: 1  # tunelint: ignore[TL101, tl103] T4 has no bf16\n# tunelint: ignore\n")
+    doc = parse_document(
+        "a: 1  # tunelint: ignore[TL101, tl103] T4 has no bf16\n# tunelint: ignore\n"
+    )
     first, second = doc.suppressions
     assert first.codes == ("TL101", "TL103") and first.reason == "T4 has no bf16"
     assert first.line == 0 and first.range.start.column == 6
     assert second.codes == () and second.reason == ""
+
+
+def test_lines_agree_with_the_parser_for_every_line_break() -> None:
+    from tunelint.config.positions import LineIndex
+
+    for newline in ("\n", "\r\n", "\r", "\u2028"):
+        text = newline.join(["model:", "  name: x", "precision: fp16", ""])
+        doc = parse_document(text, "a.tune.yaml")
+        _, node = doc.node_at(("precision",))
+        assert isinstance(node, Scalar) and node.range.start.line == 2
+        index = LineIndex(text)
+        assert index.line_text(2) == "precision: fp16"
+        assert text[index.offset(node.range.start) : index.offset(node.range.end)] == "fp16"

@@ -44,8 +44,22 @@ _CORE_SPECIAL = {
 }
 _STANDARD_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
-    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary",
-                 "merge", "value", "set", "omap", "pairs")
+    for name in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "map",
+        "seq",
+        "timestamp",
+        "binary",
+        "merge",
+        "value",
+        "set",
+        "omap",
+        "pairs",
+    )
 )
 _CORE_NULL = {"", "~", "null", "Null", "NULL"}
 _CORE_TRUE = {"true", "True", "TRUE"}
@@ -304,7 +318,9 @@ def _suppressions(text: str) -> list[Suppression]:
     if "tunelint" not in text:
         return []
     found: list[Suppression] = []
-    for number, line in enumerate(text.splitlines()):
+    index = LineIndex(text)  # the parser's line breaks, not str.splitlines()'s wider set
+    for number in range(index.line_count):
+        line = index.line_text(number)
         if "tunelint" not in line:
             continue
         m = _SUPPRESSION.search(line)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -42,12 +45,16 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
+        if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
+            # The YAML reader's line breaks, so that lines agree with the parser's marks.
+            starts = [0, *(m.end() for m in _BREAKS.finditer(text))]
+        else:
+            starts = [0]
+            find = text.find
+            i = find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
         self._starts = starts
 
     @property
@@ -66,11 +73,12 @@ class LineIndex:
         return Position(line, offset - self._starts[line])
 
     def line_text(self, line: int) -> str:
+        """The line without its line break."""
         if line >= len(self._starts):
             return ""
         start = self._starts[line]
-        end = self._starts[line + 1] - 1 if line + 1 < len(self._starts) else len(self.text)
-        return self.text[start:end].rstrip("\r")
+        end = self._starts[line + 1] if line + 1 < len(self._starts) else len(self.text)
+        return self.text[start:end].rstrip("\r\n\x85\u2028\u2029")
 
     def line_start(self, line: int) -> int:
         return self._starts[min(line, len(self._starts) - 1)]
