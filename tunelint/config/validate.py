@@ -113,6 +113,10 @@ def build_plan(
     data: dict[str, Any], source_map: SourceMap, dialect: str = "native"
 ) -> tuple[Plan | None, list[Finding]]:
     """Validate; report each problem once; drop what is invalid and keep the rest."""
+    try:  # the common case: valid as written, nothing to drop
+        return Plan.model_validate(data), []
+    except ValidationError:
+        pass
     findings: list[Finding] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     work = copy.deepcopy(data)
