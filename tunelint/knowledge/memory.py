@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from tunelint.knowledge.memory_peft import AdapterPlan, PeftMethod, TrainableTensor, adapter_plan
@@ -430,8 +431,12 @@ def _adapter_dtype(scn: MemoryScenario) -> Dtype:
 
 
 # --- the estimate -------------------------------------------------------------------------
+@lru_cache(maxsize=1024)
 def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
-    """Peak memory per GPU for a scenario: components, phases and assumptions."""
+    """Peak memory per GPU for a scenario: components, phases and assumptions.
+
+    Cached: scenarios and estimates are immutable, and an editor re-lints the same config
+    (and the memory rules ask for the same what-ifs) over and over."""
     notes = _Notes()
     spec = scn.model
     if scn.method == "reward" and spec.head == "causal-lm":
