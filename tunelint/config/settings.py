@@ -160,11 +160,17 @@ def _settings_in(directory: Path) -> Settings | None:
 
 def find_settings(start: Path | None) -> Settings:
     """The nearest settings walking up from `start` (a file or folder); defaults if none."""
-    directory = (start or Path.cwd()).resolve()
-    if not directory.is_dir():
-        directory = directory.parent
-    for folder in (directory, *directory.parents):
-        found = _settings_in(folder)
+    start = start or Path.cwd()
+    # A linted file's folder: the walk up is cached per folder (a repo has few of them).
+    folder = start if start.is_dir() else start.parent
+    return _settings_from(str(folder))
+
+
+@lru_cache(maxsize=1024)
+def _settings_from(folder: str) -> Settings:
+    directory = Path(folder).resolve()
+    for candidate in (directory, *directory.parents):
+        found = _settings_in(candidate)
         if found is not None:
             return found
     return Settings()
@@ -173,3 +179,4 @@ def find_settings(start: Path | None) -> Settings:
 def clear_settings_cache() -> None:
     """Forget cached settings files (the server calls this when one changes)."""
     _settings_in.cache_clear()
+    _settings_from.cache_clear()
