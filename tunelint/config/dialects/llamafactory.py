@@ -16,7 +16,14 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import PrecisionPair
-from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
+from tunelint.config.dialects.reader import (
+    KeyReader,
+    as_bool,
+    as_float,
+    as_int,
+    hf_training_fields,
+    read_fields,
+)
 from tunelint.config.dialects.rendering import (
     flags_off,
     insert_after,
@@ -92,7 +99,6 @@ SIMPLE: dict[PlanPath, tuple[str, ...]] = {
     ("training", "save_steps"): ("save_steps",),
     ("output", "dir"): ("output_dir",),
 }
-_ZERO_OK = {"warmup_steps", "warmup_ratio", "weight_decay", "seed", "lora_dropout"}
 
 
 def _targets(value: Any) -> str | list[str] | None:
@@ -256,30 +262,14 @@ class LlamaFactoryDialect:
 
     @staticmethod
     def _training(reader: KeyReader) -> None:
-        for path, key, convert, default in (
-            (("training", "epochs"), "num_train_epochs", as_float, 3.0),
-            (("training", "max_steps"), "max_steps", as_int, None),
-            (("training", "learning_rate"), "learning_rate", as_float, 5e-5),
-            (("training", "micro_batch_size"), "per_device_train_batch_size", as_int, 8),
-            (
-                ("training", "gradient_accumulation_steps"),
-                "gradient_accumulation_steps",
-                as_int,
-                None,
-            ),
-            (("training", "warmup_ratio"), "warmup_ratio", as_float, None),
-            (("training", "warmup_steps"), "warmup_steps", as_int, None),
-            (("training", "weight_decay"), "weight_decay", as_float, None),
-            (("training", "max_grad_norm"), "max_grad_norm", as_float, None),
-            (("training", "seed"), "seed", as_int, None),
-            (("training", "logging_steps"), "logging_steps", as_int, None),
-            (("training", "save_steps"), "save_steps", as_int, None),
-        ):
-            value = convert(reader.value(key))
-            if value is not None and (value > 0 or (value == 0 and key in _ZERO_OK)):
-                reader.put(path, value, key)
-            elif default is not None:
-                reader.put(path, default)  # the HF TrainingArguments default
+        read_fields(
+            reader,
+            [
+                *hf_training_fields(learning_rate=5e-5),
+                (("training", "warmup_ratio"), "warmup_ratio", as_float, None),
+                (("training", "warmup_steps"), "warmup_steps", as_int, None),
+            ],
+        )
         reader.default(("training", "lr_scheduler"), "linear")
         scheduler = reader.value("lr_scheduler_type")
         if isinstance(scheduler, str):

@@ -9,6 +9,7 @@ so that findings about keys the Plan has no field for still land on the right li
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from tunelint.checks.finding import PlanPath
@@ -196,3 +197,39 @@ def dtype_name(value: Any) -> str | None:
     if text in ("float32", "fp32", "float"):
         return "fp32"
     return None
+
+
+Converter = Callable[[Any], "int | float | None"]
+# Values where 0 is meaningful (a seed of 0, no warm-up); elsewhere 0 means "not set".
+ZERO_OK = frozenset({"warmup_steps", "warmup_ratio", "weight_decay", "seed", "lora_dropout"})
+
+
+def hf_training_fields(
+    learning_rate: float | None,
+) -> list[tuple[PlanPath, str, Converter, float | None]]:
+    """Hugging Face TrainingArguments keys (LLaMA-Factory and TRL configs share them), as
+    (Plan path, key, converter, the TrainingArguments default or None)."""
+    return [
+        (("training", "epochs"), "num_train_epochs", as_float, 3.0),
+        (("training", "max_steps"), "max_steps", as_int, None),
+        (("training", "learning_rate"), "learning_rate", as_float, learning_rate),
+        (("training", "micro_batch_size"), "per_device_train_batch_size", as_int, 8),
+        (("training", "gradient_accumulation_steps"), "gradient_accumulation_steps", as_int, None),
+        (("training", "weight_decay"), "weight_decay", as_float, None),
+        (("training", "max_grad_norm"), "max_grad_norm", as_float, None),
+        (("training", "seed"), "seed", as_int, None),
+        (("training", "logging_steps"), "logging_steps", as_int, None),
+        (("training", "save_steps"), "save_steps", as_int, None),
+    ]
+
+
+def read_fields(
+    reader: KeyReader, fields: Iterable[tuple[PlanPath, str, Converter, float | None]]
+) -> None:
+    """Put each positive (or meaningful zero) value on its Plan path; else the default."""
+    for path, key, convert, default in fields:
+        value = convert(reader.value(key))
+        if value is not None and (value > 0 or (value == 0 and key in ZERO_OK)):
+            reader.put(path, value, key)
+        elif default is not None:
+            reader.put(path, default)  # the trainer's own default

@@ -24,7 +24,16 @@ from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import PrecisionPair, RemovedKey
-from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
+from tunelint.config.dialects.reader import (
+    ZERO_OK,
+    KeyReader,
+    as_bool,
+    as_float,
+    as_int,
+    dtype_name,
+    hf_training_fields,
+    read_fields,
+)
 from tunelint.config.dialects.rendering import (
     flags_off,
     remove_keys,
@@ -149,7 +158,6 @@ SIMPLE: dict[PlanPath, tuple[str, ...]] = {
     ("output", "dir"): ("output_dir",),
 }
 _DEFAULT_LR = {"sft": 2e-5, "reward": 1e-4}  # TRL 1.16 config defaults; others 1e-6
-_ZERO_OK = {"warmup_steps", "warmup_ratio", "weight_decay", "seed", "lora_dropout"}
 
 
 def infer_method(reader: KeyReader) -> tuple[str, str]:
@@ -314,7 +322,7 @@ class TrlDialect:
             value = convert(reader.value(key))
             ok = (
                 value is not None
-                and (value > 0 or key in _ZERO_OK)
+                and (value > 0 or key in ZERO_OK)
                 and (key != "lora_dropout" or value < 1)
             )
             reader.put(path, value if ok else default, key)
@@ -340,33 +348,7 @@ class TrlDialect:
 
     @staticmethod
     def _training(reader: KeyReader, method: str) -> None:
-        for path, key, convert, default in (
-            (("training", "epochs"), "num_train_epochs", as_float, 3.0),
-            (("training", "max_steps"), "max_steps", as_int, None),
-            (
-                ("training", "learning_rate"),
-                "learning_rate",
-                as_float,
-                _DEFAULT_LR.get(method, 1e-6),
-            ),
-            (("training", "micro_batch_size"), "per_device_train_batch_size", as_int, 8),
-            (
-                ("training", "gradient_accumulation_steps"),
-                "gradient_accumulation_steps",
-                as_int,
-                None,
-            ),
-            (("training", "weight_decay"), "weight_decay", as_float, None),
-            (("training", "max_grad_norm"), "max_grad_norm", as_float, None),
-            (("training", "seed"), "seed", as_int, None),
-            (("training", "logging_steps"), "logging_steps", as_int, None),
-            (("training", "save_steps"), "save_steps", as_int, None),
-        ):
-            value = convert(reader.value(key))
-            if value is not None and (value > 0 or (value == 0 and key in _ZERO_OK)):
-                reader.put(path, value, key)
-            elif default is not None:
-                reader.put(path, default)
+        read_fields(reader, hf_training_fields(learning_rate=_DEFAULT_LR.get(method, 1e-6)))
         warmup = as_float(reader.value("warmup_steps"))
         if warmup is not None and 0 < warmup < 1:
             reader.put(("training", "warmup_ratio"), warmup, "warmup_steps")
