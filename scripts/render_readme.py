@@ -1,7 +1,7 @@
 """Regenerate the generated parts of README.md (rule reference, real command output).
 
-    python scripts/render_readme.py          # rewrite README.md
-    python scripts/render_readme.py --check  # exit 1 when README.md is stale (used by tests)
+python scripts/render_readme.py          # rewrite README.md
+python scripts/render_readme.py --check  # exit 1 when README.md is stale (used by tests)
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ def _run(*args: str) -> str:
     env = {**os.environ, "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
         [sys.executable, "-m", "tunelint.cli", *args],
-        cwd=REPO, capture_output=True, text=True, env=env, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     return out.stdout.rstrip() + "\n"
 
@@ -52,19 +56,20 @@ def sections() -> dict[str, str]:
         + _run("check", "examples/", "--format", "concise")
         + "```\n",
         "detect-output": "```console\n$ tunelint detect examples/dialects\n"
-        + _run("detect", "examples/dialects") + "```\n",
+        + _run("detect", "examples/dialects")
+        + "```\n",
         "estimate-output": "```console\n$ tunelint estimate examples/rules/tl402-does-not-fit.tune.yaml\n"
-        + _run("estimate", "examples/rules/tl402-does-not-fit.tune.yaml") + "```\n",
+        + _run("estimate", "examples/rules/tl402-does-not-fit.tune.yaml")
+        + "```\n",
         "diff-output": "```console\n$ tunelint check --diff examples/rules/tl101-fp16-on-ampere.tune.yaml\n"
-        + _run("check", "--diff", "examples/rules/tl101-fp16-on-ampere.tune.yaml") + "```\n",
+        + _run("check", "--diff", "examples/rules/tl101-fp16-on-ampere.tune.yaml")
+        + "```\n",
     }
 
 
 def render(text: str) -> str:
     for name, body in sections().items():
-        pattern = re.compile(
-            rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.DOTALL
-        )
+        pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
         text = pattern.sub(lambda m, body=body: m.group(1) + body + m.group(2), text)
     return text
 
@@ -82,8 +87,11 @@ def main() -> int:
     fresh = render(current)
     doc = rules_doc()
     if "--check" in sys.argv:
-        stale = [p.name for p, new in ((README, fresh), (RULES_DOC, doc))
-                 if not p.is_file() or p.read_text(encoding="utf-8") != new]
+        stale = [
+            p.name
+            for p, new in ((README, fresh), (RULES_DOC, doc))
+            if not p.is_file() or p.read_text(encoding="utf-8") != new
+        ]
         if stale:
             print(f"{', '.join(stale)} stale: run `make docs`", file=sys.stderr)
             return 1

@@ -95,10 +95,13 @@ def test_diff_writes_nothing(project: Path) -> None:
 
 
 def test_stdin(project: Path) -> None:
-    out = tunelint("check", "-", "--stdin-filename", "x.tune.yaml", "--format", "json",
-                   cwd=project, stdin=BAD)
+    out = tunelint(
+        "check", "-", "--stdin-filename", "x.tune.yaml", "--format", "json", cwd=project, stdin=BAD
+    )
     assert json.loads(out.stdout)[0]["path"] == "x.tune.yaml"
-    fixed = tunelint("check", "-", "--fix", "--stdin-filename", "x.tune.yaml", cwd=project, stdin=BAD)
+    fixed = tunelint(
+        "check", "-", "--fix", "--stdin-filename", "x.tune.yaml", cwd=project, stdin=BAD
+    )
     assert fixed.stdout == BAD.replace("fp16", "bf16")
 
 

@@ -55,12 +55,14 @@ def test_each_fix_touches_only_its_span(text: str) -> None:
     for diag in result.diagnostics:
         if diag.fix is None:
             continue
-        spans = sorted((index.offset(e.range.start), index.offset(e.range.end)) for e in diag.fix.edits)
+        spans = sorted(
+            (index.offset(e.range.start), index.offset(e.range.end)) for e in diag.fix.edits
+        )
         fixed = apply_edits(text, list(diag.fix.edits))
         # Bytes before the first span and after the last span are identical.
         first, last = spans[0][0], spans[-1][1]
         assert fixed[:first] == text[:first]
-        assert fixed[len(fixed) - (len(text) - last):] == text[last:]
+        assert fixed[len(fixed) - (len(text) - last) :] == text[last:]
         after = lint_text(fixed, "gen.tune.yaml", OPTIONS)
         assert not any(d.code == "TL900" for d in after.diagnostics)
         same = [d for d in after.diagnostics if d.code == diag.code and d.message == diag.message]

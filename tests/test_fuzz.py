@@ -26,11 +26,15 @@ def _mutate(rng: random.Random, text: str) -> str:
         return "".join(out)
     if choice == 2:  # lines shuffled / duplicated / dedented
         lines = text.splitlines(keepends=True)
-        rng.shuffle(lines) if rng.random() < 0.5 else lines.extend(rng.sample(lines, min(3, len(lines))))
+        rng.shuffle(lines) if rng.random() < 0.5 else lines.extend(
+            rng.sample(lines, min(3, len(lines)))
+        )
         return "".join(line.lstrip() if rng.random() < 0.2 else line for line in lines)
     if choice == 3:  # deep nesting
         depth = rng.randint(50, 3000)
-        return rng.choice(["[" * depth, "{a: " * depth, "".join("  " * i + "k:\n" for i in range(depth))])
+        return rng.choice(
+            ["[" * depth, "{a: " * depth, "".join("  " * i + "k:\n" for i in range(depth))]
+        )
     if choice == 4:  # alias bomb of random width and depth
         width, depth = rng.randint(2, 12), rng.randint(2, 12)
         out = "a0: &a0 [" + ",".join(["x"] * width) + "]\n"

@@ -35,7 +35,11 @@ def test_try_repo(tmp_path: Path) -> None:
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "cache"), "NO_COLOR": "1"}
     run = subprocess.run(
         [str(pre_commit), "try-repo", str(REPO), "tunelint", "--all-files", "--color", "never"],
-        cwd=work, capture_output=True, text=True, env=env, timeout=900,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
     out = run.stdout + run.stderr
     assert run.returncode == 1, out
@@ -45,6 +49,10 @@ def test_try_repo(tmp_path: Path) -> None:
     _git(work, "add", ".")
     run = subprocess.run(
         [str(pre_commit), "try-repo", str(REPO), "tunelint", "--all-files", "--color", "never"],
-        cwd=work, capture_output=True, text=True, env=env, timeout=900,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
     )
     assert run.returncode == 0, run.stdout + run.stderr

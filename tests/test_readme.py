@@ -14,7 +14,10 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 def test_generated_sections_are_current() -> None:
     run = subprocess.run(
         [sys.executable, "scripts/render_readme.py", "--check"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr
 

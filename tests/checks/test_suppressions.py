@@ -9,7 +9,10 @@ OPTIONS = LintOptions(settings=Settings(gpu="A100"))
 
 
 def _codes(text: str) -> list[tuple[str, int]]:
-    return [(d.code, d.range.start.line + 1) for d in lint_text(text, "a.tune.yaml", OPTIONS).diagnostics]
+    return [
+        (d.code, d.range.start.line + 1)
+        for d in lint_text(text, "a.tune.yaml", OPTIONS).diagnostics
+    ]
 
 
 def test_same_line_and_line_above() -> None:

@@ -29,7 +29,10 @@ def test_replace_scalar_keeps_comment_and_quotes_elsewhere() -> None:
 def test_insert_into_existing_section_at_its_indent() -> None:
     text = "model:\n    name: x  # c\n\n# trailing\ntraining:\n    epochs: 1\n"
     out = _set(text, ("model", "trust_remote_code"), False)
-    assert out == "model:\n    name: x  # c\n    trust_remote_code: false\n\n# trailing\ntraining:\n    epochs: 1\n"
+    assert (
+        out
+        == "model:\n    name: x  # c\n    trust_remote_code: false\n\n# trailing\ntraining:\n    epochs: 1\n"
+    )
 
 
 def test_insert_creates_missing_section() -> None:

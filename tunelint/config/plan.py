@@ -152,7 +152,9 @@ class HardwareSection(Section):
     @classmethod
     def _gpu_as_text(cls, value: object) -> object:
         # `gpu: 4090` is read as a number by YAML; it is still a name.
-        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        return (
+            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        )
 
 
 class TrainingSection(Section):
