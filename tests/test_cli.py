@@ -137,3 +137,9 @@ def test_explain_rules_schema(project: Path) -> None:
 def test_examples_folder(repo_root: Path) -> None:
     out = tunelint("check", "examples/quickstart.tune.yaml", cwd=repo_root)
     assert out.returncode == 0 and "All checks passed!" in out.stdout
+
+
+def test_fix_command_is_check_fix(project: Path) -> None:
+    out = tunelint("fix", "bad.tune.yaml", cwd=project)
+    assert out.returncode == 0 and "Fixed 1 problem" in out.stdout
+    assert (project / "bad.tune.yaml").read_text() == BAD.replace("fp16", "bf16")

@@ -11,7 +11,7 @@ import sys
 
 from tunelint import __version__
 
-COMMANDS = ("check", "estimate", "detect", "explain", "rules", "schema", "run", "server")
+COMMANDS = ("check", "fix", "estimate", "detect", "explain", "rules", "schema", "run", "server")
 EXIT_USAGE = 2
 
 
@@ -46,6 +46,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 _HELP = {
     "check": "lint configs (files, folders, or - for stdin)",
+    "fix": "apply safe fixes in place (same as check --fix)",
     "estimate": "estimate peak GPU memory of a config",
     "detect": "print each file's config dialect and confidence",
     "explain": "show a rule's documentation",

@@ -56,6 +56,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Lint fine-tuning configs. Exit 0: clean; 1: findings at or "
         "above --fail-on; 2: usage or I/O error.",
     )
+    add_check_arguments(p)
+    p.set_defaults(func=run)
+
+
+def add_check_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `check` (shared with `fix`)."""
     p.add_argument(
         "paths",
         nargs="*",
@@ -108,7 +114,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="N",
         help="worker processes for large file sets (default: one per core)",
     )
-    p.set_defaults(func=run)
 
 
 def collect(paths: list[str], include: list[str]) -> tuple[list[str], list[str]]:
