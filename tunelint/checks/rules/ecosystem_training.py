@@ -115,7 +115,7 @@ def ppo_without_reward_model(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def ppo_removed_from_trl(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    on_trl = ctx.dialect == "native" or ctx.facts.get(F.TRAINER) == "trl"
+    on_trl = ctx.facts.get(F.TRAINER) == "trl"  # the native format runs on TRL too
     if plan.method.kind == "ppo" and on_trl:
         yield Finding(
             "TL508",

@@ -6,6 +6,7 @@ import re
 
 from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
 from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.facts import TRAINER
 from tunelint.config.document import Document, Mapping
 from tunelint.config.edits import remove_key, set_value
 from tunelint.config.positions import TextEdit
@@ -52,7 +53,8 @@ class NativeDialect:
             data = root.plain()
         else:
             data = {}
-        return MappedConfig(data=data, source_map=source_map)
+        # tunelint's own runner trains with TRL: rules about TRL's trainers apply.
+        return MappedConfig(data=data, source_map=source_map, facts={TRAINER: "trl"})
 
     def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
         if isinstance(edit, SetValue):
