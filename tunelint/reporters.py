@@ -94,7 +94,7 @@ def summary(diagnostics: Sequence[Diagnostic], files: int, skipped: int, fixed: 
     if safe:
         text += f"\n[*] {safe} fixable with `--fix`."
     if unsafe:
-        text += f"\n[-] {unsafe} more fixable with `--fix --unsafe-fixes`."
+        text += f"\n[-] {unsafe} {'more ' if safe else ''}fixable with `--fix --unsafe-fixes`."
     return text
 
 
