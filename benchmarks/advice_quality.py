@@ -12,8 +12,9 @@ corpus) and prints, per setting:
     .venv/bin/python benchmarks/advice_quality.py
     .venv/bin/python benchmarks/advice_quality.py --root DIR --verdicts FILE   # another set
 
-For another set, FILE has the corpus expectations' shape (`{"files": {relative path: [...]}}`)
-and every YAML/JSON file under DIR that it names is linted.
+Another set is a folder with a MANIFEST.tsv (`local_file`, `repo`, `path`, `commit`) and a
+verdicts file of the corpus expectations' shape; benchmarks/extra_review.json reviews 42 upstream
+configs that are not in the corpus (fetch them with `scripts/fetch_extra_review.py DIR`).
 """
 
 from __future__ import annotations
@@ -41,9 +42,7 @@ def main() -> int:
     args = parser.parse_args()
     review.offline_environment()
     verdicts = review.load(args.verdicts)
-    names = sorted(verdicts)
-    if args.root == review.CORPUS:
-        names = [row["local_file"] for row in review.manifest()]
+    names = [row["local_file"] for row in review.manifest(args.root)]
     index = review.verdict_index(verdicts)
     seen = list(review.lint_corpus([args.root / n for n in names], args.root))
     print(f"{len(names)} files under {args.root}\n")

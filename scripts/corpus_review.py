@@ -151,16 +151,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--update", action="store_true", help="re-lint and rewrite expectations")
     parser.add_argument("--unreviewed", action="store_true", help="list findings with no verdict")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=CORPUS,
+        help="a reviewed set with a MANIFEST.tsv (default: corpus)",
+    )
+    parser.add_argument("--expectations", type=Path, default=EXPECTATIONS, help="its verdicts file")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     offline_environment()
-    rows = manifest()
-    names = [row["local_file"] for row in rows]
+    names = [row["local_file"] for row in manifest(args.root)]
     if args.update:
-        seen = list(lint_corpus([CORPUS / n for n in names], CORPUS))
-        files = merge(seen, names, load())
-        write(files)
-    files = load()
+        seen = list(lint_corpus([args.root / n for n in names], args.root))
+        write(merge(seen, names, load(args.expectations)), args.expectations)
+    files = load(args.expectations)
     todo = [(n, e) for n, entries in files.items() for e in entries if e["verdict"] not in VERDICTS]
     if args.unreviewed or args.update:
         for name, entry in todo:
