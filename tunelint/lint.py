@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from tunelint.checks.context import Context, StringValue
 from tunelint.checks.finding import Diagnostic, Finding, RenderedFix
 from tunelint.checks.registry import all_rules, get_rule, selected
 from tunelint.checks.rule import Rule
+from tunelint.checks.rules.structure import problem_finding
 from tunelint.config.detect import detect_dialect
 from tunelint.config.dialects import Dialect, MappedConfig
+from tunelint.config.dialects.facts import FRAGMENT
 from tunelint.config.document import Document, Mapping, Scalar, Sequence, decode, parse_document
 from tunelint.config.plan import Plan
 from tunelint.config.positions import DOCUMENT_START, Range, TextEdit, apply_edits
@@ -22,6 +25,7 @@ from tunelint.config.settings import Settings, find_settings
 from tunelint.config.source_map import SourceMap
 from tunelint.config.validate import build_plan
 from tunelint.knowledge.gpus import GpuSpec, detect_gpu, resolve_gpu, suggest_gpu
+from tunelint.knowledge.memory_report import memory_report
 
 ALWAYS_SHOWN = frozenset({"TL900", "TL905"})  # unreadable input is never silenced
 
@@ -143,7 +147,7 @@ def _render(
         other = finding.file or other
     fix: RenderedFix | None = None
     if finding.fix is not None and other is None:
-        edits: list[TextEdit] = list(finding.fix.text_edits)
+        edits: list[TextEdit] = []
         ok = True
         for edit in finding.fix.edits:
             rendered = dialect.render(doc, mapped, edit)
@@ -265,8 +269,7 @@ def lint_text(
             written = data_intent if isinstance(data_intent, dict) else {}
             mapped.data["intent"] = {**settings.intent, **written}
         plan, problems = build_plan(mapped.data, mapped.source_map, dialect.name)
-        findings.extend(problems)
-    findings.extend(mapped.findings)
+        findings.extend(problem_finding(p) for p in problems)
     result.plan = plan
     if plan is not None:
         gpu, origin, gpu_findings = _resolve_gpu(plan, options, settings, mapped.source_map)
@@ -284,6 +287,15 @@ def lint_text(
             file=file_path,
             facts=mapped.facts,
             strings=_strings(doc),
+            memory=partial(
+                memory_report,
+                plan,
+                gpu,
+                count,
+                file_path,
+                mapped.facts,
+                bool(mapped.facts.get(FRAGMENT)),
+            ),
         )
         result.context = context
         for rule in all_rules():

@@ -5,40 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tunelint.config.plan_edits import PlanEdit, Target
 from tunelint.config.positions import Range, TextEdit
 
 Severity = Literal["error", "warning", "info", "hint"]
 Applicability = Literal["safe", "unsafe"]
 SEVERITY_RANK: dict[str, int] = {"hint": 0, "info": 1, "warning": 2, "error": 3}
 
-PlanPath = tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SetValue:
-    """Set a Plan field (creating its section when missing)."""
-
-    path: PlanPath
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveKey:
-    """Remove a Plan field (its key and value, with the lines they own)."""
-
-    path: PlanPath
-
-
-PlanEdit = SetValue | RemoveKey
-
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """A rule's fix: Plan edits the dialect renders all at once (one text path for all)."""
+
     title: str
     applicability: Applicability
     edits: tuple[PlanEdit, ...] = ()
-    # Structural findings fix text directly (no Plan path to edit): e.g. delete a duplicate key.
-    text_edits: tuple[TextEdit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +28,7 @@ class Finding:
 
     code: str
     message: str
-    path: PlanPath = ()
+    path: Target = ()
     fix: Fix | None = None
     severity: Severity | None = None  # None: the rule's default (after settings overrides)
     range: Range | None = None

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, RemoveKey, SetValue
+from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import RuleDocs, rule
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef, PrecisionPair
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import RemoveKey, SetValue
 
 ECOSYSTEM = "ecosystem (upstream issues)"
 QUANT = ("model", "quantization")
@@ -150,7 +151,7 @@ def fp16_and_bf16(plan: Plan, ctx: Context) -> Iterator[Finding]:
     for pair in pairs:
         drop = pair.fp16 if keep_bf16 else pair.bf16
         keep = pair.bf16 if keep_bf16 else pair.fp16
-        nested = len(drop.path) > 2  # DeepSpeed: `fp16.enabled` -> false; flags: remove the line
+        nested = len(drop.path.keys) > 1  # DeepSpeed: `fp16.enabled` -> false; flags: remove
         edit = SetValue(drop.path, False) if nested else RemoveKey(drop.path)
         safe = ctx.gpu is not None
         yield Finding(

@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, RemoveKey, SetValue
+from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import RuleDocs, rule
 from tunelint.checks.rules.ecosystem import ECOSYSTEM, is_fragment
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.facts import RemovedKey, Yaml11String
 from tunelint.config.plan import PREFERENCE_METHODS, RLHF_METHODS, Plan
+from tunelint.config.plan_edits import PlanEdit, RemoveKey, RenameKey, SetValue
 
 KIND = ("method", "kind")
 PACKING = ("training", "sample_packing")
@@ -223,15 +224,18 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
     removed: list[RemovedKey] = ctx.facts.get(F.REMOVED_KEYS, [])
     for item in removed:
+        edit: PlanEdit = RemoveKey(item.ref.path)
         if item.replacement:
             message = f"`{item.key}` was renamed `{item.replacement}` in {item.where}"
-            fix = Fix(f"Rename to `{item.replacement}`", "safe", text_edits=item.edits)
+            if item.rename:
+                edit = RenameKey(item.ref.path, item.replacement)
+            fix = Fix(f"Rename to `{item.replacement}`", "safe", (edit,))
         else:
             message = f"`{item.key}` is no longer accepted since {item.where}"
-            fix = Fix(f"Remove `{item.key}`", "unsafe", text_edits=item.edits)
+            fix = Fix(f"Remove `{item.key}`", "unsafe", (edit,))
         if item.note:
             message += f"; {item.note}"
-        yield Finding("TL510", message, item.ref.path, fix if item.edits else None)
+        yield Finding("TL510", message, item.ref.path, fix)
 
 
 @rule(
@@ -267,7 +271,8 @@ def yaml11_number_string(plan: Plan, ctx: Context) -> Iterator[Finding]:
             "TL511",
             f"`{item.raw}` is the string '{item.raw}' to PyYAML (YAML 1.1): write {item.safe_text}",
             item.ref.path,
-            Fix(f"Write {item.safe_text}", "safe", text_edits=item.edits),
+            # The same number: the dialect respells it so that both YAML versions agree.
+            Fix(f"Write {item.safe_text}", "safe", (SetValue(item.ref.path, item.value),)),
         )
 
 

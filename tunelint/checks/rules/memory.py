@@ -1,7 +1,7 @@
 """Memory rules, driven by the per-config estimate (tunelint.knowledge.memory): the config
 does not fit its GPU (TL402), the article's strategy-by-VRAM table (TL401), and a note when
-the estimate had to be skipped (TL400). Also `estimate_for_context`, which fills
-`Context.estimate` for every consumer (rules, hover, `tunelint estimate`)."""
+the estimate had to be skipped (TL400). The report is `Context.estimate`
+(tunelint.knowledge.memory_report), computed by the pipeline, not here."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, PlanEdit, SetValue
+from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import RuleDocs, rule
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import PlanEdit, SetValue
 
 if TYPE_CHECKING:
     from tunelint.knowledge.memory import MemoryScenario
@@ -33,20 +34,6 @@ COMFORTABLE_HEADROOM = 0.20
 # Micro-batch splits keep the effective batch and the objective for these methods; KTO's KL
 # term and online RL's generation groups depend on the micro-batch, so there it is unsafe.
 SPLIT_SAFE_METHODS = frozenset({"sft", "dpo", "orpo", "reward"})
-
-
-def estimate_for_context(ctx: Context) -> MemoryReport | None:
-    """The memory report of the linted config (None for fragments such as a DeepSpeed JSON).
-
-    The report holds the estimate, or the reason there is none (model not resolvable).
-    """
-    if ctx.facts.get("fragment"):
-        return None
-    from tunelint.knowledge.memory_plan import plan_report
-
-    search = (ctx.file.parent,) if ctx.file is not None else ()
-    count = max(1, ctx.gpu_count) * ctx.plan.hardware.nodes
-    return plan_report(ctx.plan, ctx.gpu, count, search_paths=search, facts=ctx.facts)
 
 
 def _report(ctx: Context) -> MemoryReport | None:

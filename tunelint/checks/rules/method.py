@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, SetValue
+from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import RuleDocs, rule
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import SetValue
 
 ARTICLE_METHOD = "article §2 (RLHF vs DPO)"
 ARTICLE_VRAM = "article §5 (strategy by GPU memory)"

@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, SetValue
+from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import RuleDocs, rule
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import SetValue
 
 TRUST = ("model", "trust_remote_code")
 

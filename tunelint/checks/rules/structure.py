@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import Rule, RuleDocs
+from tunelint.config.plan_edits import RenameKey
+from tunelint.config.validate import Problem, ProblemKind
 
 SOURCE = "tunelint (file structure)"
 
@@ -185,3 +188,20 @@ RULES = [
     UNUSED_SUPPRESSION,
     INTERNAL_ERROR,
 ]
+
+# Structural problems found while building the Plan (tunelint.config.validate) -> their rule.
+PROBLEM_RULES: dict[ProblemKind, Rule] = {
+    "unknown-key": UNKNOWN_KEY,
+    "invalid-value": INVALID_VALUE,
+    "missing-field": MISSING_FIELD,
+}
+
+
+def problem_finding(problem: Problem) -> Finding:
+    """The finding for a structural problem (a misspelt key gets a rename fix)."""
+    fix = None
+    if problem.rename_to is not None:
+        title = f"Rename to `{problem.rename_to}`"
+        fix = Fix(title, "unsafe", (RenameKey(problem.path, problem.rename_to),))
+    code = PROBLEM_RULES[problem.kind].code
+    return Finding(code, problem.message, problem.path, fix, range=problem.range)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import DeepSpeedSettings
@@ -19,6 +18,7 @@ from tunelint.config.dialects.facts import DeepSpeedValue
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_int
 from tunelint.config.dialects.rendering import render_key_edit, set_key
 from tunelint.config.document import Document, Mapping
+from tunelint.config.plan_edits import PlanEdit, SetValue
 from tunelint.config.positions import TextEdit
 
 _MARKERS = {
@@ -215,9 +215,8 @@ class AccelerateDialect:
         keyed = render_key_edit(doc, edit)
         if keyed is not None:
             return keyed
-        if isinstance(edit, RemoveKey):
+        if not isinstance(edit, SetValue):
             return None
-        assert isinstance(edit, SetValue)
         if edit.path == ("precision",):
             value = {"bf16": "bf16", "fp16": "fp16", "fp32": "no"}.get(edit.value)
             return set_key(doc, ("mixed_precision",), value) if value else None

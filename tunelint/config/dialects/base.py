@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tunelint.checks.finding import Finding, PlanEdit
 from tunelint.config.document import Document
+from tunelint.config.plan_edits import PlanEdit
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceMap
 
@@ -17,8 +17,6 @@ class MappedConfig:
 
     data: dict[str, Any]
     source_map: SourceMap = field(default_factory=SourceMap)
-    # Findings only the dialect can see (its own removed keys, contradictions within it...).
-    findings: list[Finding] = field(default_factory=list)
     # Facts the dialect holds that the Plan has no field for; rules may read them by name.
     facts: dict[str, Any] = field(default_factory=dict)
     # Other files read with this one (e.g. a DeepSpeed JSON): path -> Document.

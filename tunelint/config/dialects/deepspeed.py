@@ -14,13 +14,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import DeepSpeedValue, PrecisionPair
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import render_key_edit, set_key
 from tunelint.config.document import Document, Mapping
+from tunelint.config.plan_edits import PlanEdit, PlanPath, SetValue
 from tunelint.config.positions import TextEdit
 
 _NAME_HINT = re.compile(r"(^|[\\/_.-])(ds|deepspeed|zero[0-3]?)([\\/_.-]|$)", re.IGNORECASE)
@@ -193,9 +193,8 @@ class DeepSpeedDialect:
         keyed = render_key_edit(doc, edit)
         if keyed is not None:
             return keyed
-        if isinstance(edit, RemoveKey):
+        if not isinstance(edit, SetValue):
             return None
-        assert isinstance(edit, SetValue)
         if edit.path == ("precision",):
             return render_precision(doc, edit.value)
         if edit.path in _SIMPLE_RENDER:

@@ -3,16 +3,12 @@ readers and the ecosystem rules (tunelint.checks.rules.ecosystem).
 
 A dialect puts them in `MappedConfig.facts` under the names below; rules read them from
 `ctx.facts` and never look at text. Where a fact is about a key, it carries a `KeyRef`: a
-path into the source map (so a finding lands on that key, in whichever file holds it) and
-the key as the user wrote it (for messages).
+`DialectKey` (tunelint.config.plan_edits) the source map knows, so a finding lands on that
+key in whichever file holds it, and the key as the user wrote it (for messages).
 
-Source-map paths for keys that are not Plan fields:
-- `("keys", *key_path)`: a key of the linted file, as the dialect spells it. Fixes may edit
-  these paths (SetValue/RemoveKey); the dialect renders them as edits of that key.
-- `("related", role, *key_path)`: a key of a file read together with the linted one (role
-  `deepspeed` or `accelerate`); such findings are shown in that file, without a fix.
-- either, ending in `"@key"`: the key itself rather than its value (a removed key is
-  underlined, not its value). Not editable.
+Keys of the linted file may be edited by fixes (SetValue, RemoveKey, RenameKey on the
+`DialectKey`); keys of a related file (a DeepSpeed JSON read with the config) are shown in
+that file, without a fix.
 """
 
 from __future__ import annotations
@@ -20,12 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tunelint.checks.finding import PlanPath
-from tunelint.config.positions import TextEdit
-
-KEYS = "keys"
-RELATED = "related"
-KEY_ITSELF = "@key"
+from tunelint.config.plan_edits import DialectKey, PlanPath
 
 # bool: the file configures only part of a run (a DeepSpeed JSON, an accelerate YAML); its
 # Plan has a placeholder model and default method, so model- and method-level rules skip it.
@@ -66,7 +57,7 @@ METHOD_AS_WRITTEN = "method_as_written"
 class KeyRef:
     """A key in the linted file or a related one: its source-map path and its spelling."""
 
-    path: PlanPath
+    path: DialectKey
     label: str
     file: str | None = None  # None: the linted file
 
@@ -89,15 +80,15 @@ class DeepSpeedValue:
 
 @dataclass(frozen=True, slots=True)
 class RemovedKey:
-    """A key the trainer no longer accepts, with the text edits that update it (the dialect
-    computes them: it alone knows the spelling, e.g. a rename in place vs. a removal)."""
+    """A key the trainer no longer accepts. The dialect says whether it can be renamed in
+    place (it alone knows the spelling: a plain key whose successor is not written yet)."""
 
     ref: KeyRef
     key: str
     replacement: str | None  # the key to use instead; None: drop it
     where: str  # which release stopped accepting it, e.g. "TRL 0.20"
     note: str = ""
-    edits: tuple[TextEdit, ...] = ()
+    rename: bool = False  # rename in place; else (or without a replacement) remove the key
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,4 +97,3 @@ class Yaml11String:
     raw: str  # as written, e.g. "2e-5"
     value: float  # what it means
     safe_text: str  # the same number in a form both YAML versions read as a float
-    edits: tuple[TextEdit, ...] = ()

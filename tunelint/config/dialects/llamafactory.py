@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
@@ -35,6 +34,7 @@ from tunelint.config.dialects.rendering import (
     top_level_keys,
 )
 from tunelint.config.document import Document, Mapping
+from tunelint.config.plan_edits import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.positions import TextEdit
 
 _MARKERS = {

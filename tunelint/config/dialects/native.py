@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 
-from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import TRAINER
+from tunelint.config.dialects.rendering import rename_key, render_key_edit
 from tunelint.config.document import Document, Mapping
 from tunelint.config.edits import remove_key, set_value
+from tunelint.config.plan_edits import DialectKey, PlanEdit, RenameKey, SetValue
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceLocation, SourceMap
 
@@ -57,8 +58,11 @@ class NativeDialect:
         return MappedConfig(data=data, source_map=source_map, facts={TRAINER: "trl"})
 
     def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
+        path = edit.path
+        if isinstance(path, DialectKey):
+            return render_key_edit(doc, edit)
         if isinstance(edit, SetValue):
-            return set_value(doc, edit.path, edit.value)
-        if isinstance(edit, RemoveKey):
-            return remove_key(doc, edit.path)
-        return None
+            return set_value(doc, path, edit.value)
+        if isinstance(edit, RenameKey):
+            return rename_key(doc, path, edit.new_key)
+        return remove_key(doc, path)

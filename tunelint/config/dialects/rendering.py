@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
-from tunelint.config.dialects.facts import KEY_ITSELF, KEYS
 from tunelint.config.dialects.reader import yaml11_safe_float
 from tunelint.config.document import Document, Mapping, Scalar
 from tunelint.config.edits import last_content_line, remove_key, render_value, set_value
+from tunelint.config.plan_edits import DialectKey, PlanEdit, RenameKey, SetValue
 from tunelint.config.positions import Position, Range, TextEdit
 
 
@@ -113,26 +112,33 @@ def flags_off(doc: Document, keys: tuple[str, ...]) -> list[TextEdit]:
     return edits
 
 
+def rename_key(doc: Document, keys: tuple[str, ...], new_key: str) -> list[TextEdit] | None:
+    """The key at `keys` spelled `new_key`, its value and comments untouched."""
+    entry, _node = doc.node_at(keys)
+    if entry is None:
+        return None
+    return [TextEdit(entry.key.range, render_value(new_key, as_json=doc.kind == "json"))]
+
+
 def render_key_edit(doc: Document, edit: PlanEdit) -> list[TextEdit] | None:
-    """Edits of `("keys", ...)` paths: the dialect key itself. None for any other path."""
-    if not edit.path or edit.path[0] != KEYS or len(edit.path) < 2:
+    """Edits of a `DialectKey` of the linted file. None for any other target."""
+    target = edit.path
+    if not isinstance(target, DialectKey) or not target.editable:
         return None
-    if edit.path[-1] == KEY_ITSELF:
-        return None
-    keys = edit.path[1:]
+    keys = target.keys
     if isinstance(edit, SetValue):
         return set_key(doc, keys, edit.value)
-    if isinstance(edit, RemoveKey):
-        return remove_key(doc, keys)
-    return None
+    if isinstance(edit, RenameKey):
+        return rename_key(doc, keys, edit.new_key)
+    return remove_key(doc, keys)
 
 
 def render_simple(
     doc: Document, edit: PlanEdit, table: dict[tuple[str, ...], tuple[str, ...]]
 ) -> list[TextEdit] | None:
     """A Plan field that is one dialect key with the same value: set or remove that key."""
-    keys = table.get(edit.path)
-    if keys is None:
+    keys = table.get(edit.path) if isinstance(edit.path, tuple) else None
+    if keys is None or isinstance(edit, RenameKey):
         return None
     if isinstance(edit, SetValue):
         return set_key(doc, keys, edit.value)

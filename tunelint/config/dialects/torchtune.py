@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
 from tunelint.config.dialects.rendering import render_key_edit, render_simple, set_key
 from tunelint.config.document import Document, Mapping, Sequence
+from tunelint.config.plan_edits import PlanEdit, PlanPath, SetValue
 from tunelint.config.positions import TextEdit
 
 _COMPONENT = "_component_"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
@@ -43,7 +42,7 @@ from tunelint.config.dialects.rendering import (
     switch_flag,
 )
 from tunelint.config.document import Document, Mapping
-from tunelint.config.edits import remove_key
+from tunelint.config.plan_edits import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.positions import TextEdit
 
 _MARKERS = {
@@ -190,11 +189,11 @@ def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
         replacement, where, note, methods = REMOVED[key]
         if methods is not None and method not in methods:
             continue
-        if replacement is not None and root.get(replacement) is None and entry.key.style is None:
-            edits: tuple[TextEdit, ...] = (TextEdit(entry.key.range, replacement),)
-        else:  # nothing to rename to (or the new key is already there): drop the line
-            edits = tuple(remove_key(reader.doc, (key,)) or ())
-        found.append(RemovedKey(reader.key_ref(key), key, replacement, where, note, edits))
+        # Nothing to rename to, or the new key is already there: the line is dropped.
+        rename = (
+            replacement is not None and root.get(replacement) is None and entry.key.style is None
+        )
+        found.append(RemovedKey(reader.key_ref(key), key, replacement, where, note, rename))
     return found
 
 
