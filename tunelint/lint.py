@@ -136,27 +136,14 @@ def _render(
     rule: Rule,
     severity: str,
     file: str,
-    doc: Document,
-    dialect: Dialect,
-    mapped: MappedConfig,
+    fix: RenderedFix | None,
+    source_map: SourceMap,
 ) -> Diagnostic:
     if finding.range is not None:
         range_, other = finding.range, finding.file
     else:
-        range_, other = mapped.source_map.range_for(finding.path)
+        range_, other = source_map.range_for(finding.path)
         other = finding.file or other
-    fix: RenderedFix | None = None
-    if finding.fix is not None and other is None:
-        edits: list[TextEdit] = []
-        ok = True
-        for edit in finding.fix.edits:
-            rendered = dialect.render(doc, mapped, edit)
-            if rendered is None:
-                ok = False
-                break
-            edits.extend(rendered)
-        if ok and edits:
-            fix = RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
     return Diagnostic(
         file=other or file,
         range=range_,
@@ -166,6 +153,20 @@ def _render(
         fix=fix,
         url=rule.url,
     )
+
+
+def _render_fix(
+    finding: Finding, doc: Document, dialect: Dialect, mapped: MappedConfig, plan: Plan | None
+) -> RenderedFix | None:
+    """The dialect renders all of the fix's Plan edits at once (None: not expressible)."""
+    if finding.fix is None or finding.file is not None:
+        return None
+    if finding.range is None and mapped.source_map.range_for(finding.path)[1] is not None:
+        return None  # shown in a related file: no fix there
+    edits = dialect.render(doc, mapped.source_map, plan, finding.fix.edits)
+    if not edits:
+        return None
+    return RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
 
 
 def _structural(doc: Document, file: str) -> list[Diagnostic]:
@@ -308,18 +309,27 @@ def lint_text(
             except Exception:
                 findings.append(Finding("TL999", f"rule {rule.code} failed: {_last_line()}"))
     ignored_here = settings.ignored_for(file_path)
+    internal = get_rule("TL999")
+    assert internal is not None
     for finding in findings:
-        rule = get_rule(finding.code)
-        if rule is None:
-            rule = get_rule("TL999")
-            assert rule is not None
+        rule = get_rule(finding.code) or internal
         if finding.code not in ALWAYS_SHOWN and (
             not selected(finding.code, settings.select, settings.ignore)
             or any(finding.code.startswith(c) for c in ignored_here)
         ):
             continue
         severity = settings.severity.get(finding.code, finding.severity or rule.severity)
-        diagnostics.append(_render(finding, rule, severity, file, doc, dialect, mapped))
+        try:
+            fix = _render_fix(finding, doc, dialect, mapped, plan)
+        except Exception:  # a renderer bug costs the fix, not the finding or the file
+            fix = None
+            broken = Finding(
+                "TL999", f"{dialect.name} fix for {finding.code} failed: {_last_line()}"
+            )
+            diagnostics.append(
+                _render(broken, internal, internal.severity, file, None, mapped.source_map)
+            )
+        diagnostics.append(_render(finding, rule, severity, file, fix, mapped.source_map))
     diagnostics = [
         d
         if d.code in ALWAYS_SHOWN or d.code not in settings.severity

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tunelint.config.document import Document
 from tunelint.config.plan_edits import PlanEdit
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 
 @dataclass(slots=True)
@@ -35,6 +39,9 @@ class Dialect(Protocol):
         """Read the document into Plan-shaped data with a source map."""
         ...
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        """Minimal text edits in this dialect's own keys for a Plan edit; None if inexpressible."""
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        """Minimal text edits in this dialect's own keys for all of a fix's Plan edits at
+        once; None if one of them cannot be expressed."""
         ...

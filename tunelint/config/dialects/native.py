@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import TRAINER
-from tunelint.config.dialects.rendering import rename_key, render_key_edit
+from tunelint.config.dialects.rendering import rename_key, render_fix
 from tunelint.config.document import Document, Mapping
 from tunelint.config.edits import remove_key, set_value
 from tunelint.config.plan_edits import DialectKey, PlanEdit, RenameKey, SetValue
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceLocation, SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 NATIVE_FILENAMES = re.compile(r"(^|[\\/])(tunelint\.(ya?ml|json)|[^\\/]+\.tune\.(ya?ml|json))$")
 # `# tunelint` marks the native format; `# tunelint: ignore[...]` is a suppression, in any format.
@@ -57,12 +62,19 @@ class NativeDialect:
         # tunelint's own runner trains with TRL: rules about TRL's trainers apply.
         return MappedConfig(data=data, source_map=source_map, facts={TRAINER: "trl"})
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        path = edit.path
-        if isinstance(path, DialectKey):
-            return render_key_edit(doc, edit)
-        if isinstance(edit, SetValue):
-            return set_value(doc, path, edit.value)
-        if isinstance(edit, RenameKey):
-            return rename_key(doc, path, edit.new_key)
-        return remove_key(doc, path)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, _render_edit)
+
+
+def _render_edit(doc: Document, edit: PlanEdit) -> list[TextEdit] | None:
+    """The Plan written out: a Plan path is the key path."""
+    path = edit.path
+    if isinstance(path, DialectKey):
+        return None
+    if isinstance(edit, SetValue):
+        return set_value(doc, path, edit.value)
+    if isinstance(edit, RenameKey):
+        return rename_key(doc, path, edit.new_key)
+    return remove_key(doc, path)

@@ -9,15 +9,21 @@ float, so no YAML 1.1 finding here.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
-from tunelint.config.dialects.rendering import render_key_edit, render_simple, set_key
+from tunelint.config.dialects.rendering import RenderTable, ToKey, removals, render_fix
+from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping, Sequence
-from tunelint.config.plan_edits import PlanEdit, PlanPath, SetValue
+from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 _COMPONENT = "_component_"
 _RECIPE_KEYS = {
@@ -84,10 +90,9 @@ def detect_torchtune(doc: Document) -> float:
     components = _components(doc)
     if not components:
         return 0.0
-    score = 0.5 + sum(w for k, w in _RECIPE_KEYS.items() if k in set(root.keys()))
-    if any(c.startswith("torchtune.") for c in components):
-        score += 0.35
-    return min(score, 0.98)
+    # Component paths (`_component_: torchtune.models...`) are the format's signature.
+    bonus = 0.5 + (0.35 if any(c.startswith("torchtune.") for c in components) else 0.0)
+    return marker_score(set(root.keys()), _RECIPE_KEYS, bonus=bonus)
 
 
 class TorchtuneDialect:
@@ -221,11 +226,17 @@ class TorchtuneDialect:
                 "enable_activation_checkpointing",
             )
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        keyed = render_key_edit(doc, edit)
-        if keyed is not None:
-            return keyed
-        if isinstance(edit, SetValue) and edit.path == ("precision",):
-            # torchtune has bf16 and fp32 only.
-            return set_key(doc, ("dtype",), edit.value) if edit.value in ("bf16", "fp32") else None
-        return render_simple(doc, edit, SIMPLE)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, RENDER)
+
+
+RENDER = RenderTable(
+    set={
+        **SIMPLE,
+        # torchtune has bf16 and fp32 only.
+        ("precision",): ToKey(("dtype",), {"bf16": "bf16", "fp32": "fp32"}, only=True),
+    },
+    remove=removals(SIMPLE),
+)
