@@ -17,7 +17,6 @@ from tunelint.checks.rule import Rule
 from tunelint.checks.rules.structure import problem_finding
 from tunelint.config.detect import detect_dialect
 from tunelint.config.dialects import Dialect, MappedConfig
-from tunelint.config.dialects.facts import FRAGMENT
 from tunelint.config.document import Document, Mapping, Scalar, Sequence, decode, parse_document
 from tunelint.config.plan import Plan
 from tunelint.config.positions import DOCUMENT_START, Range, TextEdit, apply_edits
@@ -295,7 +294,6 @@ def lint_text(
                 count,
                 file_path,
                 mapped.facts,
-                bool(mapped.facts.get(FRAGMENT)),
             ),
         )
         result.context = context

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.plan import Plan
 from tunelint.config.positions import Range
 from tunelint.config.settings import Settings
@@ -37,7 +38,7 @@ class Context:
     settings: Settings = field(default_factory=Settings)
     dialect: str = "native"
     file: Path | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: DialectFacts = field(default_factory=DialectFacts)
     strings: list[StringValue] = field(default_factory=list)
     # Computes the memory report (tunelint.knowledge.memory_report) when first read: only
     # the memory rules, hover and `tunelint run` need it.

@@ -4,10 +4,10 @@ data out); the rule engine passes it to rules, rules never compute it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.plan import Plan
 from tunelint.knowledge.gpus import GpuSpec
 
@@ -20,12 +20,11 @@ def memory_report(
     gpu: GpuSpec | None,
     gpu_count: int,
     file: Path | None,
-    facts: Mapping[str, Any],
-    fragment: bool = False,
+    facts: DialectFacts,
 ) -> MemoryReport | None:
     """The report (an estimate, or the reason there is none); None for a fragment such as a
     DeepSpeed JSON, which names no model."""
-    if fragment:
+    if facts.fragment:
         return None
     # Imported here: the estimator and model catalog load only when a report is asked for.
     from tunelint.knowledge.memory_plan import plan_report

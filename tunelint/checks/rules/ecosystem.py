@@ -15,8 +15,7 @@ from typing import Any
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import RuleDocs, rule
-from tunelint.config.dialects import facts as F
-from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef, PrecisionPair
+from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import RemoveKey, SetValue
 
@@ -30,11 +29,11 @@ _STORAGE_FOR = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
 def is_fragment(ctx: Context) -> bool:
     """A DeepSpeed JSON or accelerate YAML read on its own: no model, no method in it."""
-    return bool(ctx.facts.get(F.FRAGMENT))
+    return ctx.facts.fragment
 
 
 def _written(ctx: Context, path: tuple[str, ...]) -> bool:
-    return path in ctx.facts.get(F.WRITTEN, frozenset())
+    return path in ctx.facts.written
 
 
 def _at(ref: KeyRef) -> dict[str, Any]:
@@ -146,9 +145,8 @@ def quantized_without_adapter(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def fp16_and_bf16(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    pairs: list[PrecisionPair] = ctx.facts.get(F.BOTH_PRECISIONS, [])
     keep_bf16 = ctx.gpu is None or ctx.gpu.bf16
-    for pair in pairs:
+    for pair in ctx.facts.both_precisions:
         drop = pair.fp16 if keep_bf16 else pair.bf16
         keep = pair.bf16 if keep_bf16 else pair.fp16
         nested = len(drop.path.keys) > 1  # DeepSpeed: `fp16.enabled` -> false; flags: remove
@@ -214,8 +212,7 @@ def _mismatch(value: DeepSpeedValue, plan: Plan, ctx: Context) -> str | None:
     ),
 )
 def deepspeed_value_mismatch(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    values: list[DeepSpeedValue] = ctx.facts.get(F.DEEPSPEED_VALUES, [])
-    for value in values:
+    for value in ctx.facts.deepspeed_values:
         trainer = _mismatch(value, plan, ctx)
         if trainer is None:
             continue
@@ -255,15 +252,15 @@ def deepspeed_value_mismatch(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def qlora_sharded_quant_storage(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    if F.QUANT_STORAGE not in ctx.facts or plan.effective_quantization != "4bit":
+    key = ctx.facts.quant_storage_key
+    if key is None or plan.effective_quantization != "4bit":
         return
     if plan.hardware.distributed not in ("fsdp", "deepspeed-zero3"):
         return
     wanted = _STORAGE_FOR.get(plan.precision or "bf16", "bfloat16")
-    storage = ctx.facts[F.QUANT_STORAGE]
+    storage = ctx.facts.quant_storage
     if isinstance(storage, str) and storage.removeprefix("torch.") == wanted:
         return
-    key: KeyRef = ctx.facts[F.QUANT_STORAGE_KEY]
     shown = f"`{storage}`" if storage else "unset (uint8)"
     sharding = "FSDP" if plan.hardware.distributed == "fsdp" else "ZeRO-3"
     yield Finding(
@@ -401,7 +398,7 @@ def gemma_fp16(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    both: tuple[KeyRef, KeyRef] | None = ctx.facts.get(F.DEEPSPEED_AND_FSDP)
+    both = ctx.facts.deepspeed_and_fsdp
     if both is not None:
         deepspeed, fsdp = both
         yield Finding(
@@ -438,7 +435,7 @@ def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def full_finetune_fp16_weights(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.peft.kind != "full" or plan.precision != "fp16" or is_fragment(ctx):
         return
-    if ctx.facts.get(F.WEIGHTS_DTYPE) != "fp16":
+    if ctx.facts.weights_dtype != "fp16":
         return
     fix = None
     if ctx.gpu is None or ctx.gpu.bf16:

@@ -10,8 +10,6 @@ from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.rule import RuleDocs, rule
 from tunelint.checks.rules.ecosystem import ECOSYSTEM, is_fragment
-from tunelint.config.dialects import facts as F
-from tunelint.config.dialects.facts import RemovedKey, Yaml11String
 from tunelint.config.plan import PREFERENCE_METHODS, RLHF_METHODS, Plan
 from tunelint.config.plan_edits import PlanEdit, RemoveKey, RenameKey, SetValue
 
@@ -116,7 +114,7 @@ def ppo_without_reward_model(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def ppo_removed_from_trl(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    on_trl = ctx.facts.get(F.TRAINER) == "trl"  # the native format runs on TRL too
+    on_trl = ctx.facts.trainer == "trl"  # the native format runs on TRL too
     if plan.method.kind == "ppo" and on_trl:
         yield Finding(
             "TL508",
@@ -172,9 +170,9 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
         )
         return
     training = plan.training
-    steps = ctx.facts.get(F.STEPS_PER_GENERATION) or training.gradient_accumulation_steps
+    steps = ctx.facts.steps_per_generation or training.gradient_accumulation_steps
     gpus = max(1, ctx.gpu_count) * plan.hardware.nodes
-    batch = ctx.facts.get(F.GENERATION_BATCH_SIZE) or training.micro_batch_size * gpus * steps
+    batch = ctx.facts.generation_batch_size or training.micro_batch_size * gpus * steps
     if batch % n == 0:
         return
     valid = _valid_generations(batch)
@@ -222,8 +220,7 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    removed: list[RemovedKey] = ctx.facts.get(F.REMOVED_KEYS, [])
-    for item in removed:
+    for item in ctx.facts.removed_keys:
         edit: PlanEdit = RemoveKey(item.ref.path)
         if item.replacement:
             message = f"`{item.key}` was renamed `{item.replacement}` in {item.where}"
@@ -265,8 +262,7 @@ def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def yaml11_number_string(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    strings: list[Yaml11String] = ctx.facts.get(F.YAML11_STRINGS, [])
-    for item in strings:
+    for item in ctx.facts.yaml11_strings:
         yield Finding(
             "TL511",
             f"`{item.raw}` is the string '{item.raw}' to PyYAML (YAML 1.1): write {item.safe_text}",

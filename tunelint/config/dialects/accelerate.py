@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import DeepSpeedSettings
-from tunelint.config.dialects.facts import DeepSpeedValue
+from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
@@ -218,7 +218,10 @@ class AccelerateDialect:
             F.BOTH_PRECISIONS: [ds.both_precisions] if ds and ds.both_precisions else [],
         }
         return MappedConfig(
-            data=reader.data, source_map=reader.source_map, facts=found, related=related
+            data=reader.data,
+            source_map=reader.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
         )
 
     def render(

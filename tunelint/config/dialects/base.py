@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.document import Document
 from tunelint.config.plan_edits import PlanEdit
 from tunelint.config.positions import TextEdit
@@ -21,8 +22,8 @@ class MappedConfig:
 
     data: dict[str, Any]
     source_map: SourceMap = field(default_factory=SourceMap)
-    # Facts the dialect holds that the Plan has no field for; rules may read them by name.
-    facts: dict[str, Any] = field(default_factory=dict)
+    # Facts the dialect holds that the Plan has no field for.
+    facts: DialectFacts = field(default_factory=DialectFacts)
     # Other files read with this one (e.g. a DeepSpeed JSON): path -> Document.
     related: dict[str, Document] = field(default_factory=dict)
 

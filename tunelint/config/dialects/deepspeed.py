@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
-from tunelint.config.dialects.facts import DeepSpeedValue, PrecisionPair
+from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, PrecisionPair
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
@@ -198,7 +198,9 @@ class DeepSpeedDialect:
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
         }
-        return MappedConfig(data=reader.data, source_map=reader.source_map, facts=found)
+        return MappedConfig(
+            data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)
+        )
 
     def render(
         self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]

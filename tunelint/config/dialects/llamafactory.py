@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import PrecisionPair
+from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
 from tunelint.config.dialects.reader import (
     KeyReader,
     as_bool,
@@ -168,7 +168,10 @@ class LlamaFactoryDialect:
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(
-            data=reader.data, source_map=reader.source_map, facts=found, related=related
+            data=reader.data,
+            source_map=reader.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
         )
 
     @staticmethod

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
 from tunelint.config.dialects.rendering import RenderTable, ToKey, removals, render_fix
 from tunelint.config.dialects.score import marker_score
@@ -139,7 +140,9 @@ class TorchtuneDialect:
         if isinstance(output, str):
             reader.put(("output", "dir"), output, "output_dir")
         found[F.WRITTEN] = frozenset(reader.written)
-        return MappedConfig(data=reader.data, source_map=reader.source_map, facts=found)
+        return MappedConfig(
+            data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)
+        )
 
     @staticmethod
     def _peft(reader: KeyReader, builder: str) -> None:

@@ -23,7 +23,7 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import PrecisionPair, RemovedKey
+from tunelint.config.dialects.facts import DialectFacts, PrecisionPair, RemovedKey
 from tunelint.config.dialects.reader import (
     ZERO_OK,
     KeyReader,
@@ -240,7 +240,10 @@ class TrlDialect:
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(
-            data=reader.data, source_map=reader.source_map, facts=found, related=related
+            data=reader.data,
+            source_map=reader.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
         )
 
     @staticmethod
