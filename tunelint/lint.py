@@ -6,7 +6,7 @@ One path for every consumer: the CLI, the language server and the runner all cal
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -109,7 +109,9 @@ def _resolve_gpu(
         message = f"unknown GPU `{name}`{where[origin]}"
         message += f"; did you mean `{hint}`?" if hint else "; `tunelint rules` docs list GPUs"
         path = ("hardware", "gpu") if origin == "config" else ()
-        findings.append(Finding("TL906", message, path, range=None if path else DOCUMENT_START))
+        findings.append(
+            Finding(message, path, range=None if path else DOCUMENT_START, code="TL906")
+        )
         break  # a wrong explicit name must not be silently replaced by a later source
     if not findings and (options.detect_gpu or (written or "").lower() == "auto"):
         name, _count = detect_gpu()
@@ -120,11 +122,11 @@ def _resolve_gpu(
         at = ("hardware",) if source_map.get(("hardware",)) else ()
         findings.append(
             Finding(
-                "TL907",
                 "no GPU known: precision and memory rules skipped; set hardware.gpu, --gpu, "
                 "or gpu under [tool.tunelint]",
                 at,
                 range=None if at else DOCUMENT_START,
+                code="TL907",
             )
         )
     return None, "none", findings
@@ -259,7 +261,7 @@ def lint_text(
         mapped = dialect.map(doc)
     except Exception:  # a dialect bug must not take the file (or the server) down
         mapped = MappedConfig(data={})
-        findings.append(Finding("TL999", f"{dialect.name} reader failed: {_last_line()}"))
+        findings.append(Finding(f"{dialect.name} reader failed: {_last_line()}", code="TL999"))
     result.mapped = mapped
     result.source_map = mapped.source_map
     plan: Plan | None = None
@@ -303,9 +305,11 @@ def lint_text(
             if not selected(rule.code, settings.select, settings.ignore):
                 continue
             try:
-                findings.extend(rule.check(plan, context))
+                for finding in rule.check(plan, context):
+                    findings.append(_stamped(rule, finding))
             except Exception:
-                findings.append(Finding("TL999", f"rule {rule.code} failed: {_last_line()}"))
+                message = f"rule {rule.code} failed: {_last_line()}"
+                findings.append(Finding(message, code="TL999"))
     ignored_here = settings.ignored_for(file_path)
     internal = get_rule("TL999")
     assert internal is not None
@@ -321,9 +325,8 @@ def lint_text(
             fix = _render_fix(finding, doc, dialect, mapped, plan)
         except Exception:  # a renderer bug costs the fix, not the finding or the file
             fix = None
-            broken = Finding(
-                "TL999", f"{dialect.name} fix for {finding.code} failed: {_last_line()}"
-            )
+            message = f"{dialect.name} fix for {finding.code} failed: {_last_line()}"
+            broken = Finding(message, code="TL999")
             diagnostics.append(
                 _render(broken, internal, internal.severity, file, None, mapped.source_map)
             )
@@ -337,6 +340,13 @@ def lint_text(
     diagnostics = _apply_suppressions(doc, file, diagnostics, settings)
     result.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
     return result
+
+
+def _stamped(rule: Rule, finding: Finding) -> Finding:
+    """The finding under its rule's code: a rule never names a code (nor another's)."""
+    if finding.code and finding.code != rule.code:
+        raise ValueError(f"a finding of rule {rule.code} claims code {finding.code}")
+    return replace(finding, code=rule.code)
 
 
 def _last_line() -> str:

@@ -26,7 +26,6 @@ class Fix:
 class Finding:
     """A rule's verdict about a Plan path. `range` overrides the path's location."""
 
-    code: str
     message: str
     path: Target = ()
     fix: Fix | None = None
@@ -34,6 +33,9 @@ class Finding:
     range: Range | None = None
     # A file other than the one linted (cross-file findings, e.g. a DeepSpeed JSON).
     file: str | None = None
+    # The engine stamps a rule's findings with its code; the pipeline's own findings
+    # (structure, GPU, internal errors) name theirs.
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)

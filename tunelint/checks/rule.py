@@ -78,32 +78,3 @@ class Rule:
         if self.docs.references:
             parts += ["", f"{sub} References", *[f"- {ref}" for ref in self.docs.references]]
         return "\n".join(parts) + "\n"
-
-
-def rule(
-    *,
-    code: str,
-    name: str,
-    severity: Severity,
-    source: str,
-    summary: str,
-    docs: RuleDocs,
-    fixable: Fixable = "never",
-    needs_gpu: bool = False,
-) -> Callable[[CheckFn], Rule]:
-    """Declare a rule around its check function."""
-
-    def wrap(check: CheckFn) -> Rule:
-        return Rule(
-            code=code,
-            name=name,
-            severity=severity,
-            source=source,
-            summary=summary,
-            docs=docs,
-            check=check,
-            fixable=fixable,
-            needs_gpu=needs_gpu,
-        )
-
-    return wrap

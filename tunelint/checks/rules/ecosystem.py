@@ -14,7 +14,8 @@ from typing import Any
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import RemoveKey, SetValue
@@ -75,7 +76,6 @@ def qlora_without_4bit(plan: Plan, ctx: Context) -> Iterator[Finding]:
         loaded = plan.effective_quantization
         how = "in 8 bits" if loaded == "8bit" else "unquantized"
         yield Finding(
-            "TL501",
             f"QLoRA needs the base model loaded in 4 bits; it is loaded {how} here",
             QUANT,
             Fix("Load the base model in 4 bits", "safe", (SetValue(QUANT, "4bit"),)),
@@ -111,7 +111,6 @@ def quantized_without_adapter(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if quant in ("4bit", "8bit") and plan.peft.kind == "full" and not is_fragment(ctx):
         kind = "qlora" if quant == "4bit" else "lora"
         yield Finding(
-            "TL502",
             f"the base model is loaded in {quant[0]} bits but no adapter is trained: quantized "
             f"weights cannot be fine-tuned (add a {kind.upper() if kind == 'qlora' else 'LoRA'} "
             "adapter)",
@@ -153,7 +152,6 @@ def fp16_and_bf16(plan: Plan, ctx: Context) -> Iterator[Finding]:
         edit = SetValue(drop.path, False) if nested else RemoveKey(drop.path)
         safe = ctx.gpu is not None
         yield Finding(
-            "TL503",
             f"`{pair.fp16.label}` and `{pair.bf16.label}` are both on: trainers and DeepSpeed "
             f"refuse that; keep `{keep.label}`",
             fix=Fix(f"Turn off `{drop.label}`", "safe" if safe else "unsafe", (edit,)),
@@ -218,7 +216,6 @@ def deepspeed_value_mismatch(plan: Plan, ctx: Context) -> Iterator[Finding]:
             continue
         shown = str(value.value).lower() if isinstance(value.value, bool) else f"{value.value:g}"
         yield Finding(
-            "TL504",
             f"DeepSpeed `{value.setting}` = {shown} but the trainer sets {trainer}: the HF "
             'Trainer stops on the mismatch; set it to "auto"',
             **_at(value.ref),
@@ -264,7 +261,6 @@ def qlora_sharded_quant_storage(plan: Plan, ctx: Context) -> Iterator[Finding]:
     shown = f"`{storage}`" if storage else "unset (uint8)"
     sharding = "FSDP" if plan.hardware.distributed == "fsdp" else "ZeRO-3"
     yield Finding(
-        "TL505",
         f"4-bit weights under {sharding} need bnb_4bit_quant_storage = {wanted} (the training "
         f"dtype); it is {shown}, so sharding fails on mixed dtypes",
         QUANT,
@@ -299,7 +295,6 @@ def flash_attention_fp32(plan: Plan, ctx: Context) -> Iterator[Finding]:
     kernel = plan.model.attn_implementation
     if kernel in ("flash_attention_2", "flash_attention_3") and plan.precision == "fp32":
         yield Finding(
-            "TL512",
             f"{kernel} runs in fp16/bf16 only, and this config trains in fp32",
             ATTENTION,
             Fix("Use sdpa attention", "safe", (SetValue(ATTENTION, "sdpa"),)),
@@ -337,7 +332,6 @@ def is_gemma_2_or_3(plan: Plan) -> bool:
 def gemma_sdpa(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.model.attn_implementation == "sdpa" and is_gemma_2_or_3(plan):
         yield Finding(
-            "TL513",
             "Gemma 2/3 soft-caps attention logits, which sdpa does not: train with eager attention",
             ATTENTION,
             Fix("Use eager attention", "safe", (SetValue(ATTENTION, "eager"),)),
@@ -370,7 +364,6 @@ def gemma_fp16(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.precision == "fp16" and is_gemma_2_or_3(plan):
         target = _bf16_or_fp32(ctx)
         yield Finding(
-            "TL514",
             f"Gemma 2/3 overflows fp16 (NaN loss): train in {target}",
             PRECISION,
             Fix(f"Use {target}", "unsafe", (SetValue(PRECISION, target),)),
@@ -402,7 +395,6 @@ def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if both is not None:
         deepspeed, fsdp = both
         yield Finding(
-            "TL515",
             f"`{deepspeed.label}` and `{fsdp.label}` both shard the model: use one of them",
             **_at(fsdp),
         )
@@ -441,23 +433,8 @@ def full_finetune_fp16_weights(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if ctx.gpu is None or ctx.gpu.bf16:
         fix = Fix("Use bf16", "unsafe", (SetValue(PRECISION, "bf16"),))
     yield Finding(
-        "TL517",
         "full fine-tuning with fp16 weights: the fp16 grad scaler fails ('Attempting to unscale "
         "FP16 gradients'); use bf16, or fp32 weights with fp16 mixed precision",
         PRECISION,
         fix,
     )
-
-
-RULES = [
-    qlora_without_4bit,
-    quantized_without_adapter,
-    fp16_and_bf16,
-    deepspeed_value_mismatch,
-    qlora_sharded_quant_storage,
-    flash_attention_fp32,
-    gemma_sdpa,
-    gemma_fp16,
-    deepspeed_and_fsdp,
-    full_finetune_fp16_weights,
-]

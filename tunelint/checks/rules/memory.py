@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import PlanEdit, SetValue
 
@@ -166,7 +167,7 @@ def memory_estimate_skipped(plan: Plan, ctx: Context) -> Iterator[Finding]:
         return
     if not _looks_like_model_reference(plan.model.name):
         return  # a placeholder such as `x`: neither a hub id nor a path
-    yield Finding("TL400", f"memory estimate skipped: {report.reason}", MODEL_PATH)
+    yield Finding(f"memory estimate skipped: {report.reason}", MODEL_PATH)
 
 
 def _looks_like_model_reference(name: str) -> bool:
@@ -222,7 +223,6 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
         if gib <= capacity * (1 - TIGHT_HEADROOM):
             kind = dict(pairs)[KIND]
             yield Finding(
-                "TL401",
                 f"{plan.peft.kind} fits {ctx.gpu.name} with only {capacity - est:.1f} GiB "
                 f"headroom (est. {est:.1f} of {capacity:g} GiB); the article's row is "
                 f"{row_text} — with {kind}: est. {gib:.1f} GiB",
@@ -243,7 +243,6 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
             if plan.model.quantization == "4bit":
                 edits += (SetValue(("model", "quantization"), "none"),)
             yield Finding(
-                "TL401",
                 f"QLoRA on {ctx.gpu.name} ({capacity:g} GiB): the article keeps QLoRA for "
                 f"4-8 GB; plain LoRA fits here (est. {gib:.1f} GiB vs {est:.1f} GiB with "
                 "QLoRA) and trains faster without quantization error",
@@ -295,10 +294,7 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
     found = _fit_fix(plan, report.scenario, capacity)
     if found is None:
         message += "; no single change fits: more GPUs with ZeRO-3/FSDP, shorter sequences or a smaller model"
-        yield Finding("TL402", message, MODEL_PATH)
+        yield Finding(message, MODEL_PATH)
         return
     fix, gib = found
-    yield Finding("TL402", f"{message}; {fix.title.lower()}: est. {gib:.1f} GiB", MODEL_PATH, fix)
-
-
-RULES = [memory_estimate_skipped, strategy_against_vram_table, exceeds_gpu_memory]
+    yield Finding(f"{message}; {fix.title.lower()}: est. {gib:.1f} GiB", MODEL_PATH, fix)
