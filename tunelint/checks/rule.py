@@ -4,7 +4,7 @@ single source for `tunelint explain`, hover, the README rule table and the docs 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from tunelint.checks.finding import Finding, Severity
@@ -42,7 +42,6 @@ class Rule:
     check: CheckFn | None = None  # None: emitted by the pipeline (structure, suppressions)
     fixable: Fixable = "never"
     needs_gpu: bool = False
-    tags: tuple[str, ...] = field(default=())
 
     @property
     def url(self) -> str:

@@ -10,7 +10,7 @@ from tunelint.config.validate import Problem, ProblemKind
 
 SOURCE = "tunelint (file structure)"
 
-SYNTAX_ERROR = register(
+register(
     Rule(
         code="TL900",
         name="syntax-error",
@@ -78,7 +78,7 @@ MISSING_FIELD = register(
         ),
     )
 )
-DUPLICATE_KEY = register(
+register(
     Rule(
         code="TL904",
         name="duplicate-key",
@@ -95,7 +95,7 @@ DUPLICATE_KEY = register(
         ),
     )
 )
-INPUT_LIMIT = register(
+register(
     Rule(
         code="TL905",
         name="input-limit",
@@ -113,7 +113,7 @@ INPUT_LIMIT = register(
         ),
     )
 )
-UNKNOWN_GPU = register(
+register(
     Rule(
         code="TL906",
         name="unknown-gpu",
@@ -130,7 +130,7 @@ UNKNOWN_GPU = register(
         ),
     )
 )
-NO_GPU = register(
+register(
     Rule(
         code="TL907",
         name="no-gpu",
@@ -148,7 +148,7 @@ NO_GPU = register(
         ),
     )
 )
-SUPPRESSION_WITHOUT_REASON = register(
+register(
     Rule(
         code="TL910",
         name="suppression-without-reason",
@@ -165,7 +165,7 @@ SUPPRESSION_WITHOUT_REASON = register(
         ),
     )
 )
-UNUSED_SUPPRESSION = register(
+register(
     Rule(
         code="TL911",
         name="unused-suppression",
@@ -181,7 +181,7 @@ UNUSED_SUPPRESSION = register(
         ),
     )
 )
-INTERNAL_ERROR = register(
+register(
     Rule(
         code="TL999",
         name="internal-error",

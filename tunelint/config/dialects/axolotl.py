@@ -157,8 +157,6 @@ def _method(reader: KeyReader, found: dict[str, Any]) -> None:
     if isinstance(rl, str) and rl.lower() in _RL:
         kind = _RL[rl.lower()]
         reader.put(("method", "kind"), kind, "rl")
-        if kind != rl.lower():
-            found[F.METHOD_AS_WRITTEN] = rl.lower()
         fmt = "unpaired-preference" if kind == "kto" else None if kind == "grpo" else "preference"
         if fmt and reader.get(("data", "train")) is not None:
             reader.put(("data", "format"), fmt)

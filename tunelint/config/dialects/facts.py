@@ -33,8 +33,6 @@ WEIGHTS_DTYPE = "weights_dtype"
 STEPS_PER_GENERATION = "steps_per_generation"
 GENERATION_BATCH_SIZE = "generation_batch_size"
 TRAINER = "trainer"
-METHOD_AS_WRITTEN = "method_as_written"
-METHOD_SOURCE = "method_source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +88,6 @@ class DialectFacts(Mapping[str, Any]):
 
     # The trainer library the method runs on when it matters ("trl", "llamafactory"...).
     trainer: str | None = None
-    # The dialect's own name for the method when it differs from the Plan's (e.g. `ipo`).
-    method_as_written: str | None = None
-    # How the method was found when the file does not say it (TRL: "file name", "keys"...).
-    method_source: str | None = None
     # The file configures only part of a run (a DeepSpeed JSON, an accelerate YAML); its
     # Plan has a placeholder model and default method, so model- and method-level rules skip it.
     fragment: bool = False

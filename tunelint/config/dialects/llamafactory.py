@@ -148,7 +148,7 @@ class LlamaFactoryDialect:
         found: dict[str, Any] = {F.TRAINER: "llamafactory"}
         related: dict[str, Document] = {}
         self._model(reader)
-        self._method(reader, found)
+        self._method(reader)
         self._peft(reader)
         self._precision(reader, found)
         self._training(reader)
@@ -196,15 +196,12 @@ class LlamaFactoryDialect:
             reader.put(("model", "attn_implementation"), _FLASH_ATTN[attention], "flash_attn")
 
     @staticmethod
-    def _method(reader: KeyReader, found: dict[str, Any]) -> None:
+    def _method(reader: KeyReader) -> None:
         stage = reader.value("stage")
         kind = _STAGES.get(stage, "sft") if isinstance(stage, str) else "sft"
-        if stage == "pt":
-            found[F.METHOD_AS_WRITTEN] = "pt"
         loss = reader.value("pref_loss")
         if kind == "dpo" and loss == "orpo":
             kind = "orpo"
-            found[F.METHOD_AS_WRITTEN] = "orpo"
         reader.put(("method", "kind"), kind, "stage")
         beta = as_float(reader.value("pref_beta"))
         if kind in ("dpo", "orpo", "kto"):

@@ -115,7 +115,7 @@ class TorchtuneDialect:
         else:
             reader.put(("model", "name"), builder, "model", _COMPONENT)
         self._peft(reader, builder)
-        self._method(reader, found)
+        self._method(reader)
         seq = as_int(reader.value("tokenizer", "max_seq_len"))
         if seq is not None and seq > 0:
             reader.put(("model", "max_seq_len"), seq, "tokenizer", "max_seq_len")
@@ -172,7 +172,7 @@ class TorchtuneDialect:
             reader.put(("peft", "target_modules"), modules, "model", "lora_attn_modules")
 
     @staticmethod
-    def _method(reader: KeyReader, found: dict[str, Any]) -> None:
+    def _method(reader: KeyReader) -> None:
         loss = (_component(reader.node("loss")) or "").rsplit(".", 1)[-1].lower()
         kind = "sft"
         if "dpo" in loss or "rso" in loss or "simpo" in loss:
@@ -182,8 +182,6 @@ class TorchtuneDialect:
         elif "grpo" in loss:
             kind = "grpo"
         reader.put(("method", "kind"), kind, "loss", _COMPONENT)
-        if kind != "sft" and "dpo" not in loss:
-            found[F.METHOD_AS_WRITTEN] = loss
         reward = _component(reader.node("reward_and_value_model"))
         if reward:
             reader.put(("method", "reward_model"), reward, "reward_and_value_model")

@@ -166,22 +166,22 @@ SIMPLE: dict[PlanPath, tuple[str, ...]] = {
 _DEFAULT_LR = {"sft": 2e-5, "reward": 1e-4}  # TRL 1.16 config defaults; others 1e-6
 
 
-def infer_method(reader: KeyReader) -> tuple[str, str]:
-    """(method, how it was found): from the file's path, else method-only keys, else sft."""
+def infer_method(reader: KeyReader) -> str:
+    """The method: from the file's path, else method-only keys, else sft."""
     tokens = _TOKEN.split(reader.doc.filename.lower())
     for method in _METHODS:
         if method in tokens or (method == "reward" and "rm" in tokens):
-            return method, "file name"
+            return method
     keys = set(reader.keys())
     if keys & {"num_generations", "reward_funcs", "steps_per_generation", "generation_batch_size"}:
-        return ("rloo" if "rloo" in keys else "grpo"), "keys"
+        return "rloo" if "rloo" in keys else "grpo"
     if keys & {"desirable_weight", "undesirable_weight"}:
-        return "kto", "keys"
+        return "kto"
     if "reward_model_path" in keys:
-        return "ppo", "keys"
+        return "ppo"
     if keys & {"beta", "max_prompt_length", "precompute_ref_log_probs", "rpo_alpha"}:
-        return "dpo", "keys"
-    return "sft", "default"
+        return "dpo"
+    return "sft"
 
 
 def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
@@ -225,8 +225,8 @@ class TrlDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        method, method_source = infer_method(reader)
-        found: dict[str, Any] = {F.TRAINER: "trl", "method_source": method_source}
+        method = infer_method(reader)
+        found: dict[str, Any] = {F.TRAINER: "trl"}
         related: dict[str, Document] = {}
         reader.put(("method", "kind"), method)
         self._model(reader, method, found)
