@@ -170,17 +170,6 @@ def _render_fix(
     return RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
 
 
-def _structural(doc: Document, file: str) -> list[Diagnostic]:
-    out = []
-    for error in doc.errors:
-        rule = get_rule(error.code)
-        assert rule is not None
-        out.append(
-            Diagnostic(file, error.range, error.code, rule.severity, error.message, url=rule.url)
-        )
-    return out
-
-
 def _apply_suppressions(
     doc: Document, file: str, diagnostics: list[Diagnostic], settings: Settings
 ) -> list[Diagnostic]:
@@ -255,8 +244,9 @@ def lint_text(
     if detection.dialect is None:
         return result
     dialect = detection.dialect
-    diagnostics = _structural(doc, file)
-    findings: list[Finding] = []
+    diagnostics: list[Diagnostic] = []
+    # What parsing found (syntax, duplicate keys, limits) is filtered like any finding.
+    findings = [Finding(e.message, range=e.range, code=e.code) for e in doc.errors]
     try:
         mapped = dialect.map(doc)
     except Exception:  # a dialect bug must not take the file (or the server) down

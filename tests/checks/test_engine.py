@@ -49,3 +49,16 @@ def test_the_engine_stamps_codes_and_contains_a_rule_that_claims_another(
         ("TL510", "plain"),
         ("TL999", "rule TL511 failed: ValueError: a finding of rule TL511 claims code TL101"),
     ]
+
+
+def test_parse_findings_obey_selection_except_unreadable_input() -> None:
+    duplicate = "model:\n  name: x\n  name: y\n"
+    codes = [
+        d.code
+        for d in lint_text(duplicate, "a.tune.yaml", LintOptions(settings=Settings())).diagnostics
+    ]
+    assert "TL904" in codes
+    only = LintOptions(settings=Settings(), select=("TL601",))
+    assert [d.code for d in lint_text(duplicate, "a.tune.yaml", only).diagnostics] == []
+    broken = "# tunelint\nmodel: [unclosed\n"
+    assert [d.code for d in lint_text(broken, "a.tune.yaml", only).diagnostics] == ["TL900"]
