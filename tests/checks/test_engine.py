@@ -62,3 +62,8 @@ def test_parse_findings_obey_selection_except_unreadable_input() -> None:
     assert [d.code for d in lint_text(duplicate, "a.tune.yaml", only).diagnostics] == []
     broken = "# tunelint\nmodel: [unclosed\n"
     assert [d.code for d in lint_text(broken, "a.tune.yaml", only).diagnostics] == ["TL900"]
+
+
+def test_a_finding_written_the_old_way_fails_loudly() -> None:
+    with pytest.raises(TypeError, match="message first"):
+        Finding("TL101", ("precision",))  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from tunelint.config.positions import Range, TextEdit
 
 Severity = Literal["error", "warning", "info", "hint"]
 Applicability = Literal["safe", "unsafe"]
+_CODE = re.compile(r"TL\d{3}")
 SEVERITY_RANK: dict[str, int] = {"hint": 0, "info": 1, "warning": 2, "error": 3}
 
 
@@ -36,6 +38,11 @@ class Finding:
     # The engine stamps a rule's findings with its code; the pipeline's own findings
     # (structure, GPU, internal errors) name theirs.
     code: str = ""
+
+    def __post_init__(self) -> None:
+        # The old `Finding("TL101", message, path)` would silently shift every field.
+        if _CODE.fullmatch(self.message):
+            raise TypeError("Finding takes the message first; the engine stamps the code")
 
 
 @dataclass(frozen=True, slots=True)
