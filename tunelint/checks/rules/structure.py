@@ -187,9 +187,10 @@ register(
         name="internal-error",
         severity="warning",
         source=SOURCE,
-        summary="A rule failed on this file",
+        summary="A rule, a format reader or a fix failed on this file",
         docs=RuleDocs(
-            what="A rule raised an exception; the other rules still ran.",
+            what="A rule, the format's reader or the rendering of a fix raised an exception; "
+            "the other rules still ran (a failed fix leaves its finding without the fix).",
             why="A bug in tunelint, reported instead of crashing.",
             example="# any input",
             fix="Report it with the file.",
