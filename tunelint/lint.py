@@ -132,7 +132,7 @@ def _resolve_gpu(
     return None, "none", findings
 
 
-def _render(
+def _diagnostic(
     finding: Finding,
     rule: Rule,
     severity: str,
@@ -318,9 +318,9 @@ def lint_text(
             message = f"{dialect.name} fix for {finding.code} failed: {_last_line()}"
             broken = Finding(message, code="TL999")
             diagnostics.append(
-                _render(broken, internal, internal.severity, file, None, mapped.source_map)
+                _diagnostic(broken, internal, internal.severity, file, None, mapped.source_map)
             )
-        diagnostics.append(_render(finding, rule, severity, file, fix, mapped.source_map))
+        diagnostics.append(_diagnostic(finding, rule, severity, file, fix, mapped.source_map))
     diagnostics = [
         d
         if d.code in ALWAYS_SHOWN or d.code not in settings.severity
