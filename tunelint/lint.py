@@ -6,13 +6,15 @@ One path for every consumer: the CLI, the language server and the runner all cal
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from tunelint.checks.context import Context, StringValue
 from tunelint.checks.finding import Diagnostic, Finding, RenderedFix
 from tunelint.checks.registry import all_rules, get_rule, selected
 from tunelint.checks.rule import Rule
+from tunelint.checks.rules.structure import problem_finding
 from tunelint.config.detect import detect_dialect
 from tunelint.config.dialects import Dialect, MappedConfig
 from tunelint.config.document import Document, Mapping, Scalar, Sequence, decode, parse_document
@@ -22,6 +24,7 @@ from tunelint.config.settings import Settings, find_settings
 from tunelint.config.source_map import SourceMap
 from tunelint.config.validate import build_plan
 from tunelint.knowledge.gpus import GpuSpec, detect_gpu, resolve_gpu, suggest_gpu
+from tunelint.knowledge.memory_report import memory_report
 
 ALWAYS_SHOWN = frozenset({"TL900", "TL905"})  # unreadable input is never silenced
 
@@ -106,7 +109,9 @@ def _resolve_gpu(
         message = f"unknown GPU `{name}`{where[origin]}"
         message += f"; did you mean `{hint}`?" if hint else "; `tunelint rules` docs list GPUs"
         path = ("hardware", "gpu") if origin == "config" else ()
-        findings.append(Finding("TL906", message, path, range=None if path else DOCUMENT_START))
+        findings.append(
+            Finding(message, path, range=None if path else DOCUMENT_START, code="TL906")
+        )
         break  # a wrong explicit name must not be silently replaced by a later source
     if not findings and (options.detect_gpu or (written or "").lower() == "auto"):
         name, _count = detect_gpu()
@@ -117,42 +122,29 @@ def _resolve_gpu(
         at = ("hardware",) if source_map.get(("hardware",)) else ()
         findings.append(
             Finding(
-                "TL907",
                 "no GPU known: precision and memory rules skipped; set hardware.gpu, --gpu, "
                 "or gpu under [tool.tunelint]",
                 at,
                 range=None if at else DOCUMENT_START,
+                code="TL907",
             )
         )
     return None, "none", findings
 
 
-def _render(
+def _diagnostic(
     finding: Finding,
     rule: Rule,
     severity: str,
     file: str,
-    doc: Document,
-    dialect: Dialect,
-    mapped: MappedConfig,
+    fix: RenderedFix | None,
+    source_map: SourceMap,
 ) -> Diagnostic:
     if finding.range is not None:
         range_, other = finding.range, finding.file
     else:
-        range_, other = mapped.source_map.range_for(finding.path)
+        range_, other = source_map.range_for(finding.path)
         other = finding.file or other
-    fix: RenderedFix | None = None
-    if finding.fix is not None and other is None:
-        edits: list[TextEdit] = list(finding.fix.text_edits)
-        ok = True
-        for edit in finding.fix.edits:
-            rendered = dialect.render(doc, mapped, edit)
-            if rendered is None:
-                ok = False
-                break
-            edits.extend(rendered)
-        if ok and edits:
-            fix = RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
     return Diagnostic(
         file=other or file,
         range=range_,
@@ -164,15 +156,18 @@ def _render(
     )
 
 
-def _structural(doc: Document, file: str) -> list[Diagnostic]:
-    out = []
-    for error in doc.errors:
-        rule = get_rule(error.code)
-        assert rule is not None
-        out.append(
-            Diagnostic(file, error.range, error.code, rule.severity, error.message, url=rule.url)
-        )
-    return out
+def _render_fix(
+    finding: Finding, doc: Document, dialect: Dialect, mapped: MappedConfig, plan: Plan | None
+) -> RenderedFix | None:
+    """The dialect renders all of the fix's Plan edits at once (None: not expressible)."""
+    if finding.fix is None or finding.file is not None:
+        return None
+    if finding.range is None and mapped.source_map.range_for(finding.path)[1] is not None:
+        return None  # shown in a related file: no fix there
+    edits = dialect.render(doc, mapped.source_map, plan, finding.fix.edits)
+    if not edits:
+        return None
+    return RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
 
 
 def _apply_suppressions(
@@ -249,13 +244,14 @@ def lint_text(
     if detection.dialect is None:
         return result
     dialect = detection.dialect
-    diagnostics = _structural(doc, file)
-    findings: list[Finding] = []
+    diagnostics: list[Diagnostic] = []
+    # What parsing found (syntax, duplicate keys, limits) is filtered like any finding.
+    findings = [Finding(e.message, range=e.range, code=e.code) for e in doc.errors]
     try:
         mapped = dialect.map(doc)
     except Exception:  # a dialect bug must not take the file (or the server) down
         mapped = MappedConfig(data={})
-        findings.append(Finding("TL999", f"{dialect.name} reader failed: {_last_line()}"))
+        findings.append(Finding(f"{dialect.name} reader failed: {_last_line()}", code="TL999"))
     result.mapped = mapped
     result.source_map = mapped.source_map
     plan: Plan | None = None
@@ -265,8 +261,7 @@ def lint_text(
             written = data_intent if isinstance(data_intent, dict) else {}
             mapped.data["intent"] = {**settings.intent, **written}
         plan, problems = build_plan(mapped.data, mapped.source_map, dialect.name)
-        findings.extend(problems)
-    findings.extend(mapped.findings)
+        findings.extend(problem_finding(p) for p in problems)
     result.plan = plan
     if plan is not None:
         gpu, origin, gpu_findings = _resolve_gpu(plan, options, settings, mapped.source_map)
@@ -284,6 +279,14 @@ def lint_text(
             file=file_path,
             facts=mapped.facts,
             strings=_strings(doc),
+            memory=partial(
+                memory_report,
+                plan,
+                gpu,
+                count,
+                file_path,
+                mapped.facts,
+            ),
         )
         result.context = context
         for rule in all_rules():
@@ -292,22 +295,32 @@ def lint_text(
             if not selected(rule.code, settings.select, settings.ignore):
                 continue
             try:
-                findings.extend(rule.check(plan, context))
+                for finding in rule.check(plan, context):
+                    findings.append(_stamped(rule, finding))
             except Exception:
-                findings.append(Finding("TL999", f"rule {rule.code} failed: {_last_line()}"))
+                message = f"rule {rule.code} failed: {_last_line()}"
+                findings.append(Finding(message, code="TL999"))
     ignored_here = settings.ignored_for(file_path)
+    internal = get_rule("TL999")
+    assert internal is not None
     for finding in findings:
-        rule = get_rule(finding.code)
-        if rule is None:
-            rule = get_rule("TL999")
-            assert rule is not None
+        rule = get_rule(finding.code) or internal
         if finding.code not in ALWAYS_SHOWN and (
             not selected(finding.code, settings.select, settings.ignore)
             or any(finding.code.startswith(c) for c in ignored_here)
         ):
             continue
         severity = settings.severity.get(finding.code, finding.severity or rule.severity)
-        diagnostics.append(_render(finding, rule, severity, file, doc, dialect, mapped))
+        try:
+            fix = _render_fix(finding, doc, dialect, mapped, plan)
+        except Exception:  # a renderer bug costs the fix, not the finding or the file
+            fix = None
+            message = f"{dialect.name} fix for {finding.code} failed: {_last_line()}"
+            broken = Finding(message, code="TL999")
+            diagnostics.append(
+                _diagnostic(broken, internal, internal.severity, file, None, mapped.source_map)
+            )
+        diagnostics.append(_diagnostic(finding, rule, severity, file, fix, mapped.source_map))
     diagnostics = [
         d
         if d.code in ALWAYS_SHOWN or d.code not in settings.severity
@@ -317,6 +330,13 @@ def lint_text(
     diagnostics = _apply_suppressions(doc, file, diagnostics, settings)
     result.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
     return result
+
+
+def _stamped(rule: Rule, finding: Finding) -> Finding:
+    """The finding under its rule's code: a rule never names a code (nor another's)."""
+    if finding.code and finding.code != rule.code:
+        raise ValueError(f"a finding of rule {rule.code} claims code {finding.code}")
+    return replace(finding, code=rule.code)
 
 
 def _last_line() -> str:

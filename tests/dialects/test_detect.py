@@ -36,6 +36,7 @@ def test_unrelated_files_are_no_dialect(name: str) -> None:
     path = FIXTURES / name
     doc = parse_document(path.read_text(encoding="utf-8"), str(path))
     assert doc.errors == [] and doc.root is not None
+    assert len(DIALECTS) == 7
     for dialect in DIALECTS:
         assert dialect.detect(doc) < MIN_CONFIDENCE, dialect.name
     assert detect_dialect(doc).dialect is None

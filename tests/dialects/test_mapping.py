@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tunelint.config.dialects import facts as F
 from tunelint.config.settings import Settings
 from tunelint.lint import LintOptions, LintResult, lint_file, lint_text
 
@@ -90,11 +89,12 @@ def test_trl_with_its_accelerate_config() -> None:
     assert plan.training.gradient_checkpointing is True  # TRL's default
     assert plan.hardware.distributed == "fsdp" and plan.hardware.count == 4
     assert _at(result, ("hardware", "distributed")) == ("distributed_type", 2, "fsdp.yaml")
-    facts = result.mapped.facts if result.mapped else {}
-    assert facts[F.WEIGHTS_DTYPE] == "bf16"
-    assert facts[F.QUANT_STORAGE] is None
-    assert [r.key for r in facts[F.REMOVED_KEYS]] == ["torch_dtype", "max_seq_length"]
-    assert [(s.raw, s.safe_text) for s in facts[F.YAML11_STRINGS]] == [("2e-5", "2.0e-5")]
+    assert result.mapped is not None
+    facts = result.mapped.facts
+    assert facts.weights_dtype == "bf16"
+    assert facts.quant_storage is None and facts.quant_storage_key is not None
+    assert [r.key for r in facts.removed_keys] == ["torch_dtype", "max_seq_length"]
+    assert [(s.raw, s.safe_text) for s in facts.yaml11_strings] == [("2e-5", "2.0e-5")]
 
 
 def test_torchtune() -> None:
@@ -115,14 +115,14 @@ def test_torchtune() -> None:
 def test_deepspeed_and_accelerate_alone_are_fragments() -> None:
     ds = _lint("deepspeed/zero2.json")
     assert ds.plan is not None and ds.mapped is not None
-    assert ds.mapped.facts[F.FRAGMENT] is True
+    assert ds.mapped.facts.fragment is True
     assert ds.plan.hardware.distributed == "deepspeed-zero2"
     assert ds.plan.training.micro_batch_size == 4
     assert ds.plan.precision is None  # "auto": the trainer decides
     assert ds.diagnostics == []
     acc = _lint("accelerate/fsdp.yaml")
     assert acc.plan is not None and acc.mapped is not None
-    assert acc.mapped.facts[F.FRAGMENT] is True
+    assert acc.mapped.facts.fragment is True
     assert (acc.plan.hardware.distributed, acc.plan.hardware.count) == ("fsdp", 4)
     assert acc.plan.precision == "bf16"
     assert acc.diagnostics == []

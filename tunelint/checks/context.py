@@ -1,15 +1,21 @@
-"""What rules may know besides the Plan: the GPU, the project settings, the dialect."""
+"""What rules may know besides the Plan: the GPU, the project settings, the dialect, the
+memory report. Plain data, filled in by the pipeline (tunelint.lint)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.plan import Plan
 from tunelint.config.positions import Range
 from tunelint.config.settings import Settings
 from tunelint.knowledge.gpus import GpuSpec
+
+if TYPE_CHECKING:
+    from tunelint.knowledge.memory_plan import MemoryReport
 
 _UNSET = object()
 
@@ -32,20 +38,17 @@ class Context:
     settings: Settings = field(default_factory=Settings)
     dialect: str = "native"
     file: Path | None = None
-    facts: dict[str, Any] = field(default_factory=dict)
+    facts: DialectFacts = field(default_factory=DialectFacts)
     strings: list[StringValue] = field(default_factory=list)
+    # Computes the memory report (tunelint.knowledge.memory_report) when first read: only
+    # the memory rules, hover and `tunelint run` need it.
+    memory: Callable[[], MemoryReport | None] | None = field(default=None, repr=False)
     _estimate: Any = field(default=_UNSET, repr=False)
 
     @property
-    def estimate(self) -> Any:
-        """The memory report (tunelint.checks.rules.memory.estimate_for_context), computed once:
-        a MemoryReport with either `.estimate` or a `.reason` it was skipped; None when the
-        estimator is absent."""
+    def estimate(self) -> MemoryReport | None:
+        """The memory report, computed once: a MemoryReport with either `.estimate` or the
+        `.reason` it was skipped; None for a fragment or when nothing supplies one."""
         if self._estimate is _UNSET:
-            try:
-                from tunelint.checks.rules.memory import estimate_for_context
-            except ImportError:
-                self._estimate = None
-            else:
-                self._estimate = estimate_for_context(self)
+            self._estimate = self.memory() if self.memory is not None else None
         return self._estimate

@@ -2,57 +2,47 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tunelint.config.plan_edits import PlanEdit, Target
 from tunelint.config.positions import Range, TextEdit
 
 Severity = Literal["error", "warning", "info", "hint"]
 Applicability = Literal["safe", "unsafe"]
+_CODE = re.compile(r"TL\d{3}")
 SEVERITY_RANK: dict[str, int] = {"hint": 0, "info": 1, "warning": 2, "error": 3}
-
-PlanPath = tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SetValue:
-    """Set a Plan field (creating its section when missing)."""
-
-    path: PlanPath
-    value: Any
-
-
-@dataclass(frozen=True, slots=True)
-class RemoveKey:
-    """Remove a Plan field (its key and value, with the lines they own)."""
-
-    path: PlanPath
-
-
-PlanEdit = SetValue | RemoveKey
 
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """A rule's fix: Plan edits the dialect renders all at once (one text path for all)."""
+
     title: str
     applicability: Applicability
     edits: tuple[PlanEdit, ...] = ()
-    # Structural findings fix text directly (no Plan path to edit): e.g. delete a duplicate key.
-    text_edits: tuple[TextEdit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A rule's verdict about a Plan path. `range` overrides the path's location."""
 
-    code: str
     message: str
-    path: PlanPath = ()
+    path: Target = ()
     fix: Fix | None = None
     severity: Severity | None = None  # None: the rule's default (after settings overrides)
     range: Range | None = None
     # A file other than the one linted (cross-file findings, e.g. a DeepSpeed JSON).
     file: str | None = None
+    # The engine stamps a rule's findings with its code; the pipeline's own findings
+    # (structure, GPU, internal errors) name theirs.
+    code: str = ""
+
+    def __post_init__(self) -> None:
+        # The old `Finding("TL101", message, path)` would silently shift every field.
+        if _CODE.fullmatch(self.message):
+            raise TypeError("Finding takes the message first; the engine stamps the code")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,14 @@
-"""Every rule, registered in one place. Rule modules expose `RULES`; list new modules here."""
+"""Every rule, registered once: `@rule` (or `register`) in its module puts it here; the
+modules that hold rules are listed below and loaded on first use."""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from functools import cache
 
-from tunelint.checks.rule import Rule
+from tunelint.checks.finding import Severity
+from tunelint.checks.rule import CheckFn, Fixable, Rule, RuleDocs
 
 RULE_MODULES = (
     "tunelint.checks.rules.precision",
@@ -19,22 +22,58 @@ RULE_MODULES = (
 )
 
 
+_REGISTERED: dict[str, Rule] = {}
+
+
+def register(new: Rule) -> Rule:
+    """Add a rule to the registry; a second rule under the same code is a bug."""
+    known = _REGISTERED.get(new.code)
+    if known is not None and known.name != new.name:
+        raise RuntimeError(f"rule code {new.code} registered twice ({known.name}, {new.name})")
+    _REGISTERED[new.code] = new  # the same rule again: its module was reloaded
+    return new
+
+
+def rule(
+    *,
+    code: str,
+    name: str,
+    severity: Severity,
+    source: str,
+    summary: str,
+    docs: RuleDocs,
+    fixable: Fixable = "never",
+    needs_gpu: bool = False,
+) -> Callable[[CheckFn], Rule]:
+    """Declare and register a rule around its check function."""
+
+    def wrap(check: CheckFn) -> Rule:
+        return register(
+            Rule(
+                code=code,
+                name=name,
+                severity=severity,
+                source=source,
+                summary=summary,
+                docs=docs,
+                check=check,
+                fixable=fixable,
+                needs_gpu=needs_gpu,
+            )
+        )
+
+    return wrap
+
+
 @cache
 def all_rules() -> tuple[Rule, ...]:
-    rules: list[Rule] = []
     for name in RULE_MODULES:
         try:
-            module = importlib.import_module(name)
+            importlib.import_module(name)  # registers the module's rules
         except ModuleNotFoundError as exc:
             if exc.name != name:  # a real import error inside the module: surface it
                 raise
-            continue
-        rules.extend(module.RULES)
-    codes = [r.code for r in rules]
-    duplicates = {c for c in codes if codes.count(c) > 1}
-    if duplicates:
-        raise RuntimeError(f"rule codes registered twice: {sorted(duplicates)}")
-    return tuple(sorted(rules, key=lambda r: r.code))
+    return tuple(sorted(_REGISTERED.values(), key=lambda r: r.code))
 
 
 def get_rule(code: str) -> Rule | None:

@@ -4,7 +4,7 @@ single source for `tunelint explain`, hover, the README rule table and the docs 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from tunelint.checks.finding import Finding, Severity
@@ -42,7 +42,6 @@ class Rule:
     check: CheckFn | None = None  # None: emitted by the pipeline (structure, suppressions)
     fixable: Fixable = "never"
     needs_gpu: bool = False
-    tags: tuple[str, ...] = field(default=())
 
     @property
     def url(self) -> str:
@@ -78,32 +77,3 @@ class Rule:
         if self.docs.references:
             parts += ["", f"{sub} References", *[f"- {ref}" for ref in self.docs.references]]
         return "\n".join(parts) + "\n"
-
-
-def rule(
-    *,
-    code: str,
-    name: str,
-    severity: Severity,
-    source: str,
-    summary: str,
-    docs: RuleDocs,
-    fixable: Fixable = "never",
-    needs_gpu: bool = False,
-) -> Callable[[CheckFn], Rule]:
-    """Declare a rule around its check function."""
-
-    def wrap(check: CheckFn) -> Rule:
-        return Rule(
-            code=code,
-            name=name,
-            severity=severity,
-            source=source,
-            summary=summary,
-            docs=docs,
-            check=check,
-            fixable=fixable,
-            needs_gpu=needs_gpu,
-        )
-
-    return wrap

@@ -1,10 +1,11 @@
-"""Where each canonical Plan path was written: key and value ranges, possibly in another file."""
+"""Where each canonical Plan path (and each dialect key) was written: key and value ranges,
+possibly in another file."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tunelint.checks.finding import PlanPath
+from tunelint.config.plan_edits import DialectKey, PlanPath, Target
 from tunelint.config.positions import DOCUMENT_START, Range
 
 
@@ -18,25 +19,45 @@ class SourceLocation:
 
 @dataclass(slots=True)
 class SourceMap:
+    # Plan paths only; keys the Plan has no field for are under `dialect_keys`.
     locations: dict[PlanPath, SourceLocation] = field(default_factory=dict)
+    dialect_keys: dict[DialectKey, SourceLocation] = field(default_factory=dict)
 
-    def add(self, path: PlanPath, location: SourceLocation) -> None:
-        self.locations[path] = location
+    def add(self, path: Target, location: SourceLocation) -> None:
+        if isinstance(path, DialectKey):
+            self.dialect_keys[path.entry] = location
+        else:
+            self.locations[path] = location
 
-    def get(self, path: PlanPath) -> SourceLocation | None:
-        return self.locations.get(path)
+    def get(self, path: Target) -> SourceLocation | None:
+        if not isinstance(path, DialectKey):
+            return self.locations.get(path)
+        found = self.dialect_keys.get(path.entry)
+        if found is not None and path.key_itself:  # the key is both what is shown and edited
+            return SourceLocation(found.key, found.key, found.file, found.dialect_key)
+        return found
 
-    def nearest(self, path: PlanPath) -> tuple[PlanPath, SourceLocation] | None:
+    def nearest(self, path: Target) -> tuple[Target, SourceLocation] | None:
         """The location of `path`, else of its closest mapped ancestor."""
+        if isinstance(path, DialectKey):
+            exact = self.get(path)
+            if exact is not None:
+                return path, exact
+            for depth in range(len(path.keys) - 1, 0, -1):
+                parent = DialectKey(path.keys[:depth], path.related_role)
+                loc = self.dialect_keys.get(parent)
+                if loc is not None:
+                    return parent, loc
+            return None
         for depth in range(len(path), 0, -1):
             loc = self.locations.get(path[:depth])
             if loc is not None:
                 return path[:depth], loc
         return None
 
-    def range_for(self, path: PlanPath) -> tuple[Range, str | None]:
+    def range_for(self, path: Target) -> tuple[Range, str | None]:
         """Where a finding about `path` is shown: its value, else an ancestor's key."""
-        exact = self.locations.get(path)
+        exact = self.get(path)
         if exact is not None:
             return exact.value, exact.file
         near = self.nearest(path)

@@ -1,6 +1,7 @@
-"""Plan-shaped data -> Plan, with structural findings placed through the source map.
+"""Plan-shaped data -> Plan, with structural problems placed through the source map.
 
-Invalid fields are reported and dropped so that the rest of the Plan still gets checked."""
+Invalid fields are reported and dropped so that the rest of the Plan still gets checked.
+Problems carry a kind, not a rule code: the rule engine (tunelint.checks) assigns codes."""
 
 from __future__ import annotations
 
@@ -8,14 +9,30 @@ import copy
 import difflib
 import types
 import typing
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from tunelint.checks.finding import Finding, Fix
 from tunelint.config.plan import Plan
-from tunelint.config.positions import TextEdit
+from tunelint.config.plan_edits import PlanPath
+from tunelint.config.positions import Range
 from tunelint.config.source_map import SourceMap
+
+ProblemKind = Literal["unknown-key", "invalid-value", "missing-field"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A structural problem of the Plan data, where it was written."""
+
+    kind: ProblemKind
+    message: str
+    path: PlanPath
+    range: Range | None = None  # None: the path's location
+    # Unknown key: the field name it most likely meant, where the key can be renamed to it.
+    rename_to: str | None = None
+
 
 _MAX_ROUNDS = 4
 
@@ -68,7 +85,7 @@ def _dotted(loc: tuple[str, ...]) -> str:
     return ".".join(loc) if loc else "(top level)"
 
 
-def _finding_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> Finding:
+def _problem_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> Problem:
     loc = tuple(str(p) for p in error["loc"])
     kind = error["type"]
     native = dialect == "native"
@@ -81,20 +98,16 @@ def _finding_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> 
         message = f"unknown key `{loc[-1]}`"
         if loc[:-1]:
             message += f" in `{_dotted(loc[:-1])}`"
-        fix = None
+        rename_to = None
         if close:
             message += f"; did you mean `{close[0]}`?"
-            if where is not None and native:
-                fix = Fix(
-                    f"Rename to `{close[0]}`",
-                    "unsafe",
-                    text_edits=(TextEdit(where.key, close[0]),),
-                )
+            # Other dialects spell the key their own way: the Plan's name would be wrong there.
+            rename_to = close[0] if where is not None and native else None
         elif known:
             message += f" (expected one of: {', '.join(known)})"
-        return Finding("TL901", message, loc, fix, range=where.key if where else None)
+        return Problem("unknown-key", message, loc, where.key if where else None, rename_to)
     if kind == "missing":
-        return Finding("TL903", f"missing required field `{_dotted(loc)}`", loc)
+        return Problem("missing-field", f"missing required field `{_dotted(loc)}`", loc)
     message = error["msg"]
     given = error.get("input")
     if kind == "literal_error":
@@ -106,23 +119,23 @@ def _finding_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> 
             message += f"; did you mean `{close[0]}`?"
     elif isinstance(given, (str, int, float, bool)) or given is None:
         message = f"{message} (got {given!r})"
-    return Finding("TL902", f"`{written}`: {message}", loc)
+    return Problem("invalid-value", f"`{written}`: {message}", loc)
 
 
 def build_plan(
     data: dict[str, Any], source_map: SourceMap, dialect: str = "native"
-) -> tuple[Plan | None, list[Finding]]:
+) -> tuple[Plan | None, list[Problem]]:
     """Validate; report each problem once; drop what is invalid and keep the rest."""
     try:  # the common case: valid as written, nothing to drop
         return Plan.model_validate(data), []
     except ValidationError:
         pass
-    findings: list[Finding] = []
+    problems: list[Problem] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     work = copy.deepcopy(data)
     for _ in range(_MAX_ROUNDS):
         try:
-            return Plan.model_validate(work), findings
+            return Plan.model_validate(work), problems
         except ValidationError as exc:
             progressed = False
             for error in exc.errors():
@@ -130,7 +143,7 @@ def build_plan(
                 key = (error["type"], loc)
                 if key not in seen:
                     seen.add(key)
-                    findings.append(_finding_for(error, source_map, dialect))
+                    problems.append(_problem_for(error, source_map, dialect))
                 if error["type"] == "missing":
                     # An optional section with a missing required field is dropped whole.
                     if len(loc) > 1 and loc[0] != "model" and _delete(work, loc[:1]):
@@ -142,4 +155,4 @@ def build_plan(
                 progressed = progressed or bool(loc)
             if not progressed:
                 break
-    return None, findings
+    return None, problems

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, RemoveKey, SetValue
-from tunelint.checks.rule import RuleDocs, rule
-from tunelint.config.dialects import facts as F
-from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef, PrecisionPair
+from tunelint.checks.finding import Finding, Fix
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
+from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import RemoveKey, SetValue
 
 ECOSYSTEM = "ecosystem (upstream issues)"
 QUANT = ("model", "quantization")
@@ -29,11 +30,11 @@ _STORAGE_FOR = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
 def is_fragment(ctx: Context) -> bool:
     """A DeepSpeed JSON or accelerate YAML read on its own: no model, no method in it."""
-    return bool(ctx.facts.get(F.FRAGMENT))
+    return ctx.facts.fragment
 
 
 def _written(ctx: Context, path: tuple[str, ...]) -> bool:
-    return path in ctx.facts.get(F.WRITTEN, frozenset())
+    return path in ctx.facts.written
 
 
 def _at(ref: KeyRef) -> dict[str, Any]:
@@ -75,7 +76,6 @@ def qlora_without_4bit(plan: Plan, ctx: Context) -> Iterator[Finding]:
         loaded = plan.effective_quantization
         how = "in 8 bits" if loaded == "8bit" else "unquantized"
         yield Finding(
-            "TL501",
             f"QLoRA needs the base model loaded in 4 bits; it is loaded {how} here",
             QUANT,
             Fix("Load the base model in 4 bits", "safe", (SetValue(QUANT, "4bit"),)),
@@ -111,7 +111,6 @@ def quantized_without_adapter(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if quant in ("4bit", "8bit") and plan.peft.kind == "full" and not is_fragment(ctx):
         kind = "qlora" if quant == "4bit" else "lora"
         yield Finding(
-            "TL502",
             f"the base model is loaded in {quant[0]} bits but no adapter is trained: quantized "
             f"weights cannot be fine-tuned (add a {kind.upper() if kind == 'qlora' else 'LoRA'} "
             "adapter)",
@@ -145,16 +144,14 @@ def quantized_without_adapter(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def fp16_and_bf16(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    pairs: list[PrecisionPair] = ctx.facts.get(F.BOTH_PRECISIONS, [])
     keep_bf16 = ctx.gpu is None or ctx.gpu.bf16
-    for pair in pairs:
+    for pair in ctx.facts.both_precisions:
         drop = pair.fp16 if keep_bf16 else pair.bf16
         keep = pair.bf16 if keep_bf16 else pair.fp16
-        nested = len(drop.path) > 2  # DeepSpeed: `fp16.enabled` -> false; flags: remove the line
+        nested = len(drop.path.keys) > 1  # DeepSpeed: `fp16.enabled` -> false; flags: remove
         edit = SetValue(drop.path, False) if nested else RemoveKey(drop.path)
         safe = ctx.gpu is not None
         yield Finding(
-            "TL503",
             f"`{pair.fp16.label}` and `{pair.bf16.label}` are both on: trainers and DeepSpeed "
             f"refuse that; keep `{keep.label}`",
             fix=Fix(f"Turn off `{drop.label}`", "safe" if safe else "unsafe", (edit,)),
@@ -213,14 +210,12 @@ def _mismatch(value: DeepSpeedValue, plan: Plan, ctx: Context) -> str | None:
     ),
 )
 def deepspeed_value_mismatch(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    values: list[DeepSpeedValue] = ctx.facts.get(F.DEEPSPEED_VALUES, [])
-    for value in values:
+    for value in ctx.facts.deepspeed_values:
         trainer = _mismatch(value, plan, ctx)
         if trainer is None:
             continue
         shown = str(value.value).lower() if isinstance(value.value, bool) else f"{value.value:g}"
         yield Finding(
-            "TL504",
             f"DeepSpeed `{value.setting}` = {shown} but the trainer sets {trainer}: the HF "
             'Trainer stops on the mismatch; set it to "auto"',
             **_at(value.ref),
@@ -254,19 +249,18 @@ def deepspeed_value_mismatch(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def qlora_sharded_quant_storage(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    if F.QUANT_STORAGE not in ctx.facts or plan.effective_quantization != "4bit":
+    key = ctx.facts.quant_storage_key
+    if key is None or plan.effective_quantization != "4bit":
         return
     if plan.hardware.distributed not in ("fsdp", "deepspeed-zero3"):
         return
     wanted = _STORAGE_FOR.get(plan.precision or "bf16", "bfloat16")
-    storage = ctx.facts[F.QUANT_STORAGE]
+    storage = ctx.facts.quant_storage
     if isinstance(storage, str) and storage.removeprefix("torch.") == wanted:
         return
-    key: KeyRef = ctx.facts[F.QUANT_STORAGE_KEY]
     shown = f"`{storage}`" if storage else "unset (uint8)"
     sharding = "FSDP" if plan.hardware.distributed == "fsdp" else "ZeRO-3"
     yield Finding(
-        "TL505",
         f"4-bit weights under {sharding} need bnb_4bit_quant_storage = {wanted} (the training "
         f"dtype); it is {shown}, so sharding fails on mixed dtypes",
         QUANT,
@@ -301,7 +295,6 @@ def flash_attention_fp32(plan: Plan, ctx: Context) -> Iterator[Finding]:
     kernel = plan.model.attn_implementation
     if kernel in ("flash_attention_2", "flash_attention_3") and plan.precision == "fp32":
         yield Finding(
-            "TL512",
             f"{kernel} runs in fp16/bf16 only, and this config trains in fp32",
             ATTENTION,
             Fix("Use sdpa attention", "safe", (SetValue(ATTENTION, "sdpa"),)),
@@ -339,7 +332,6 @@ def is_gemma_2_or_3(plan: Plan) -> bool:
 def gemma_sdpa(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.model.attn_implementation == "sdpa" and is_gemma_2_or_3(plan):
         yield Finding(
-            "TL513",
             "Gemma 2/3 soft-caps attention logits, which sdpa does not: train with eager attention",
             ATTENTION,
             Fix("Use eager attention", "safe", (SetValue(ATTENTION, "eager"),)),
@@ -372,7 +364,6 @@ def gemma_fp16(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.precision == "fp16" and is_gemma_2_or_3(plan):
         target = _bf16_or_fp32(ctx)
         yield Finding(
-            "TL514",
             f"Gemma 2/3 overflows fp16 (NaN loss): train in {target}",
             PRECISION,
             Fix(f"Use {target}", "unsafe", (SetValue(PRECISION, target),)),
@@ -400,11 +391,10 @@ def gemma_fp16(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    both: tuple[KeyRef, KeyRef] | None = ctx.facts.get(F.DEEPSPEED_AND_FSDP)
+    both = ctx.facts.deepspeed_and_fsdp
     if both is not None:
         deepspeed, fsdp = both
         yield Finding(
-            "TL515",
             f"`{deepspeed.label}` and `{fsdp.label}` both shard the model: use one of them",
             **_at(fsdp),
         )
@@ -437,29 +427,14 @@ def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def full_finetune_fp16_weights(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.peft.kind != "full" or plan.precision != "fp16" or is_fragment(ctx):
         return
-    if ctx.facts.get(F.WEIGHTS_DTYPE) != "fp16":
+    if ctx.facts.weights_dtype != "fp16":
         return
     fix = None
     if ctx.gpu is None or ctx.gpu.bf16:
         fix = Fix("Use bf16", "unsafe", (SetValue(PRECISION, "bf16"),))
     yield Finding(
-        "TL517",
         "full fine-tuning with fp16 weights: the fp16 grad scaler fails ('Attempting to unscale "
         "FP16 gradients'); use bf16, or fp32 weights with fp16 mixed precision",
         PRECISION,
         fix,
     )
-
-
-RULES = [
-    qlora_without_4bit,
-    quantized_without_adapter,
-    fp16_and_bf16,
-    deepspeed_value_mismatch,
-    qlora_sharded_quant_storage,
-    flash_attention_fp32,
-    gemma_sdpa,
-    gemma_fp16,
-    deepspeed_and_fsdp,
-    full_finetune_fp16_weights,
-]

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, RemoveKey, SetValue
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.finding import Finding, Fix
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.checks.rules.ecosystem import ECOSYSTEM, is_fragment
-from tunelint.config.dialects import facts as F
-from tunelint.config.dialects.facts import RemovedKey, Yaml11String
 from tunelint.config.plan import PREFERENCE_METHODS, RLHF_METHODS, Plan
+from tunelint.config.plan_edits import PlanEdit, RemoveKey, RenameKey, SetValue
 
 KIND = ("method", "kind")
 PACKING = ("training", "sample_packing")
@@ -48,7 +48,6 @@ def packing_with_preference(plan: Plan, ctx: Context) -> Iterator[Finding]:
     kind = plan.method.kind
     if plan.training.sample_packing and (kind in PREFERENCE_METHODS or kind in RLHF_METHODS):
         yield Finding(
-            "TL506",
             f"sample packing mixes samples into one sequence; {kind} compares completions of one "
             "prompt: turn packing off",
             PACKING,
@@ -83,7 +82,6 @@ def packing_with_preference(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def ppo_without_reward_model(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.method.kind == "ppo" and not plan.method.reward_model:
         yield Finding(
-            "TL507",
             "PPO needs a reward model to score the policy's generations; none is configured",
             KIND,
             Fix("Switch to DPO", "unsafe", (SetValue(KIND, "dpo"),)),
@@ -115,10 +113,9 @@ def ppo_without_reward_model(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def ppo_removed_from_trl(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    on_trl = ctx.facts.get(F.TRAINER) == "trl"  # the native format runs on TRL too
+    on_trl = ctx.facts.trainer == "trl"  # the native format runs on TRL too
     if plan.method.kind == "ppo" and on_trl:
         yield Finding(
-            "TL508",
             "PPO is gone from TRL (>= 1.13 has no PPOTrainer): use grpo or rloo",
             KIND,
             Fix("Switch to GRPO", "unsafe", (SetValue(KIND, "grpo"),)),
@@ -164,16 +161,15 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     n = plan.method.num_generations or TRL_DEFAULT_GENERATIONS[kind]
     if n < 2:
         yield Finding(
-            "TL509",
             f"{kind} needs at least 2 generations per prompt to compare (num_generations = {n})",
             GENERATIONS,
             Fix("Use 2 generations", "unsafe", (SetValue(GENERATIONS, 2),)),
         )
         return
     training = plan.training
-    steps = ctx.facts.get(F.STEPS_PER_GENERATION) or training.gradient_accumulation_steps
+    steps = ctx.facts.steps_per_generation or training.gradient_accumulation_steps
     gpus = max(1, ctx.gpu_count) * plan.hardware.nodes
-    batch = ctx.facts.get(F.GENERATION_BATCH_SIZE) or training.micro_batch_size * gpus * steps
+    batch = ctx.facts.generation_batch_size or training.micro_batch_size * gpus * steps
     if batch % n == 0:
         return
     valid = _valid_generations(batch)
@@ -183,7 +179,6 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
         fix = Fix(f"Use {closest} generations", "unsafe", (SetValue(GENERATIONS, closest),))
     choices = ", ".join(map(str, valid)) if valid else "none: grow the batch"
     yield Finding(
-        "TL509",
         f"the generation batch ({batch}) is not divisible by num_generations ({n}); "
         f"valid values: {choices}",
         GENERATIONS,
@@ -221,17 +216,19 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    removed: list[RemovedKey] = ctx.facts.get(F.REMOVED_KEYS, [])
-    for item in removed:
+    for item in ctx.facts.removed_keys:
+        edit: PlanEdit = RemoveKey(item.ref.path)
         if item.replacement:
             message = f"`{item.key}` was renamed `{item.replacement}` in {item.where}"
-            fix = Fix(f"Rename to `{item.replacement}`", "safe", text_edits=item.edits)
+            if item.rename:
+                edit = RenameKey(item.ref.path, item.replacement)
+            fix = Fix(f"Rename to `{item.replacement}`", "safe", (edit,))
         else:
             message = f"`{item.key}` is no longer accepted since {item.where}"
-            fix = Fix(f"Remove `{item.key}`", "unsafe", text_edits=item.edits)
+            fix = Fix(f"Remove `{item.key}`", "unsafe", (edit,))
         if item.note:
             message += f"; {item.note}"
-        yield Finding("TL510", message, item.ref.path, fix if item.edits else None)
+        yield Finding(message, item.ref.path, fix)
 
 
 @rule(
@@ -261,13 +258,12 @@ def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def yaml11_number_string(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    strings: list[Yaml11String] = ctx.facts.get(F.YAML11_STRINGS, [])
-    for item in strings:
+    for item in ctx.facts.yaml11_strings:
         yield Finding(
-            "TL511",
             f"`{item.raw}` is the string '{item.raw}' to PyYAML (YAML 1.1): write {item.safe_text}",
             item.ref.path,
-            Fix(f"Write {item.safe_text}", "safe", text_edits=item.edits),
+            # The same number: the dialect respells it so that both YAML versions agree.
+            Fix(f"Write {item.safe_text}", "safe", (SetValue(item.ref.path, item.value),)),
         )
 
 
@@ -297,20 +293,8 @@ def warmup_steps_and_ratio(plan: Plan, ctx: Context) -> Iterator[Finding]:
     training = plan.training
     if training.warmup_steps and training.warmup_ratio and not is_fragment(ctx):
         yield Finding(
-            "TL516",
             f"warmup_steps ({training.warmup_steps}) overrides warmup_ratio "
             f"({training.warmup_ratio:g}): keep one",
             ("training", "warmup_ratio"),
             Fix("Remove warmup_ratio", "safe", (RemoveKey(("training", "warmup_ratio")),)),
         )
-
-
-RULES = [
-    packing_with_preference,
-    ppo_without_reward_model,
-    ppo_removed_from_trl,
-    grpo_num_generations,
-    removed_trainer_key,
-    yaml11_number_string,
-    warmup_steps_and_ratio,
-]

@@ -1,7 +1,7 @@
 """Memory rules, driven by the per-config estimate (tunelint.knowledge.memory): the config
 does not fit its GPU (TL402), the article's strategy-by-VRAM table (TL401), and a note when
-the estimate had to be skipped (TL400). Also `estimate_for_context`, which fills
-`Context.estimate` for every consumer (rules, hover, `tunelint estimate`)."""
+the estimate had to be skipped (TL400). The report is `Context.estimate`
+(tunelint.knowledge.memory_report), computed by the pipeline, not here."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, PlanEdit, SetValue
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.finding import Finding, Fix
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import PlanEdit, SetValue
 
 if TYPE_CHECKING:
     from tunelint.knowledge.memory import MemoryScenario
@@ -33,20 +35,6 @@ COMFORTABLE_HEADROOM = 0.20
 # Micro-batch splits keep the effective batch and the objective for these methods; KTO's KL
 # term and online RL's generation groups depend on the micro-batch, so there it is unsafe.
 SPLIT_SAFE_METHODS = frozenset({"sft", "dpo", "orpo", "reward"})
-
-
-def estimate_for_context(ctx: Context) -> MemoryReport | None:
-    """The memory report of the linted config (None for fragments such as a DeepSpeed JSON).
-
-    The report holds the estimate, or the reason there is none (model not resolvable).
-    """
-    if ctx.facts.get("fragment"):
-        return None
-    from tunelint.knowledge.memory_plan import plan_report
-
-    search = (ctx.file.parent,) if ctx.file is not None else ()
-    count = max(1, ctx.gpu_count) * ctx.plan.hardware.nodes
-    return plan_report(ctx.plan, ctx.gpu, count, search_paths=search, facts=ctx.facts)
 
 
 def _report(ctx: Context) -> MemoryReport | None:
@@ -179,7 +167,7 @@ def memory_estimate_skipped(plan: Plan, ctx: Context) -> Iterator[Finding]:
         return
     if not _looks_like_model_reference(plan.model.name):
         return  # a placeholder such as `x`: neither a hub id nor a path
-    yield Finding("TL400", f"memory estimate skipped: {report.reason}", MODEL_PATH)
+    yield Finding(f"memory estimate skipped: {report.reason}", MODEL_PATH)
 
 
 def _looks_like_model_reference(name: str) -> bool:
@@ -235,7 +223,6 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
         if gib <= capacity * (1 - TIGHT_HEADROOM):
             kind = dict(pairs)[KIND]
             yield Finding(
-                "TL401",
                 f"{plan.peft.kind} fits {ctx.gpu.name} with only {capacity - est:.1f} GiB "
                 f"headroom (est. {est:.1f} of {capacity:g} GiB); the article's row is "
                 f"{row_text} — with {kind}: est. {gib:.1f} GiB",
@@ -256,7 +243,6 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
             if plan.model.quantization == "4bit":
                 edits += (SetValue(("model", "quantization"), "none"),)
             yield Finding(
-                "TL401",
                 f"QLoRA on {ctx.gpu.name} ({capacity:g} GiB): the article keeps QLoRA for "
                 f"4-8 GB; plain LoRA fits here (est. {gib:.1f} GiB vs {est:.1f} GiB with "
                 "QLoRA) and trains faster without quantization error",
@@ -308,10 +294,7 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
     found = _fit_fix(plan, report.scenario, capacity)
     if found is None:
         message += "; no single change fits: more GPUs with ZeRO-3/FSDP, shorter sequences or a smaller model"
-        yield Finding("TL402", message, MODEL_PATH)
+        yield Finding(message, MODEL_PATH)
         return
     fix, gib = found
-    yield Finding("TL402", f"{message}; {fix.title.lower()}: est. {gib:.1f} GiB", MODEL_PATH, fix)
-
-
-RULES = [memory_estimate_skipped, strategy_against_vram_table, exceeds_gpu_memory]
+    yield Finding(f"{message}; {fix.title.lower()}: est. {gib:.1f} GiB", MODEL_PATH, fix)

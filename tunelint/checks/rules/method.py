@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, SetValue
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.finding import Finding, Fix
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import SetValue
 
 ARTICLE_METHOD = "article §2 (RLHF vs DPO)"
 ARTICLE_VRAM = "article §5 (strategy by GPU memory)"
@@ -57,7 +59,6 @@ def rlhf_under_80gb(plan: Plan, ctx: Context) -> Iterator[Finding]:
     gpu = ctx.gpu
     if gpu is not None and is_rlhf(plan) and gpu.memory_gb < RLHF_MIN_GB:
         yield Finding(
-            "TL201",
             f"RLHF ({plan.method.kind} with a reward model) on {gpu.name} "
             f"({gpu.memory_gb:g} GB < {RLHF_MIN_GB} GB): DPO fits this GPU",
             PATH,
@@ -85,7 +86,6 @@ def rlhf_under_80gb(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def rlhf_for_improvement(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.intent.goal == "improve-existing" and is_rlhf(plan):
         yield Finding(
-            "TL202",
             "improving existing behaviour is DPO's job; RLHF is for new capabilities",
             PATH,
             _to_dpo(),
@@ -112,7 +112,6 @@ def rlhf_for_improvement(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def dpo_for_new_capability(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.intent.goal == "new-capability" and plan.method.kind == "dpo":
         yield Finding(
-            "TL203",
             "DPO refines existing behaviour; a new capability usually needs SFT data or RLHF",
             PATH,
         )
@@ -141,7 +140,6 @@ def short_schedule_not_dpo(plan: Plan, ctx: Context) -> Iterator[Finding]:
     days = plan.intent.schedule_days
     if days is not None and days < SHORT_SCHEDULE_DAYS:
         yield Finding(
-            "TL204",
             f"a {days:g}-day schedule leaves no room for reward modelling and RL tuning: use DPO",
             PATH,
             _to_dpo(),
@@ -149,12 +147,8 @@ def short_schedule_not_dpo(plan: Plan, ctx: Context) -> Iterator[Finding]:
     elif ctx.gpu is not None and ctx.gpu.memory_gb < WEAK_GPU_GB and not is_rlhf(plan):
         # is_rlhf on a small GPU is TL201's finding already
         yield Finding(
-            "TL204",
             f"{plan.method.kind} on {ctx.gpu.name} ({ctx.gpu.memory_gb:g} GB): on a small GPU, "
             "DPO is the practical way to align",
             PATH,
             _to_dpo(),
         )
-
-
-RULES = [rlhf_under_80gb, rlhf_for_improvement, dpo_for_new_capability, short_schedule_not_dpo]

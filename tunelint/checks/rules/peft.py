@@ -7,9 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, SetValue
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.finding import Finding, Fix
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import SetValue
 
 ARTICLE = "article §3 (PEFT choice matrix)"
 KIND = ("peft", "kind")
@@ -54,7 +56,6 @@ def intent_choice(plan: Plan, ctx: Context) -> tuple[str, str] | None:
 def full_finetune_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.peft.kind == "full" and not plan.peft.reason:
         yield Finding(
-            "TL301",
             "full fine-tuning without a stated reason: LoRA trains <1% of the weights for "
             "similar quality (or set peft.reason)",
             KIND,
@@ -89,7 +90,6 @@ def non_lora_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if wanted is not None and wanted[0] == kind:
         return  # the intent is the reason
     yield Finding(
-        "TL302",
         f"{kind} without a stated reason: LoRA is the default choice (or set peft.reason)",
         KIND,
         Fix("Use LoRA", "unsafe", (SetValue(KIND, "lora"),)),
@@ -125,11 +125,7 @@ def peft_against_intent(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.peft.kind == kind or plan.peft.kind == "full":
         return
     yield Finding(
-        "TL303",
         f"{why}: the PEFT matrix suggests {kind}, not {plan.peft.kind}",
         KIND,
         Fix(f"Use {kind}", "unsafe", (SetValue(KIND, kind),)),
     )
-
-
-RULES = [full_finetune_without_reason, non_lora_without_reason, peft_against_intent]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, SetValue
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.finding import Finding, Fix
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import SetValue
 
 ARTICLE = "article §4 (numeric formats)"
 PATH = ("precision",)
@@ -44,7 +46,6 @@ def _gpu_label(ctx: Context) -> str:
 def fp16_on_bf16_gpu(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.precision == "fp16" and ctx.gpu is not None and ctx.gpu.bf16:
         yield Finding(
-            "TL101",
             f"fp16 on {_gpu_label(ctx)}, which has bf16: use bf16 (same memory, no overflow)",
             PATH,
             Fix("Use bf16", "safe", (SetValue(PATH, "bf16"),)),
@@ -75,7 +76,6 @@ def bf16_without_support(plan: Plan, ctx: Context) -> Iterator[Finding]:
     gpu = ctx.gpu
     if plan.precision == "bf16" and gpu is not None and not gpu.bf16:
         yield Finding(
-            "TL102",
             f"bf16 on {_gpu_label(ctx)}, which has no bf16: use fp16 (or fp32 if it fits)",
             PATH,
             Fix("Use fp16", "unsafe", (SetValue(PATH, "fp16"),)),
@@ -106,14 +106,12 @@ def fp16_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
         return
     if ctx.gpu is None:
         yield Finding(
-            "TL103",
             "fp16 overflows beyond ~65,504 and needs loss scaling; prefer bf16 (or state why)",
             PATH,
             Fix("Use bf16", "unsafe", (SetValue(PATH, "bf16"),)),
         )
     else:
         yield Finding(
-            "TL103",
             f"fp16 on {ctx.gpu.name} risks overflow; fp32 avoids it if memory allows "
             "(or state the reason with a suppression comment)",
             PATH,
@@ -142,11 +140,7 @@ def fp16_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def fp32_on_bf16_gpu(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.precision == "fp32" and ctx.gpu is not None and ctx.gpu.bf16:
         yield Finding(
-            "TL104",
             f"fp32 on {ctx.gpu.name}, which has bf16: bf16 halves memory with fp32's range",
             PATH,
             Fix("Use bf16", "unsafe", (SetValue(PATH, "bf16"),)),
         )
-
-
-RULES = [fp16_on_bf16_gpu, bf16_without_support, fp16_without_reason, fp32_on_bf16_gpu]

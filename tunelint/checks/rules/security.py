@@ -6,9 +6,11 @@ import re
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
-from tunelint.checks.finding import Finding, Fix, SetValue
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.finding import Finding, Fix
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
+from tunelint.config.plan_edits import SetValue
 
 TRUST = ("model", "trust_remote_code")
 
@@ -51,7 +53,6 @@ def trust_remote_code(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.model.trust_remote_code:
         pinned = " (pin model.revision to a reviewed commit)" if not plan.model.revision else ""
         yield Finding(
-            "TL601",
             f"trust_remote_code runs Python from the model repository on this machine{pinned}",
             TRUST,
             Fix("Disable trust_remote_code", "unsafe", (SetValue(TRUST, False),)),
@@ -96,10 +97,6 @@ def secret_in_config(plan: Plan, ctx: Context) -> Iterator[Finding]:
         label = _secret_kind(item.key_path, item.value)
         if label is not None:
             yield Finding(
-                "TL602",
                 f"{label} written in the config: revoke it and read it from the environment",
                 range=item.range,
             )
-
-
-RULES = [trust_remote_code, secret_in_config]

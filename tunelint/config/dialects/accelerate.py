@@ -8,18 +8,24 @@ accelerate YAML may itself name a DeepSpeed JSON (`deepspeed_config_file`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import DeepSpeedSettings
-from tunelint.config.dialects.facts import DeepSpeedValue
+from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_int
-from tunelint.config.dialects.rendering import render_key_edit, set_key
+from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
+from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping
+from tunelint.config.plan_edits import PlanEdit
 from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 _MARKERS = {
     "compute_environment": 0.5,
@@ -160,7 +166,7 @@ def detect_accelerate(doc: Document) -> float:
     if not isinstance(root, Mapping):
         return 0.0
     keys = set(root.keys())
-    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
+    bonus = 0.0
     kind = root.get("distributed_type")
     if kind is not None and str(kind.value.plain()).upper() in (
         "NO",
@@ -174,10 +180,14 @@ def detect_accelerate(doc: Document) -> float:
         "XLA",
         "TPU",
     ):
-        score += 0.2
-    if not keys & {"compute_environment", "distributed_type"}:
-        score = min(score, 0.3)
-    return min(score, 0.98)
+        bonus = 0.2
+    return marker_score(
+        keys,
+        _MARKERS,
+        bonus=bonus,
+        requires=("compute_environment", "distributed_type"),
+        cap_without=0.3,
+    )
 
 
 class AccelerateDialect:
@@ -208,22 +218,36 @@ class AccelerateDialect:
             F.BOTH_PRECISIONS: [ds.both_precisions] if ds and ds.both_precisions else [],
         }
         return MappedConfig(
-            data=reader.data, source_map=reader.source_map, facts=found, related=related
+            data=reader.data,
+            source_map=reader.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
         )
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        keyed = render_key_edit(doc, edit)
-        if keyed is not None:
-            return keyed
-        if isinstance(edit, RemoveKey):
-            return None
-        assert isinstance(edit, SetValue)
-        if edit.path == ("precision",):
-            value = {"bf16": "bf16", "fp16": "fp16", "fp32": "no"}.get(edit.value)
-            return set_key(doc, ("mixed_precision",), value) if value else None
-        if edit.path == ("hardware", "count") and isinstance(edit.value, int):
-            machines = as_int(mapped.data.get("hardware", {}).get("nodes")) or 1
-            return set_key(doc, ("num_processes",), edit.value * machines)
-        if edit.path == ("training", "gradient_accumulation_steps"):
-            return set_key(doc, ("deepspeed_config", "gradient_accumulation_steps"), edit.value)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, RENDER)
+
+
+def _render_count(doc: Document, per_node: Any) -> list[TextEdit] | None:
+    """GPUs per node -> `num_processes`, which accelerate counts over all machines."""
+    if not isinstance(per_node, int):
         return None
+    _entry, node = doc.node_at(("num_machines",))
+    machines = as_int(node.plain()) if node is not None else None
+    return set_key(doc, ("num_processes",), per_node * (machines or 1))
+
+
+RENDER = RenderTable(
+    set={
+        ("precision",): ToKey(
+            ("mixed_precision",), {"bf16": "bf16", "fp16": "fp16", "fp32": "no"}, only=True
+        ),
+        ("hardware", "count"): _render_count,
+        ("training", "gradient_accumulation_steps"): (
+            "deepspeed_config",
+            "gradient_accumulation_steps",
+        ),
+    }
+)

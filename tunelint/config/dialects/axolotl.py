@@ -9,26 +9,34 @@ the `bf16` key. A `deepspeed:` JSON is read with the config (cross-file findings
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import PrecisionPair
+from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import (
+    RenderTable,
+    ToKey,
     flags_off,
     insert_after,
+    nothing,
+    removals,
     remove_keys,
-    render_key_edit,
-    render_simple,
+    render_fix,
     set_key,
     switch_flag,
 )
+from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping, Sequence
-from tunelint.config.edits import render_value
+from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 _MARKERS = {
     "base_model": 0.45,
@@ -149,8 +157,6 @@ def _method(reader: KeyReader, found: dict[str, Any]) -> None:
     if isinstance(rl, str) and rl.lower() in _RL:
         kind = _RL[rl.lower()]
         reader.put(("method", "kind"), kind, "rl")
-        if kind != rl.lower():
-            found[F.METHOD_AS_WRITTEN] = rl.lower()
         fmt = "unpaired-preference" if kind == "kto" else None if kind == "grpo" else "preference"
         if fmt and reader.get(("data", "train")) is not None:
             reader.put(("data", "format"), fmt)
@@ -300,7 +306,7 @@ def detect_axolotl(doc: Document) -> float:
     if not isinstance(root, Mapping):
         return 0.0
     keys = set(root.keys())
-    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
+    bonus = 0.0
     datasets = root.get("datasets")
     if datasets is not None and isinstance(datasets.value, Sequence) and datasets.value.items:
         first = datasets.value.items[0]
@@ -309,10 +315,8 @@ def detect_axolotl(doc: Document) -> float:
             and first.get("path") is not None
             and first.get("type") is not None
         ):
-            score += 0.2
-    if "base_model" not in keys:
-        score = min(score, 0.45)
-    return min(score, 0.98)
+            bonus = 0.2
+    return marker_score(keys, _MARKERS, bonus=bonus, requires=("base_model",), cap_without=0.45)
 
 
 class AxolotlDialect:
@@ -345,33 +349,16 @@ class AxolotlDialect:
             reader.put(("output", "report_to"), ["wandb"], "wandb_project")
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(
-            data=reader.data, source_map=reader.source_map, facts=found, related=related
+            data=reader.data,
+            source_map=reader.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
         )
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        keyed = render_key_edit(doc, edit)
-        if keyed is not None:
-            return keyed
-        path = edit.path
-        if isinstance(edit, SetValue):
-            if path == ("precision",):
-                return render_precision(doc, edit.value)
-            if path == ("method", "kind"):
-                return _render_method(doc, edit.value)
-            if path == ("peft", "kind"):
-                return _render_peft(doc, edit.value)
-            if path == ("model", "quantization"):
-                return _render_quantization(doc, edit.value)
-            if path == ("model", "attn_implementation"):
-                legacy = [(k,) for k, _ in _LEGACY_ATTENTION]
-                return (set_key(doc, ("attn_implementation",), edit.value) or []) + remove_keys(
-                    doc, *legacy
-                )
-            if path == ("training", "optimizer") and edit.value == "adamw_8bit":
-                return set_key(doc, ("optimizer",), "adamw_bnb_8bit")
-        elif isinstance(edit, RemoveKey) and path == ("method", "reward_model"):
-            return []  # axolotl has no reward-model key for online RL
-        return render_simple(doc, edit, SIMPLE)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, RENDER)
 
 
 def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
@@ -409,12 +396,9 @@ def _render_peft(doc: Document, kind: Any) -> list[TextEdit] | None:
     if missing and not any(root.get(k) is not None for k in ("lora_r", "lora_target_modules")):
         if root.get("adapter") is not None:
             edits += insert_after(doc, ("adapter",), missing) or []
-        else:  # the adapter line itself is being appended at the end: append the block too
-            edits = set_key(doc, ("adapter",), adapter) or []
-            if edits:
-                tail = "".join(f"\n{k}: {render_value(v)}" for k, v in missing)
-                first = edits[0]
-                edits = [TextEdit(first.range, first.new_text + tail)]
+        else:  # the adapter line is appended at the end: the block follows it there
+            for key, value in missing:
+                edits += set_key(doc, (key,), value) or []
     elif kind == "dora" and root.get("peft_use_dora") is None:
         edits += set_key(doc, ("peft_use_dora",), True) or []
     return edits
@@ -434,3 +418,24 @@ def _render_quantization(doc: Document, quantization: Any) -> list[TextEdit] | N
     if quantization not in ("4bit", "8bit", "none"):
         return None
     return edits
+
+
+def _render_attention(doc: Document, value: Any) -> list[TextEdit] | None:
+    """`attn_implementation` replaces the legacy per-kernel flags (they go)."""
+    legacy = [(k,) for k, _ in _LEGACY_ATTENTION]
+    return (set_key(doc, ("attn_implementation",), value) or []) + remove_keys(doc, *legacy)
+
+
+RENDER = RenderTable(
+    set={
+        **SIMPLE,
+        ("precision",): render_precision,
+        ("method", "kind"): _render_method,
+        ("peft", "kind"): _render_peft,
+        ("model", "quantization"): _render_quantization,
+        ("model", "attn_implementation"): _render_attention,
+        ("training", "optimizer"): ToKey(("optimizer",), {"adamw_8bit": "adamw_bnb_8bit"}),
+    },
+    # axolotl has no reward-model key for online RL: nothing to remove.
+    remove={**removals(SIMPLE), ("method", "reward_model"): nothing},
+)

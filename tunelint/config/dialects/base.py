@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from tunelint.checks.finding import Finding, PlanEdit
+from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.document import Document
+from tunelint.config.plan_edits import PlanEdit
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 
 @dataclass(slots=True)
@@ -17,10 +22,8 @@ class MappedConfig:
 
     data: dict[str, Any]
     source_map: SourceMap = field(default_factory=SourceMap)
-    # Findings only the dialect can see (its own removed keys, contradictions within it...).
-    findings: list[Finding] = field(default_factory=list)
-    # Facts the dialect holds that the Plan has no field for; rules may read them by name.
-    facts: dict[str, Any] = field(default_factory=dict)
+    # Facts the dialect holds that the Plan has no field for.
+    facts: DialectFacts = field(default_factory=DialectFacts)
     # Other files read with this one (e.g. a DeepSpeed JSON): path -> Document.
     related: dict[str, Document] = field(default_factory=dict)
 
@@ -37,6 +40,9 @@ class Dialect(Protocol):
         """Read the document into Plan-shaped data with a source map."""
         ...
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        """Minimal text edits in this dialect's own keys for a Plan edit; None if inexpressible."""
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        """Minimal text edits in this dialect's own keys for all of a fix's Plan edits at
+        once; None if one of them cannot be expressed."""
         ...

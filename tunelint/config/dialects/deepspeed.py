@@ -11,17 +11,23 @@ compare them with the trainer's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
-from tunelint.config.dialects.facts import DeepSpeedValue, PrecisionPair
+from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, PrecisionPair
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
-from tunelint.config.dialects.rendering import render_key_edit, set_key
+from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
+from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping
+from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 _NAME_HINT = re.compile(r"(^|[\\/_.-])(ds|deepspeed|zero[0-3]?)([\\/_.-]|$)", re.IGNORECASE)
 _MARKERS = {
@@ -132,10 +138,10 @@ def detect_deepspeed(doc: Document) -> float:
     if not isinstance(root, Mapping):
         return 0.0
     keys = set(root.keys())
-    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
+    bonus = 0.0
     zero = root.get("zero_optimization")
     if zero is not None and isinstance(zero.value, Mapping) and zero.value.get("stage") is not None:
-        score += 0.3
+        bonus += 0.3
     for name in ("fp16", "bf16"):
         section = root.get(name)
         if (
@@ -143,18 +149,23 @@ def detect_deepspeed(doc: Document) -> float:
             and isinstance(section.value, Mapping)
             and section.value.get("enabled")
         ):
-            score += 0.1
-    if score > 0 and _NAME_HINT.search(doc.filename.rsplit("/", 1)[-1]):
-        score += 0.1
+            bonus += 0.1
+    seen = bonus > 0 or any(key in keys for key in _MARKERS)
+    if seen and _NAME_HINT.search(doc.filename.rsplit("/", 1)[-1]):
+        bonus += 0.1
     # Without a DeepSpeed-only key this is some other JSON that happens to say "fp16".
-    if not keys & {
-        "zero_optimization",
-        "train_micro_batch_size_per_gpu",
-        "train_batch_size",
-        "zero_allow_untested_optimizer",
-    }:
-        score = min(score, 0.3)
-    return min(score, 0.98)
+    return marker_score(
+        keys,
+        _MARKERS,
+        bonus=bonus,
+        requires=(
+            "zero_optimization",
+            "train_micro_batch_size_per_gpu",
+            "train_batch_size",
+            "zero_allow_untested_optimizer",
+        ),
+        cap_without=0.3,
+    )
 
 
 class DeepSpeedDialect:
@@ -187,31 +198,14 @@ class DeepSpeedDialect:
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
         }
-        return MappedConfig(data=reader.data, source_map=reader.source_map, facts=found)
+        return MappedConfig(
+            data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)
+        )
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        keyed = render_key_edit(doc, edit)
-        if keyed is not None:
-            return keyed
-        if isinstance(edit, RemoveKey):
-            return None
-        assert isinstance(edit, SetValue)
-        if edit.path == ("precision",):
-            return render_precision(doc, edit.value)
-        if edit.path in _SIMPLE_RENDER:
-            return set_key(doc, _SIMPLE_RENDER[edit.path], edit.value)
-        if edit.path == ("hardware", "distributed"):
-            stage = {"deepspeed-zero1": 1, "deepspeed-zero2": 2, "deepspeed-zero3": 3}.get(
-                edit.value
-            )
-            return set_key(doc, ("zero_optimization", "stage"), stage) if stage else None
-        if edit.path == ("hardware", "cpu_offload"):
-            return set_key(
-                doc,
-                ("zero_optimization", "offload_optimizer", "device"),
-                "cpu" if edit.value else "none",
-            )
-        return None
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, RENDER)
 
 
 def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
@@ -277,3 +271,21 @@ def attach_deepspeed(
     if settings.offload:
         ds_reader.put(("hardware", "cpu_offload"), True, "zero_optimization")
     return settings
+
+
+RENDER = RenderTable(
+    set={
+        **_SIMPLE_RENDER,
+        ("precision",): render_precision,
+        ("hardware", "distributed"): ToKey(
+            ("zero_optimization", "stage"),
+            {"deepspeed-zero1": 1, "deepspeed-zero2": 2, "deepspeed-zero3": 3},
+            only=True,
+        ),
+        ("hardware", "cpu_offload"): ToKey(
+            ("zero_optimization", "offload_optimizer", "device"),
+            {True: "cpu", False: "none"},
+            only=True,
+        ),
+    }
+)

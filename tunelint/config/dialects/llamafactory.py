@@ -9,13 +9,13 @@ A `deepspeed:` JSON is read with the config.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import PrecisionPair
+from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
 from tunelint.config.dialects.reader import (
     KeyReader,
     as_bool,
@@ -25,17 +25,25 @@ from tunelint.config.dialects.reader import (
     read_fields,
 )
 from tunelint.config.dialects.rendering import (
+    RenderTable,
+    ToKey,
     flags_off,
     insert_after,
+    removals,
     remove_keys,
-    render_key_edit,
-    render_simple,
+    render_fix,
     set_key,
     switch_flag,
     top_level_keys,
 )
+from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping
+from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 _MARKERS = {
     "stage": 0.3,
@@ -117,13 +125,15 @@ def detect_llamafactory(doc: Document) -> float:
     if not isinstance(root, Mapping):
         return 0.0
     keys = set(root.keys())
-    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
     stage = root.get("stage")
-    if stage is not None and stage.value.plain() in _STAGES:
-        score += 0.15
-    if not keys & {"stage", "finetuning_type", "cutoff_len", "template"}:
-        score = min(score, 0.3)
-    return min(score, 0.98)
+    bonus = 0.15 if stage is not None and stage.value.plain() in _STAGES else 0.0
+    return marker_score(
+        keys,
+        _MARKERS,
+        bonus=bonus,
+        requires=("stage", "finetuning_type", "cutoff_len", "template"),
+        cap_without=0.3,
+    )
 
 
 class LlamaFactoryDialect:
@@ -138,7 +148,7 @@ class LlamaFactoryDialect:
         found: dict[str, Any] = {F.TRAINER: "llamafactory"}
         related: dict[str, Document] = {}
         self._model(reader)
-        self._method(reader, found)
+        self._method(reader)
         self._peft(reader)
         self._precision(reader, found)
         self._training(reader)
@@ -158,7 +168,10 @@ class LlamaFactoryDialect:
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(
-            data=reader.data, source_map=reader.source_map, facts=found, related=related
+            data=reader.data,
+            source_map=reader.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
         )
 
     @staticmethod
@@ -183,15 +196,12 @@ class LlamaFactoryDialect:
             reader.put(("model", "attn_implementation"), _FLASH_ATTN[attention], "flash_attn")
 
     @staticmethod
-    def _method(reader: KeyReader, found: dict[str, Any]) -> None:
+    def _method(reader: KeyReader) -> None:
         stage = reader.value("stage")
         kind = _STAGES.get(stage, "sft") if isinstance(stage, str) else "sft"
-        if stage == "pt":
-            found[F.METHOD_AS_WRITTEN] = "pt"
         loss = reader.value("pref_loss")
         if kind == "dpo" and loss == "orpo":
             kind = "orpo"
-            found[F.METHOD_AS_WRITTEN] = "orpo"
         reader.put(("method", "kind"), kind, "stage")
         beta = as_float(reader.value("pref_beta"))
         if kind in ("dpo", "orpo", "kto"):
@@ -286,35 +296,10 @@ class LlamaFactoryDialect:
             ("training", "gradient_checkpointing"), not disabled, "disable_gradient_checkpointing"
         )
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        keyed = render_key_edit(doc, edit)
-        if keyed is not None:
-            return keyed
-        path = edit.path
-        if isinstance(edit, SetValue):
-            value = edit.value
-            if path == ("precision",):
-                return _render_precision(doc, value)
-            if path == ("method", "kind"):
-                return _render_stage(doc, value)
-            if path == ("peft", "kind"):
-                return _render_peft(doc, value)
-            if path == ("model", "quantization"):
-                if value in ("4bit", "8bit"):
-                    return set_key(doc, ("quantization_bit",), int(value[0]))
-                return remove_keys(doc, ("quantization_bit",), ("quantization_method",))
-            if path == ("model", "attn_implementation"):
-                name = {v: k for k, v in _FLASH_ATTN.items()}.get(value)
-                return set_key(doc, ("flash_attn",), name) if name else None
-            if path == ("training", "gradient_checkpointing"):
-                if value:
-                    return remove_keys(doc, ("disable_gradient_checkpointing",))
-                return set_key(doc, ("disable_gradient_checkpointing",), True)
-            if path == ("training", "optimizer") and value == "adamw_8bit":
-                return set_key(doc, ("optim",), "adamw_bnb_8bit")
-        elif isinstance(edit, RemoveKey) and path == ("method", "reward_model"):
-            return remove_keys(doc, *[(k,) for k in _PPO_KEYS])
-        return render_simple(doc, edit, SIMPLE)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, RENDER)
 
 
 def _render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
@@ -385,3 +370,37 @@ def _render_peft(doc: Document, kind: Any) -> list[TextEdit] | None:
             return None  # nowhere natural to put the block; leave it to the user
         edits += insert_after(doc, ("finetuning_type",), extra) or []
     return edits
+
+
+def _render_quantization(doc: Document, value: Any) -> list[TextEdit] | None:
+    if value in ("4bit", "8bit"):
+        return set_key(doc, ("quantization_bit",), int(value[0]))
+    return remove_keys(doc, ("quantization_bit",), ("quantization_method",))
+
+
+def _render_checkpointing(doc: Document, on: Any) -> list[TextEdit] | None:
+    """LLaMA-Factory checkpoints by default: only `disable_gradient_checkpointing` is written."""
+    if on:
+        return remove_keys(doc, ("disable_gradient_checkpointing",))
+    return set_key(doc, ("disable_gradient_checkpointing",), True)
+
+
+RENDER = RenderTable(
+    set={
+        **SIMPLE,
+        ("precision",): _render_precision,
+        ("method", "kind"): _render_stage,
+        ("peft", "kind"): _render_peft,
+        ("model", "quantization"): _render_quantization,
+        ("model", "attn_implementation"): ToKey(
+            ("flash_attn",), {v: k for k, v in _FLASH_ATTN.items()}, only=True
+        ),
+        ("training", "gradient_checkpointing"): _render_checkpointing,
+        ("training", "optimizer"): ToKey(("optim",), {"adamw_8bit": "adamw_bnb_8bit"}),
+    },
+    remove={
+        **removals(SIMPLE),
+        # Online RL without a reward model: the PPO keys go with it.
+        ("method", "reward_model"): tuple((k,) for k in _PPO_KEYS),
+    },
+)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
 from tunelint.config.dialects.base import MappedConfig
-from tunelint.config.dialects.facts import TRAINER
+from tunelint.config.dialects.facts import DialectFacts
+from tunelint.config.dialects.rendering import rename_key, render_fix
 from tunelint.config.document import Document, Mapping
 from tunelint.config.edits import remove_key, set_value
+from tunelint.config.plan_edits import DialectKey, PlanEdit, RenameKey, SetValue
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceLocation, SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 NATIVE_FILENAMES = re.compile(r"(^|[\\/])(tunelint\.(ya?ml|json)|[^\\/]+\.tune\.(ya?ml|json))$")
 # `# tunelint` marks the native format; `# tunelint: ignore[...]` is a suppression, in any format.
@@ -54,11 +60,21 @@ class NativeDialect:
         else:
             data = {}
         # tunelint's own runner trains with TRL: rules about TRL's trainers apply.
-        return MappedConfig(data=data, source_map=source_map, facts={TRAINER: "trl"})
+        return MappedConfig(data=data, source_map=source_map, facts=DialectFacts(trainer="trl"))
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        if isinstance(edit, SetValue):
-            return set_value(doc, edit.path, edit.value)
-        if isinstance(edit, RemoveKey):
-            return remove_key(doc, edit.path)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, _render_edit)
+
+
+def _render_edit(doc: Document, edit: PlanEdit) -> list[TextEdit] | None:
+    """The Plan written out: a Plan path is the key path."""
+    path = edit.path
+    if isinstance(path, DialectKey):
         return None
+    if isinstance(edit, SetValue):
+        return set_value(doc, path, edit.value)
+    if isinstance(edit, RenameKey):
+        return rename_key(doc, path, edit.new_key)
+    return remove_key(doc, path)

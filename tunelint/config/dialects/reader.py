@@ -2,8 +2,8 @@
 
 Every dialect module drives one `KeyReader` over its document: `put` copies a value to a
 canonical Plan path and points the source map at the dialect key; every key of the file is
-also indexed under `("keys", ...)` (or `("related", role, ...)` for a file read alongside)
-so that findings about keys the Plan has no field for still land on the right line.
+also indexed as a `DialectKey` (with the role of a file read alongside) so that findings
+about keys the Plan has no field for still land on the right line.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tunelint.checks.finding import PlanPath
-from tunelint.config.dialects.facts import KEY_ITSELF, KEYS, RELATED, KeyRef, Yaml11String
+from tunelint.config.dialects.facts import KeyRef, Yaml11String
 from tunelint.config.document import Document, Entry, Mapping, Node, Scalar
-from tunelint.config.positions import TextEdit
+from tunelint.config.plan_edits import DialectKey, PlanPath
 from tunelint.config.source_map import SourceLocation, SourceMap
 
 _EXPONENT_FLOAT = re.compile(r"^([-+]?)([0-9]+)(?:\.([0-9]*))?[eE]([-+]?)([0-9]+)$")
@@ -45,7 +44,7 @@ class KeyReader:
         self.doc = doc
         self.root: Mapping | None = doc.root if isinstance(doc.root, Mapping) else None
         self.file = file  # None: the linted file; else a related file's path
-        self.prefix: PlanPath = (RELATED, role) if role else (KEYS,)
+        self.role = role
         self.source_map: SourceMap = parent.source_map if parent else SourceMap()
         self.data: dict[str, Any] = parent.data if parent else {}
         self.written: set[PlanPath] = parent.written if parent else set()
@@ -56,7 +55,7 @@ class KeyReader:
         for entry in mapping.entries:
             path = (*keys, str(entry.key.value))
             self.source_map.add(
-                (*self.prefix, *path),
+                DialectKey(path, self.role),
                 SourceLocation(entry.key.range, entry.value.range, self.file, ".".join(path)),
             )
             if isinstance(entry.value, Mapping):
@@ -84,17 +83,11 @@ class KeyReader:
 
     def ref(self, *keys: str) -> KeyRef:
         """A key's value: findings at this ref underline the value."""
-        return KeyRef((*self.prefix, *keys), ".".join(keys), self.file)
+        return KeyRef(DialectKey(keys, self.role), ".".join(keys), self.file)
 
     def key_ref(self, *keys: str) -> KeyRef:
-        """A key itself (for findings about the key, such as a removed one): `(..., "@key")`."""
-        path = (*self.prefix, *keys, KEY_ITSELF)
-        entry = self.entry(*keys)
-        if entry is not None:
-            self.source_map.add(
-                path, SourceLocation(entry.key.range, entry.key.range, self.file, ".".join(keys))
-            )
-        return KeyRef(path, ".".join(keys), self.file)
+        """A key itself (for findings about the key, such as a removed one)."""
+        return KeyRef(DialectKey(keys, self.role, key_itself=True), ".".join(keys), self.file)
 
     # -- writing the Plan side ---------------------------------------------------------
 
@@ -148,8 +141,7 @@ class KeyReader:
                 safe = yaml11_safe_float(node.raw)
                 if safe is not None:
                     key = str(entry.key.value)
-                    edit = TextEdit(node.range, safe)
-                    found.append(Yaml11String(self.ref(key), node.raw, node.value, safe, (edit,)))
+                    found.append(Yaml11String(self.ref(key), node.raw, node.value, safe))
         return found
 
 

@@ -6,13 +6,21 @@ those keys' spans, like `tunelint.config.edits` does for the native format.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from tunelint.checks.finding import PlanEdit, RemoveKey, SetValue
-from tunelint.config.dialects.facts import KEY_ITSELF, KEYS
 from tunelint.config.dialects.reader import yaml11_safe_float
 from tunelint.config.document import Document, Mapping, Scalar
 from tunelint.config.edits import last_content_line, remove_key, render_value, set_value
+from tunelint.config.plan_edits import (
+    DialectKey,
+    PlanEdit,
+    PlanPath,
+    RemoveKey,
+    RenameKey,
+    SetValue,
+)
 from tunelint.config.positions import Position, Range, TextEdit
 
 
@@ -113,30 +121,128 @@ def flags_off(doc: Document, keys: tuple[str, ...]) -> list[TextEdit]:
     return edits
 
 
+def rename_key(doc: Document, keys: tuple[str, ...], new_key: str) -> list[TextEdit] | None:
+    """The key at `keys` spelled `new_key`, its value and comments untouched."""
+    entry, _node = doc.node_at(keys)
+    if entry is None:
+        return None
+    return [TextEdit(entry.key.range, render_value(new_key, as_json=doc.kind == "json"))]
+
+
 def render_key_edit(doc: Document, edit: PlanEdit) -> list[TextEdit] | None:
-    """Edits of `("keys", ...)` paths: the dialect key itself. None for any other path."""
-    if not edit.path or edit.path[0] != KEYS or len(edit.path) < 2:
+    """Edits of a `DialectKey` of the linted file. None for any other target."""
+    target = edit.path
+    if not isinstance(target, DialectKey) or not target.editable:
         return None
-    if edit.path[-1] == KEY_ITSELF:
-        return None
-    keys = edit.path[1:]
+    keys = target.keys
     if isinstance(edit, SetValue):
         return set_key(doc, keys, edit.value)
-    if isinstance(edit, RemoveKey):
-        return remove_key(doc, keys)
-    return None
+    if isinstance(edit, RenameKey):
+        return rename_key(doc, keys, edit.new_key)
+    return remove_key(doc, keys)
 
 
-def render_simple(
-    doc: Document, edit: PlanEdit, table: dict[tuple[str, ...], tuple[str, ...]]
+# A Plan value -> text edits in the dialect's keys (None: the dialect cannot say it).
+SetRenderer = Callable[[Document, Any], "list[TextEdit] | None"]
+RemoveRenderer = Callable[[Document], "list[TextEdit] | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToKey:
+    """A Plan field written as one dialect key, its value translated on the way."""
+
+    keys: tuple[str, ...]
+    values: dict[Any, Any] = field(default_factory=dict)  # Plan value -> dialect value
+    only: bool = False  # True: a value outside `values` cannot be written
+
+    def __call__(self, doc: Document, value: Any) -> list[TextEdit] | None:
+        if isinstance(value, Hashable) and value in self.values:
+            value = self.values[value]
+        elif self.only:
+            return None
+        return set_key(doc, self.keys, value)
+
+
+def nothing(doc: Document) -> list[TextEdit]:
+    """A Plan field the dialect has no key for: removing it changes nothing."""
+    return []
+
+
+@dataclass(frozen=True, slots=True)
+class RenderTable:
+    """Plan path -> how a dialect writes it (`set`) and takes it out (`remove`).
+
+    A key tuple means the Plan value goes into that key as is (and removal deletes it); a
+    renderer handles fields spread over several keys or with translated values. A path that
+    is not in the table cannot be expressed in the dialect.
+    """
+
+    set: dict[PlanPath, tuple[str, ...] | SetRenderer]
+    remove: dict[PlanPath, tuple[tuple[str, ...], ...] | RemoveRenderer] = field(
+        default_factory=dict
+    )
+
+    def __call__(self, doc: Document, edit: PlanEdit) -> list[TextEdit] | None:
+        path = edit.path
+        if isinstance(path, DialectKey):
+            return None
+        if isinstance(edit, SetValue):
+            how = self.set.get(path)
+            if how is None:
+                return None
+            return set_key(doc, how, edit.value) if isinstance(how, tuple) else how(doc, edit.value)
+        if isinstance(edit, RemoveKey):
+            gone = self.remove.get(path)
+            if gone is None:
+                return None
+            return remove_keys(doc, *gone) if isinstance(gone, tuple) else gone(doc)
+        return None
+
+
+def removals(table: dict[PlanPath, tuple[str, ...]]) -> dict[PlanPath, tuple[tuple[str, ...]]]:
+    """Removal of each one-key field of `table`: delete that key."""
+    return {path: (keys,) for path, keys in table.items()}
+
+
+EditRenderer = Callable[[Document, PlanEdit], "list[TextEdit] | None"]
+
+
+def render_fix(
+    doc: Document, edits: Iterable[PlanEdit], render_edit: EditRenderer
 ) -> list[TextEdit] | None:
-    """A Plan field that is one dialect key with the same value: set or remove that key."""
-    keys = table.get(edit.path)
-    if keys is None:
-        return None
-    if isinstance(edit, SetValue):
-        return set_key(doc, keys, edit.value)
-    return remove_keys(doc, keys)
+    """All of a fix's Plan edits as text edits, or None when one cannot be expressed.
+
+    Dialect keys are edited directly; Plan fields go through the dialect's `render_edit`.
+    """
+    out: list[TextEdit] = []
+    for edit in edits:
+        if isinstance(edit.path, DialectKey):
+            rendered = render_key_edit(doc, edit)
+        else:
+            rendered = render_edit(doc, edit)
+        if rendered is None:
+            return None
+        out.extend(rendered)
+    return merge_inserts(out)
+
+
+def merge_inserts(edits: list[TextEdit]) -> list[TextEdit]:
+    """Inserts at one spot (keys appended at the end of the file) become one edit, in order:
+    separate inserts at one offset would be applied in an order no one chose."""
+    merged: list[TextEdit] = []
+    at: dict[Position, int] = {}
+    for edit in edits:
+        start = edit.range.start
+        if start != edit.range.end:
+            merged.append(edit)
+            continue
+        if start in at:
+            first = merged[at[start]]
+            merged[at[start]] = TextEdit(first.range, first.new_text + edit.new_text)
+        else:
+            at[start] = len(merged)
+            merged.append(edit)
+    return merged
 
 
 def top_level_keys(doc: Document) -> list[str]:

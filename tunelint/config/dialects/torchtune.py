@@ -9,15 +9,22 @@ float, so no YAML 1.1 finding here.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
-from tunelint.config.dialects.rendering import render_key_edit, render_simple, set_key
+from tunelint.config.dialects.rendering import RenderTable, ToKey, removals, render_fix
+from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping, Sequence
+from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 _COMPONENT = "_component_"
 _RECIPE_KEYS = {
@@ -84,10 +91,9 @@ def detect_torchtune(doc: Document) -> float:
     components = _components(doc)
     if not components:
         return 0.0
-    score = 0.5 + sum(w for k, w in _RECIPE_KEYS.items() if k in set(root.keys()))
-    if any(c.startswith("torchtune.") for c in components):
-        score += 0.35
-    return min(score, 0.98)
+    # Component paths (`_component_: torchtune.models...`) are the format's signature.
+    bonus = 0.5 + (0.35 if any(c.startswith("torchtune.") for c in components) else 0.0)
+    return marker_score(set(root.keys()), _RECIPE_KEYS, bonus=bonus)
 
 
 class TorchtuneDialect:
@@ -109,7 +115,7 @@ class TorchtuneDialect:
         else:
             reader.put(("model", "name"), builder, "model", _COMPONENT)
         self._peft(reader, builder)
-        self._method(reader, found)
+        self._method(reader)
         seq = as_int(reader.value("tokenizer", "max_seq_len"))
         if seq is not None and seq > 0:
             reader.put(("model", "max_seq_len"), seq, "tokenizer", "max_seq_len")
@@ -134,7 +140,9 @@ class TorchtuneDialect:
         if isinstance(output, str):
             reader.put(("output", "dir"), output, "output_dir")
         found[F.WRITTEN] = frozenset(reader.written)
-        return MappedConfig(data=reader.data, source_map=reader.source_map, facts=found)
+        return MappedConfig(
+            data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)
+        )
 
     @staticmethod
     def _peft(reader: KeyReader, builder: str) -> None:
@@ -164,7 +172,7 @@ class TorchtuneDialect:
             reader.put(("peft", "target_modules"), modules, "model", "lora_attn_modules")
 
     @staticmethod
-    def _method(reader: KeyReader, found: dict[str, Any]) -> None:
+    def _method(reader: KeyReader) -> None:
         loss = (_component(reader.node("loss")) or "").rsplit(".", 1)[-1].lower()
         kind = "sft"
         if "dpo" in loss or "rso" in loss or "simpo" in loss:
@@ -174,8 +182,6 @@ class TorchtuneDialect:
         elif "grpo" in loss:
             kind = "grpo"
         reader.put(("method", "kind"), kind, "loss", _COMPONENT)
-        if kind != "sft" and "dpo" not in loss:
-            found[F.METHOD_AS_WRITTEN] = loss
         reward = _component(reader.node("reward_and_value_model"))
         if reward:
             reader.put(("method", "reward_model"), reward, "reward_and_value_model")
@@ -221,11 +227,17 @@ class TorchtuneDialect:
                 "enable_activation_checkpointing",
             )
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        keyed = render_key_edit(doc, edit)
-        if keyed is not None:
-            return keyed
-        if isinstance(edit, SetValue) and edit.path == ("precision",):
-            # torchtune has bf16 and fp32 only.
-            return set_key(doc, ("dtype",), edit.value) if edit.value in ("bf16", "fp32") else None
-        return render_simple(doc, edit, SIMPLE)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, RENDER)
+
+
+RENDER = RenderTable(
+    set={
+        **SIMPLE,
+        # torchtune has bf16 and fp32 only.
+        ("precision",): ToKey(("dtype",), {"bf16": "bf16", "fp32": "fp32"}, only=True),
+    },
+    remove=removals(SIMPLE),
+)

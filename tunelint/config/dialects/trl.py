@@ -16,14 +16,14 @@ parse_yaml_file` (used by many training scripts) does not.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from tunelint.checks.finding import PlanEdit, PlanPath, RemoveKey, SetValue
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import PrecisionPair, RemovedKey
+from tunelint.config.dialects.facts import DialectFacts, PrecisionPair, RemovedKey
 from tunelint.config.dialects.reader import (
     ZERO_OK,
     KeyReader,
@@ -35,16 +35,22 @@ from tunelint.config.dialects.reader import (
     read_fields,
 )
 from tunelint.config.dialects.rendering import (
+    RenderTable,
+    ToKey,
     flags_off,
-    remove_keys,
-    render_key_edit,
-    render_simple,
+    removals,
+    render_fix,
     set_key,
     switch_flag,
 )
+from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping
-from tunelint.config.edits import remove_key
+from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
+from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 _MARKERS = {
     "model_name_or_path": 0.3,
@@ -160,22 +166,22 @@ SIMPLE: dict[PlanPath, tuple[str, ...]] = {
 _DEFAULT_LR = {"sft": 2e-5, "reward": 1e-4}  # TRL 1.16 config defaults; others 1e-6
 
 
-def infer_method(reader: KeyReader) -> tuple[str, str]:
-    """(method, how it was found): from the file's path, else method-only keys, else sft."""
+def infer_method(reader: KeyReader) -> str:
+    """The method: from the file's path, else method-only keys, else sft."""
     tokens = _TOKEN.split(reader.doc.filename.lower())
     for method in _METHODS:
         if method in tokens or (method == "reward" and "rm" in tokens):
-            return method, "file name"
+            return method
     keys = set(reader.keys())
     if keys & {"num_generations", "reward_funcs", "steps_per_generation", "generation_batch_size"}:
-        return ("rloo" if "rloo" in keys else "grpo"), "keys"
+        return "rloo" if "rloo" in keys else "grpo"
     if keys & {"desirable_weight", "undesirable_weight"}:
-        return "kto", "keys"
+        return "kto"
     if "reward_model_path" in keys:
-        return "ppo", "keys"
+        return "ppo"
     if keys & {"beta", "max_prompt_length", "precompute_ref_log_probs", "rpo_alpha"}:
-        return "dpo", "keys"
-    return "sft", "default"
+        return "dpo"
+    return "sft"
 
 
 def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
@@ -190,11 +196,11 @@ def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
         replacement, where, note, methods = REMOVED[key]
         if methods is not None and method not in methods:
             continue
-        if replacement is not None and root.get(replacement) is None and entry.key.style is None:
-            edits: tuple[TextEdit, ...] = (TextEdit(entry.key.range, replacement),)
-        else:  # nothing to rename to (or the new key is already there): drop the line
-            edits = tuple(remove_key(reader.doc, (key,)) or ())
-        found.append(RemovedKey(reader.key_ref(key), key, replacement, where, note, edits))
+        # Nothing to rename to, or the new key is already there: the line is dropped.
+        rename = (
+            replacement is not None and root.get(replacement) is None and entry.key.style is None
+        )
+        found.append(RemovedKey(reader.key_ref(key), key, replacement, where, note, rename))
     return found
 
 
@@ -205,10 +211,9 @@ def detect_trl(doc: Document) -> float:
     keys = set(root.keys())
     if keys & _FOREIGN:
         return 0.2 if "model_name_or_path" in keys else 0.0
-    score = sum(weight for key, weight in _MARKERS.items() if key in keys)
-    if "model_name_or_path" not in keys:
-        score = min(score, 0.4)
-    return min(score, 0.95)
+    return marker_score(
+        keys, _MARKERS, requires=("model_name_or_path",), cap_without=0.4, ceiling=0.95
+    )
 
 
 class TrlDialect:
@@ -220,8 +225,8 @@ class TrlDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        method, method_source = infer_method(reader)
-        found: dict[str, Any] = {F.TRAINER: "trl", "method_source": method_source}
+        method = infer_method(reader)
+        found: dict[str, Any] = {F.TRAINER: "trl"}
         related: dict[str, Document] = {}
         reader.put(("method", "kind"), method)
         self._model(reader, method, found)
@@ -235,7 +240,10 @@ class TrlDialect:
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(
-            data=reader.data, source_map=reader.source_map, facts=found, related=related
+            data=reader.data,
+            source_map=reader.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
         )
 
     @staticmethod
@@ -418,28 +426,10 @@ class TrlDialect:
                 if ds.both_precisions:
                     found.setdefault(F.BOTH_PRECISIONS, []).append(ds.both_precisions)
 
-    def render(self, doc: Document, mapped: MappedConfig, edit: PlanEdit) -> list[TextEdit] | None:
-        keyed = render_key_edit(doc, edit)
-        if keyed is not None:
-            return keyed
-        path = edit.path
-        if isinstance(edit, SetValue):
-            value = edit.value
-            if path == ("precision",):
-                return _render_precision(doc, value)
-            if path == ("peft", "kind"):
-                return _render_peft(doc, value)
-            if path == ("model", "quantization"):
-                return _render_quantization(doc, value)
-            if path == ("method", "kind"):
-                return None  # the method is the `trl <command>`, not a key of the file
-            if path == ("training", "warmup_ratio"):
-                return set_key(doc, ("warmup_steps",), value)
-            if path == ("training", "optimizer") and value == "adamw_8bit":
-                return set_key(doc, ("optim",), "adamw_bnb_8bit")
-        elif isinstance(edit, RemoveKey) and path == ("training", "warmup_ratio"):
-            return remove_keys(doc, ("warmup_ratio",))
-        return render_simple(doc, edit, SIMPLE)
+    def render(
+        self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]
+    ) -> list[TextEdit] | None:
+        return render_fix(doc, edits, RENDER)
 
 
 def _render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
@@ -469,7 +459,7 @@ def _render_peft(doc: Document, kind: Any) -> list[TextEdit] | None:
         edits += set_key(doc, ("load_in_4bit",), True) or []
     if kind == "dora":
         edits += set_key(doc, ("use_dora",), True) or []
-    return _merge_appends(edits)
+    return edits
 
 
 def _render_quantization(doc: Document, quantization: Any) -> list[TextEdit] | None:
@@ -483,15 +473,19 @@ def _render_quantization(doc: Document, quantization: Any) -> list[TextEdit] | N
             edits += set_key(doc, (key,), True) or []
         elif root.get(key) is not None:
             edits += set_key(doc, (key,), False) or []
-    return _merge_appends(edits)
+    return edits
 
 
-def _merge_appends(edits: list[TextEdit]) -> list[TextEdit]:
-    """Several keys appended at the same spot (the end of the file) become one edit."""
-    merged: list[TextEdit] = []
-    for edit in edits:
-        if merged and edit.range == merged[-1].range and edit.range.start == edit.range.end:
-            merged[-1] = TextEdit(edit.range, merged[-1].new_text + edit.new_text)
-        else:
-            merged.append(edit)
-    return merged
+RENDER = RenderTable(
+    set={
+        **SIMPLE,
+        ("precision",): _render_precision,
+        ("peft", "kind"): _render_peft,
+        ("model", "quantization"): _render_quantization,
+        # A ratio is a `warmup_steps` below 1 (transformers 5.2).
+        ("training", "warmup_ratio"): ToKey(("warmup_steps",)),
+        ("training", "optimizer"): ToKey(("optim",), {"adamw_8bit": "adamw_bnb_8bit"}),
+        # ("method", "kind") is absent: the method is the `trl <command>`, not a key.
+    },
+    remove={**removals(SIMPLE), ("training", "warmup_ratio"): (("warmup_ratio",),)},
+)
