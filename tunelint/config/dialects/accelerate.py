@@ -214,6 +214,7 @@ class AccelerateDialect:
             ds = attach_deepspeed(reader, ("deepspeed_config", "deepspeed_config_file"), related)
         found: dict[str, Any] = {
             F.FRAGMENT: True,
+            F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [ds.both_precisions] if ds and ds.both_precisions else [],
         }

@@ -139,6 +139,15 @@ def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
     elif fp16:
         reader.put(("precision",), "fp16", "fp16")
         found[F.WEIGHTS_DTYPE] = "fp16"  # axolotl loads the weights in fp16 with `fp16: true`
+    elif as_bool(reader.value("bfloat16")):
+        # resolve_dtype: torch_dtype bf16; the builder passes `bf16 or bfloat16` as bf16.
+        reader.put(("precision",), "bf16", "bfloat16")
+        found[F.WEIGHTS_DTYPE] = "bf16"
+    elif as_bool(reader.value("float16")) and bf16 != "auto":
+        # resolve_dtype: torch_dtype fp16, while the Trainer's fp16 flag stays off: pure
+        # half-precision weights with no AMP and no loss scaling (not fp32 training).
+        reader.put(("precision",), "fp16", "float16")
+        found[F.WEIGHTS_DTYPE] = "fp16"
     elif bf16 == "auto":
         reader.locate(("precision",), "bf16")  # resolved on the GPU: bf16 there, else fp16
     elif (
@@ -180,7 +189,18 @@ def _method(reader: KeyReader, found: dict[str, Any]) -> None:
             found[fact] = value
 
 
-def _peft(reader: KeyReader) -> None:
+def _reasons(reader: KeyReader, found: dict[str, Any]) -> None:
+    """What the file states that explains training more than an adapter."""
+    reasons: list[str] = []
+    if reader.has("pretraining_dataset"):
+        reasons.append("`pretraining_dataset`: continued pre-training")
+    if isinstance(reader.value("qat"), dict):
+        reasons.append("`qat`: quantization-aware training")
+    if reasons:
+        found[F.FULL_REASONS] = reasons
+
+
+def _peft(reader: KeyReader, found: dict[str, Any]) -> None:
     adapter = reader.value("adapter")
     if adapter in ("lora", "qlora"):
         kind = adapter
@@ -188,8 +208,13 @@ def _peft(reader: KeyReader) -> None:
             kind = "dora"
         reader.put(("peft", "kind"), kind, "adapter")
     elif not adapter:
-        # No adapter: every weight trains. Shown at the model when there is no adapter key.
+        # No adapter: every weight trains (load_adapter returns the bare model, lora_* keys
+        # are then unused) — unless `unfrozen_parameters` freezes all but the listed ones
+        # (axolotl/utils/freeze.py). Shown at the model when there is no adapter key.
         reader.put(("peft", "kind"), "full", "adapter" if reader.has("adapter") else "base_model")
+        unfrozen = reader.value("unfrozen_parameters")
+        if isinstance(unfrozen, list) and unfrozen:
+            found[F.PARTIAL] = f"unfrozen_parameters ({len(unfrozen)} patterns)"
     for path, key, convert in (
         (("peft", "r"), "lora_r", as_int),
         (("peft", "alpha"), "lora_alpha", as_float),
@@ -328,7 +353,7 @@ class AxolotlDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        found: dict[str, Any] = {F.TRAINER: "axolotl"}
+        found: dict[str, Any] = {F.TRAINER: "axolotl", F.LOADER: F.PYYAML_PYDANTIC}
         related: dict[str, Document] = {}
         _model(reader)
         train = _dataset_path(reader.node("datasets"))
@@ -338,7 +363,8 @@ class AxolotlDialect:
             if evaluation is not None:
                 reader.put(("data", "eval"), evaluation, "test_datasets")
         _method(reader, found)
-        _peft(reader)
+        _peft(reader, found)
+        _reasons(reader, found)
         _precision(reader, found)
         _training(reader)
         _hardware(reader, found, related)

@@ -195,6 +195,7 @@ class DeepSpeedDialect:
                 reader.put(value.plan_path, value.value, *value.setting.split("."))
         found: dict[str, Any] = {
             F.FRAGMENT: True,
+            F.LOADER: F.JSON,
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
         }

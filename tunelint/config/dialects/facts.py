@@ -33,6 +33,19 @@ WEIGHTS_DTYPE = "weights_dtype"
 STEPS_PER_GENERATION = "steps_per_generation"
 GENERATION_BATCH_SIZE = "generation_batch_size"
 TRAINER = "trainer"
+LOADER = "loader"
+PURPOSE = "purpose"
+PARTIAL = "partial"
+FULL_REASONS = "full_reasons"
+
+# How a framework loads the file, as far as the rules care (DialectFacts.loader).
+PYYAML = "pyyaml"  # yaml.safe_load, values passed on as read (YAML 1.1: `2e-5` is a string)
+PYYAML_PYDANTIC = "pyyaml-pydantic"  # yaml.safe_load, then a pydantic model coerces values
+OMEGACONF = "omegaconf"  # OmegaConf.load: its loader reads `2e-5` as a float
+JSON = "json"
+TUNELINT = "tunelint"  # tunelint's own reader + the Plan model
+# What a file is for (DialectFacts.purpose): training rules apply to "train" only.
+PURPOSES = ("train", "evaluate", "infer", "merge")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,17 @@ class DialectFacts(Mapping[str, Any]):
 
     # The trainer library the method runs on when it matters ("trl", "llamafactory"...).
     trainer: str | None = None
+    # How the framework loads the file (PYYAML, PYYAML_PYDANTIC, OMEGACONF, JSON, TUNELINT).
+    loader: str | None = None
+    # What the file is for: "train", or an evaluation / inference / merge config of the same
+    # framework (no training rule applies to those).
+    purpose: str = "train"
+    # A part of the model trains although no adapter is used (freeze, BAdam, GaLore...): how,
+    # in the framework's words, e.g. "finetuning_type: freeze".
+    partial: str | None = None
+    # What the config itself says that explains training beyond an adapter (continued
+    # pre-training, QAT, a value head...), in the framework's words.
+    full_reasons: tuple[str, ...] = ()
     # The file configures only part of a run (a DeepSpeed JSON, an accelerate YAML); its
     # Plan has a placeholder model and default method, so model- and method-level rules skip it.
     fragment: bool = False

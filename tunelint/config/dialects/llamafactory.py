@@ -136,6 +136,20 @@ def detect_llamafactory(doc: Document) -> float:
     )
 
 
+def _purpose(reader: KeyReader) -> str:
+    """`llamafactory-cli train` with `do_train: false` + `do_predict` evaluates; files
+    without a `stage` are chat/inference (`infer_backend`) or export (`export_dir`) configs."""
+    if as_bool(reader.value("do_train")) is False and as_bool(reader.value("do_predict")):
+        return "evaluate"
+    if reader.has("stage") or reader.has("do_train"):
+        return "train"
+    if reader.has("export_dir"):
+        return "merge"
+    if reader.has("infer_backend") or reader.has("adapter_name_or_path"):
+        return "infer"
+    return "train"
+
+
 class LlamaFactoryDialect:
     name = "llamafactory"
     label = "LLaMA-Factory"
@@ -145,11 +159,14 @@ class LlamaFactoryDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        found: dict[str, Any] = {F.TRAINER: "llamafactory"}
+        found: dict[str, Any] = {
+            F.TRAINER: "llamafactory",
+            F.LOADER: F.OMEGACONF if doc.kind == "yaml" else F.JSON,
+        }
         related: dict[str, Document] = {}
         self._model(reader)
         self._method(reader)
-        self._peft(reader)
+        self._peft(reader, found)
         self._precision(reader, found)
         self._training(reader)
         if reader.has("deepspeed"):
@@ -166,6 +183,9 @@ class LlamaFactoryDialect:
             report = [] if report in ("none", "") else [report]
         if isinstance(report, list) and all(isinstance(r, str) for r in report):
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
+        found[F.PURPOSE] = _purpose(reader)
+        if reader.value("stage") == "pt":
+            found[F.FULL_REASONS] = ["`stage: pt`: continued pre-training"]
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(
             data=reader.data,
@@ -222,15 +242,24 @@ class LlamaFactoryDialect:
                 reader.put(("data", "eval"), evaluation, "eval_dataset")
 
     @staticmethod
-    def _peft(reader: KeyReader) -> None:
+    def _peft(reader: KeyReader, found: dict[str, Any]) -> None:
         kind = reader.value("finetuning_type")
         if kind is None:
             kind = "lora"  # LLaMA-Factory's default
-        if kind == "full":
+        if kind in ("full", "freeze"):
+            # freeze trains the last `freeze_trainable_layers` blocks (default 2) in full.
             reader.put(("peft", "kind"), "full", "finetuning_type")
+            partial = [f"finetuning_type: {kind}"] if kind == "freeze" else []
+            # BAdam updates one block at a time; GaLore/APOLLO project the optimizer state
+            # (finetuning_args.py: only with full/freeze, never with lora).
+            partial += [
+                k for k in ("use_badam", "use_galore", "use_apollo") if as_bool(reader.value(k))
+            ]
+            if partial:
+                found[F.PARTIAL] = ", ".join(partial)
             return
         if kind != "lora":
-            return  # freeze / oft: no Plan kind for them (see the module docs)
+            return  # oft: no Plan kind for it (see the module docs)
         plan_kind = "lora"
         if as_bool(reader.value("use_dora")):
             plan_kind = "dora"

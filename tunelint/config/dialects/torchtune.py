@@ -84,6 +84,18 @@ def _components(doc: Document) -> list[str]:
     return found
 
 
+def _purpose(reader: KeyReader) -> str:
+    """Recipes that train name an optimizer or a loss; eleuther_eval configs name `tasks`,
+    generate configs a `prompt` / `max_new_tokens`, quantize configs a `quantizer` alone."""
+    if reader.has("optimizer") or reader.has("loss"):
+        return "train"
+    if reader.has("tasks"):
+        return "evaluate"
+    if reader.has("prompt") or reader.has("max_new_tokens") or reader.has("quantizer"):
+        return "infer"
+    return "train"
+
+
 def detect_torchtune(doc: Document) -> float:
     root = doc.root
     if not isinstance(root, Mapping):
@@ -105,7 +117,7 @@ class TorchtuneDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        found: dict[str, Any] = {F.TRAINER: "torchtune"}
+        found: dict[str, Any] = {F.TRAINER: "torchtune", F.LOADER: F.OMEGACONF}
         builder = _component(reader.node("model")) or ""
         # The weights come from the checkpointer's folder (named like the hub repo, e.g.
         # /tmp/Meta-Llama-3.1-8B-Instruct/); the builder only names the architecture.
@@ -139,6 +151,9 @@ class TorchtuneDialect:
         output = reader.value("output_dir")
         if isinstance(output, str):
             reader.put(("output", "dir"), output, "output_dir")
+        found[F.PURPOSE] = _purpose(reader)
+        if "qat" in (_component(reader.node("quantizer")) or "").lower():
+            found[F.FULL_REASONS] = ["`quantizer`: quantization-aware training"]
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(
             data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)
@@ -169,6 +184,8 @@ class TorchtuneDialect:
         if isinstance(modules, list) and modules and all(isinstance(m, str) for m in modules):
             if as_bool(reader.value("model", "apply_lora_to_mlp")):
                 modules = [*modules, "w1", "w2", "w3"]  # torchtune's MLP projections
+            if as_bool(reader.value("model", "apply_lora_to_output")):
+                modules = [*modules, "output"]  # the final projection (lm head)
             reader.put(("peft", "target_modules"), modules, "model", "lora_attn_modules")
 
     @staticmethod
@@ -182,6 +199,10 @@ class TorchtuneDialect:
         elif "grpo" in loss:
             kind = "grpo"
         reader.put(("method", "kind"), kind, "loss", _COMPONENT)
+        # The GRPO recipe's own group size (recipes/dev/grpo_full_finetune_distributed.py).
+        samples = as_int(reader.value("grpo_samples"))
+        if samples is not None and samples >= 1:
+            reader.put(("method", "num_generations"), samples, "grpo_samples")
         reward = _component(reader.node("reward_and_value_model"))
         if reward:
             reader.put(("method", "reward_model"), reward, "reward_and_value_model")

@@ -226,7 +226,10 @@ class TrlDialect:
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
         method = infer_method(reader)
-        found: dict[str, Any] = {F.TRAINER: "trl"}
+        found: dict[str, Any] = {
+            F.TRAINER: "trl",
+            F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
+        }
         related: dict[str, Document] = {}
         reader.put(("method", "kind"), method)
         self._model(reader, method, found)
