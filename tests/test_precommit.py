@@ -12,6 +12,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BAD = "model:\n  name: x\nprecision: bf16\nhardware:\n  gpu: T4\n"
+# Only a warning (TL101: fp16 where the GPU has bf16): the article forbids it, the hook blocks it.
+WARNING_ONLY = "model:\n  name: x\nprecision: fp16  # tunelint: ignore[TL103] kept\nhardware:\n  gpu: A100-80GB\n"
 GOOD = "model:\n  name: x\nprecision: fp16  # tunelint: ignore[TL103] T4 has no bf16\nhardware:\n  gpu: T4\n"
 
 
@@ -56,3 +58,16 @@ def test_try_repo(tmp_path: Path) -> None:
         timeout=900,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+    (work / "bad.tune.yaml").write_text(WARNING_ONLY)
+    _git(work, "add", ".")
+    run = subprocess.run(
+        [str(pre_commit), "try-repo", str(REPO), "tunelint", "--all-files", "--color", "never"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out  # a warning fails the hook (--fail-on warning)
+    assert "bad.tune.yaml:3:12: TL101" in out

@@ -15,6 +15,34 @@ if TYPE_CHECKING:
 
 DOCS_URL = "https://github.com/tunelint/tunelint/blob/main/docs/rules.md"
 
+# What each severity promises (docs/rules.md "Severity"; tests/checks/test_applicability.py).
+SEVERITY_DOC = """\
+## Severity
+
+- **error**: the run will fail (a trainer refuses the config, a value it cannot take) or
+  cannot fit, on any reading of the config. An error never rests on a fact tunelint had to
+  assume.
+- **warning**: very likely wrong or wasteful: fp16 on a GPU that has bf16, RLHF under 80 GB,
+  keys the trainer no longer reads. The pre-commit hooks fail on warnings
+  (`--fail-on warning`), so what the article forbids stops a commit unless it is fixed or
+  suppressed with a reason (`# tunelint: ignore[CODE] why`).
+- **info**: advice and opinions (the article's table preferences, usual hyper-parameter
+  ranges).
+- **hint**: context about the check itself (TL907: no GPU was named, so the GPU rules were
+  skipped); editors show it faintly and `--fail-on` never counts it by default.
+
+A finding that depends on a fact tunelint had to assume — the GPU count (1 unless the config,
+`--gpu-count` or `[tool.tunelint]` states it), a file it could not find, what trains when a
+method trains only part of the model — is reported as a warning at most, and its message
+ends with what was assumed, e.g. `(assuming 1 GPU)`. Each rule declares the facts it may
+assume (`may_assume`), and the engine refuses a finding that names an undeclared one.
+
+Each rule also declares where it applies (its dialects, the trainer library that runs the
+method, the loader that reads the file, the file format, and the file's purpose: training,
+evaluation, inference or merging); the engine runs it only there. Evaluation, inference and
+merge configs get no training findings.
+"""
+
 CheckFn = Callable[["Plan", "Context"], Iterable[Finding]]
 Fixable = Literal["always", "sometimes", "never"]
 
@@ -115,6 +143,15 @@ class Rule:
             *(
                 ["", f"Applies to: {self.applies_to.describe()}."]
                 if self.applies_to.describe()
+                else []
+            ),
+            *(
+                [
+                    "",
+                    f"May rest on an assumption ({', '.join(self.may_assume)}): such a "
+                    "finding names what it assumed and is never reported as an error.",
+                ]
+                if self.may_assume
                 else []
             ),
             "",

@@ -308,10 +308,12 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
 
 
 def _assumptions(ctx: Context) -> tuple[str, ...]:
-    """What the estimate rests on that the config does not state: the GPU count (a sharded
-    or multi-GPU launch divides the states), and what trains when only a part does."""
+    """What the estimate rests on that the config does not state: the GPU count where
+    sharding divides the states (ZeRO, FSDP, or a launcher that decides it), and what
+    trains when only a part does. Plain data parallelism keeps the per-GPU peak."""
     assumed: list[str] = []
-    if not ctx.gpu_count_stated:
+    sharded = ctx.plan.hardware.distributed not in ("none", "ddp") or ctx.facts.sharding_outside
+    if sharded and not ctx.gpu_count_stated:
         assumed.append(f"{ctx.gpu_count} GPU{'s' if ctx.gpu_count != 1 else ''}")
     if ctx.facts.partial:
         assumed.append(f"every weight trains, though {ctx.facts.partial} trains a part")

@@ -37,6 +37,7 @@ LOADER = "loader"
 PURPOSE = "purpose"
 PARTIAL = "partial"
 FULL_REASONS = "full_reasons"
+SHARDING_OUTSIDE = "sharding_outside"
 
 # How a framework loads the file, as far as the rules care (DialectFacts.loader).
 PYYAML = "pyyaml"  # yaml.safe_load, values passed on as read (YAML 1.1: `2e-5` is a string)
@@ -109,6 +110,9 @@ class DialectFacts(Mapping[str, Any]):
     # A part of the model trains although no adapter is used (freeze, BAdam, GaLore...): how,
     # in the framework's words, e.g. "finetuning_type: freeze".
     partial: str | None = None
+    # The launch command, not the file, decides whether the run is sharded across GPUs
+    # (torchtune: `tune run full_finetune_distributed` vs `..._single_device`).
+    sharding_outside: bool = False
     # What the config itself says that explains training beyond an adapter (continued
     # pre-training, QAT, a value head...), in the framework's words.
     full_reasons: tuple[str, ...] = ()

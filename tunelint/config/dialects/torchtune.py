@@ -117,7 +117,11 @@ class TorchtuneDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        found: dict[str, Any] = {F.TRAINER: "torchtune", F.LOADER: F.OMEGACONF}
+        found: dict[str, Any] = {
+            F.TRAINER: "torchtune",
+            F.LOADER: F.OMEGACONF,
+            F.SHARDING_OUTSIDE: True,  # the recipe named on `tune run` shards, or not
+        }
         builder = _component(reader.node("model")) or ""
         # The weights come from the checkpointer's folder (named like the hub repo, e.g.
         # /tmp/Meta-Llama-3.1-8B-Instruct/); the builder only names the architecture.
