@@ -1,0 +1,147 @@
+"""Each dialect reads its framework's meaning at the framework's own defaults (issue 14 item
+3): config text -> the Plan field or dialect fact it means."""
+
+from __future__ import annotations
+
+from tunelint.config.settings import Settings
+from tunelint.lint import LintOptions, LintResult, lint_text
+
+OPTIONS = LintOptions(settings=Settings())
+
+
+def _read(text: str, name: str, dialect: str) -> LintResult:
+    result = lint_text(text, name, LintOptions(settings=Settings(), dialect=dialect))
+    assert result.plan is not None and result.context is not None
+    return result
+
+
+AXOLOTL = "base_model: Qwen/Qwen2.5-7B\ndatasets:\n  - path: x\n    type: alpaca\n"
+
+
+def test_axolotl_float16_is_pure_half_precision_weights() -> None:
+    result = _read(AXOLOTL + "float16: true\n", "a.yml", "axolotl")
+    assert result.plan.precision == "fp16"
+    assert result.context.facts.weights_dtype == "fp16"
+    assert result.source_map.get(("precision",)).dialect_key == "float16"
+
+
+def test_axolotl_bfloat16_is_bf16_weights_and_bf16_training() -> None:
+    result = _read(AXOLOTL + "bfloat16: true\n", "a.yml", "axolotl")
+    assert (result.plan.precision, result.context.facts.weights_dtype) == ("bf16", "bf16")
+
+
+def test_axolotl_without_a_flag_still_trains_in_fp32() -> None:
+    result = _read(AXOLOTL, "a.yml", "axolotl")
+    assert (result.plan.precision, result.context.facts.weights_dtype) == ("fp32", "fp32")
+
+
+def test_axolotl_unfrozen_parameters_is_partial_training() -> None:
+    text = AXOLOTL + "unfrozen_parameters:\n  - ^lm_head.weight$\n  - model.layers.2[0-9]+\n"
+    result = _read(text, "a.yml", "axolotl")
+    assert result.plan.peft.kind == "full"
+    assert result.context.facts.partial == "unfrozen_parameters (2 patterns)"
+
+
+def test_axolotl_empty_adapter_with_lora_keys_trains_every_weight() -> None:
+    # load_adapter returns the bare model when `adapter` is empty: lora_* keys do nothing.
+    result = _read(AXOLOTL + "adapter:\nlora_r: 32\n", "a.yml", "axolotl")
+    assert result.plan.peft.kind == "full"
+
+
+def test_axolotl_pretraining_and_qat_are_stated_reasons() -> None:
+    text = AXOLOTL + "pretraining_dataset: x\nqat:\n  weight_dtype: int4\n"
+    facts = _read(text, "a.yml", "axolotl").context.facts
+    assert facts.full_reasons == (
+        "`pretraining_dataset`: continued pre-training",
+        "`qat`: quantization-aware training",
+    )
+
+
+FACTORY = (
+    "model_name_or_path: Qwen/Qwen2.5-7B\nstage: sft\ndo_train: true\ntemplate: qwen\n"
+    "dataset: x\ncutoff_len: 1024\n"
+)
+
+
+def test_llamafactory_freeze_trains_a_part_in_full() -> None:
+    result = _read(FACTORY + "finetuning_type: freeze\n", "f.yaml", "llamafactory")
+    assert result.plan.peft.kind == "full"
+    assert result.context.facts.partial == "finetuning_type: freeze"
+
+
+def test_llamafactory_badam_galore_apollo_are_partial_full_training() -> None:
+    for flag in ("use_badam", "use_galore", "use_apollo"):
+        text = FACTORY + f"finetuning_type: full\n{flag}: true\npure_bf16: true\n"
+        result = _read(text, "f.yaml", "llamafactory")
+        assert result.context.facts.partial == flag
+        assert result.plan.precision == "bf16"  # pure_bf16: bf16 weights, not fp32
+
+
+def test_llamafactory_stage_pt_is_continued_pretraining() -> None:
+    text = FACTORY.replace("stage: sft", "stage: pt") + "finetuning_type: full\n"
+    facts = _read(text, "f.yaml", "llamafactory").context.facts
+    assert facts.full_reasons == ("`stage: pt`: continued pre-training",)
+
+
+def test_llamafactory_purposes() -> None:
+    predict = FACTORY.replace("do_train: true", "do_train: false\ndo_predict: true")
+    assert _read(predict, "p.yaml", "llamafactory").context.facts.purpose == "evaluate"
+    infer = "model_name_or_path: Qwen/Qwen2.5-7B\ntemplate: qwen\ninfer_backend: vllm\n"
+    assert _read(infer, "i.yaml", "llamafactory").context.facts.purpose == "infer"
+    merge = "model_name_or_path: Qwen/Qwen2.5-7B\nadapter_name_or_path: a\ntemplate: qwen\nexport_dir: m\n"
+    assert _read(merge, "m.yaml", "llamafactory").context.facts.purpose == "merge"
+    assert _read(FACTORY, "t.yaml", "llamafactory").context.facts.purpose == "train"
+
+
+def test_llamafactory_and_torchtune_use_omegaconf_trl_uses_pyyaml() -> None:
+    assert _read(FACTORY, "t.yaml", "llamafactory").context.facts.loader == "omegaconf"
+    trl = "model_name_or_path: Qwen/Qwen2.5-0.5B\ndataset_name: x\nlearning_rate: 2.0e-5\n"
+    assert _read(trl, "sft.yaml", "trl").context.facts.loader == "pyyaml"
+    assert _read(AXOLOTL, "a.yml", "axolotl").context.facts.loader == "pyyaml-pydantic"
+
+
+TUNE = """\
+model:
+  _component_: torchtune.models.llama3_1.lora_llama3_1_8b
+  lora_attn_modules: [q_proj, v_proj]
+  apply_lora_to_mlp: true
+  apply_lora_to_output: true
+tokenizer:
+  _component_: torchtune.models.llama3.llama3_tokenizer
+  path: /tmp/tokenizer.model
+optimizer:
+  _component_: torch.optim.AdamW
+  lr: 3e-4
+loss:
+  _component_: torchtune.modules.loss.LinearCrossEntropyLoss
+dtype: bf16
+"""
+
+
+def test_torchtune_lora_module_names() -> None:
+    plan = _read(TUNE, "t.yaml", "torchtune").plan
+    assert plan.peft.target_modules == ["q_proj", "v_proj", "w1", "w2", "w3", "output"]
+
+
+def test_torchtune_grpo_samples_is_the_group_size() -> None:
+    text = TUNE.replace("LinearCrossEntropyLoss", "GRPOLoss") + "grpo_samples: 16\n"
+    plan = _read(text, "grpo.yaml", "torchtune").plan
+    assert (plan.method.kind, plan.method.num_generations) == ("grpo", 16)
+
+
+def test_torchtune_purposes_and_launch_decided_sharding() -> None:
+    facts = _read(TUNE, "t.yaml", "torchtune").context.facts
+    assert (facts.purpose, facts.sharding_outside) == ("train", True)
+    evaluation = TUNE.split("optimizer:")[0] + 'tasks: ["hellaswag"]\n'
+    assert _read(evaluation, "evaluation.yaml", "torchtune").context.facts.purpose == "evaluate"
+    generate = TUNE.split("optimizer:")[0] + "prompt: hi\nmax_new_tokens: 30\n"
+    assert _read(generate, "generation.yaml", "torchtune").context.facts.purpose == "infer"
+
+
+def test_torchtune_qat_quantizer_is_a_stated_reason() -> None:
+    text = (
+        TUNE
+        + "quantizer:\n  _component_: torchtune.training.quantization.Int8DynActInt4WeightQATQuantizer\n"
+    )
+    facts = _read(text, "qat.yaml", "torchtune").context.facts
+    assert facts.full_reasons == ("`quantizer`: quantization-aware training",)
