@@ -20,6 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tunelint.knowledge import model_hub
 from tunelint.knowledge.model_config import spec_from_hf_config
 from tunelint.knowledge.model_spec import Head, Layout, LinearModule, ModelSpec, ModuleKind
 
@@ -95,7 +96,8 @@ class ModelLookup:
 
     spec: ModelSpec | None
     reason: str | None = None
-    via: str = "catalog"  # catalog | config.json | hf-cache
+    via: str = "catalog"  # catalog | config.json | hf-cache | hub
+    pending: bool = False  # a background Hub fetch is running; ask again when it ends
 
 
 def lora_default_targets(spec: ModelSpec) -> tuple[str, ...] | None:
@@ -176,7 +178,11 @@ def _read_config(path: Path, name: str, via: str) -> ModelLookup:
         return ModelLookup(None, f"cannot read {path}: {exc}", via)
     if not isinstance(config, dict):
         return ModelLookup(None, f"{path} is not a JSON object", via)
-    result = spec_from_hf_config(config, name, str(path))
+    return _from_config(config, name, str(path), via)
+
+
+def _from_config(config: dict[str, Any], name: str, source: str, via: str) -> ModelLookup:
+    result = spec_from_hf_config(config, name, source)
     if isinstance(result, str):
         return ModelLookup(None, result, via)
     return ModelLookup(result, None, via)
@@ -205,7 +211,13 @@ def _find_cached_config(repo_id: str) -> Path | None:
     for root in hf_cache_dirs():
         base = root / folder
         if not base.is_dir():
-            continue
+            # Hub ids are case-insensitive: "qwen/qwen2.5-7b" names Qwen/Qwen2.5-7B's folder
+            if not root.is_dir():
+                continue
+            same = [p for p in root.iterdir() if p.name.lower() == folder.lower()]
+            if not same:
+                continue
+            base = same[0]
         ref = base / "refs" / "main"
         if ref.is_file():
             commit = ref.read_text(encoding="utf-8").strip()
@@ -229,11 +241,23 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def lookup_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelLookup:
-    """Resolve a model name: catalog, then a local folder's config.json, then the HF cache.
+def lookup_model(
+    name: str,
+    search_paths: tuple[Path | str, ...] = (),
+    *,
+    offline: bool | None = None,
+    blocking: bool | None = None,
+) -> ModelLookup:
+    """Resolve a model name: catalog, a local folder's config.json, the HF cache, the Hub.
 
     `search_paths` are folders a relative model path may be relative to (the config file's
     folder first). The reason string explains a miss in words a finding can show.
+
+    `offline=True` keeps off the network (default: TUNELINT_OFFLINE / HF_HUB_OFFLINE, or
+    `model_hub.set_network_mode("off")`); answers cached from earlier fetches still count.
+    `blocking=False` never waits for the Hub: a repo not yet known starts a background
+    fetch and gets a miss with `pending=True` (default: blocking unless the network mode is
+    "background"). See model_hub for the language server's API.
     """
     if not name or not name.strip():
         return ModelLookup(None, "no model name")
@@ -242,25 +266,42 @@ def lookup_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelL
         return ModelLookup(spec)
     if len(name) > MAX_NAME_LENGTH or "\x00" in name:
         return ModelLookup(None, "the model name is not a hub id or a path")
-    raw = Path(os.path.expanduser(name.strip()))
+    text = name.strip()
+    raw = Path(os.path.expanduser(text))
     folders = [raw] if raw.is_absolute() else [Path(p) / raw for p in search_paths] + [raw]
     for folder in folders:
         config = folder / "config.json"
         if _is_file(config):
-            return _read_config(config, name.strip(), "config.json")
-    looks_local = name.strip().startswith((".", "/", "~")) or raw.is_absolute()
-    if not looks_local and re.fullmatch(r"[\w.-]+/[\w.-]+", name.strip()):
-        cached = _cached_config(name.strip())
+            return _read_config(config, text, "config.json")
+    looks_local = text.startswith((".", "/", "~")) or raw.is_absolute()
+    if not looks_local and model_hub.is_hub_id(text):
+        cached = _cached_config(text)
         if cached is not None:
-            return _read_config(cached, name.strip(), "hf-cache")
-        return ModelLookup(
-            None,
-            f"{name.strip()} is not in the model catalog, not a local folder, and not in the "
-            "offline Hugging Face cache",
-        )
-    return ModelLookup(
-        None, f"{name.strip()} is not in the model catalog and no folder with a config.json"
-    )
+            return _read_config(cached, text, "hf-cache")
+        return _hub_lookup(text, offline, blocking)
+    return ModelLookup(None, f"{text} is not in the model catalog and no folder with a config.json")
+
+
+def _hub_lookup(repo_id: str, offline: bool | None, blocking: bool | None) -> ModelLookup:
+    mode = model_hub.network_mode()
+    if offline is None:
+        offline = mode == "off" or model_hub.offline_by_environment()
+    if blocking is None:
+        blocking = mode != "background"
+    answer = model_hub.cached_answer(repo_id)
+    if answer is None:
+        if offline:
+            answer = model_hub.hub_config(repo_id, offline=True)
+        elif not blocking:
+            model_hub.fetch_in_background(repo_id, lambda _repo, _answer: None)
+            reason = f"fetching the config.json of {repo_id} from the Hugging Face Hub"
+            return ModelLookup(None, reason, "hub", pending=True)
+        else:
+            answer = model_hub.fetch_config(repo_id)
+    if answer.status == "found" and answer.config is not None:
+        source = f"{model_hub.cache_dir()} (Hub answer for {repo_id})"
+        return _from_config(answer.config, repo_id, source, "hub")
+    return ModelLookup(None, answer.reason, "hub")
 
 
 def resolve_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelSpec | None:
