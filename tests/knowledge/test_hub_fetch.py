@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -38,8 +38,8 @@ TINY = {
 class HubHandler(BaseHTTPRequestHandler):
     """Answers for a few repos; records every request (method, path, auth header)."""
 
-    requests: list[tuple[str, str, str | None]] = []
-    delay_s = 0.0
+    requests: ClassVar[list[tuple[str, str, str | None]]] = []
+    delay_s: ClassVar[float] = 0.0
 
     def log_message(self, *args: Any) -> None:  # keep pytest output clean
         pass

@@ -156,11 +156,23 @@ def fetch_config(repo_id: str, revision: str = "main") -> HubAnswer:
     return answer
 
 
+def _http_client_module() -> Any:
+    """The HTTP client huggingface_hub itself uses: httpx2 since 2.x, httpx in 1.x."""
+    try:
+        import httpx2
+
+        return httpx2
+    except ImportError:  # pragma: no cover - huggingface_hub 1.x
+        import httpx
+
+        return httpx
+
+
 def _request(repo_id: str, revision: str) -> HubAnswer:
-    import httpx2  # huggingface_hub's HTTP client; imported only for a fetch
     from huggingface_hub import errors, hf_hub_url
     from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
+    httpx2 = _http_client_module()
     now = time.time()
     url = hf_hub_url(repo_id, "config.json", revision=revision, endpoint=_endpoint())
     timeout = _timeout()
