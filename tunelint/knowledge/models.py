@@ -116,15 +116,43 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", name.lower())
 
 
+# Catalog-only keys: the config.json facts an entry is read from, and the model card's figures.
+_ROW_KEYS = {"config", "published_params", "published_active_params"}
+
+
 def _spec_from_row(row: dict[str, Any]) -> ModelSpec:
+    """An entry states either ModelSpec's fields or a `config` table with the model's own
+    config.json facts, read as a downloaded config.json would be."""
     known = {f for f in ModelSpec.__dataclass_fields__}  # type: ignore[attr-defined]
-    unknown = set(row) - known
+    unknown = set(row) - known - _ROW_KEYS
     if unknown:
         raise ValueError(f"models.toml: unknown fields {sorted(unknown)} in {row.get('name')}")
-    values = dict(row)
+    values = {k: v for k, v in row.items() if k not in _ROW_KEYS}
     values["aliases"] = tuple(values.get("aliases", ()))
     values["notes"] = tuple(values.get("notes", ()))
-    return ModelSpec(**values)
+    if "config" not in row:
+        return ModelSpec(**values)
+    spec = spec_from_hf_config(row["config"], values["name"], "catalog")
+    if isinstance(spec, str):
+        raise ValueError(f"models.toml: {spec}")
+    return replace(spec, **{**values, "notes": spec.notes + values["notes"]})
+
+
+def published_params(spec: ModelSpec) -> tuple[str | None, str | None]:
+    """The model card's total and active parameter figures ("8.2B"), where the catalog has them."""
+    row = _rows().get(spec.name, {})
+    return row.get("published_params"), row.get("published_active_params")
+
+
+def catalog_config(spec: ModelSpec) -> dict[str, Any] | None:
+    """The config.json facts a catalog entry was read from (None: stated as spec fields)."""
+    return _rows().get(spec.name, {}).get("config")
+
+
+@cache
+def _rows() -> dict[str, dict[str, Any]]:
+    data = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    return {row["name"]: row for row in data["model"]}
 
 
 @cache
