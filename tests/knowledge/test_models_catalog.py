@@ -92,11 +92,25 @@ def test_card_figure_check_can_fail() -> None:
         ("unsloth/gpt-oss-120b", "gpt-oss-120b"),
         ("deepseek-ai/DeepSeek-V2-Lite-Chat", "DeepSeek-V2-Lite"),
         ("allenai/OLMo-2-1124-7B-Instruct", "OLMo-2-7B"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", "DeepSeek-R1-Distill-Qwen-1.5B"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "Qwen2.5-7B"),
+        ("deepseek-ai/DeepSeek-R1-Distill-Llama-8B", "Llama-3.1-8B"),
+        ("Qwen/Qwen2-1.5B-Instruct", "Qwen2.5-1.5B"),
+        # torchtune names the model by its builder function
+        ("torchtune.models.qwen2_5.qwen2_5_3b", "Qwen2.5-3B"),
+        ("torchtune.models.qwen2_5.qwen2_5_0_5b", "Qwen2.5-0.5B"),
+        ("torchtune.models.llama3_1.lora_llama3_1_8b", "Llama-3.1-8B"),
+        ("torchtune.models.llama3_2.qlora_llama3_2_1b", "Llama-3.2-1B"),
+        ("torchtune.models.gemma.gemma_7b", "Gemma-7B"),
     ],
 )
 def test_family_names_resolve(name: str, expected: str) -> None:
     spec = resolve_model(name)
     assert spec is not None and spec.name == expected
+
+
+def test_torchtune_builder_of_an_unknown_model_stays_unresolved() -> None:
+    assert resolve_model("torchtune.models.clip.clip_vision_encoder") is None
 
 
 def test_moe_and_mla_facts() -> None:

@@ -179,9 +179,22 @@ def model_names() -> list[str]:
     return [spec.hf_repo or spec.name for spec in catalog()]
 
 
+_TORCHTUNE_BUILDER = re.compile(r"torchtune\.models\.\w+\.(?:q?lora_)?(\w+)")
+
+
+def _torchtune_builder(text: str) -> str:
+    """torchtune names a model by its builder: `torchtune.models.qwen2_5.qwen2_5_3b` is
+    Qwen2.5-3B, `...llama3_1.lora_llama3_1_8b` Llama 3.1 8B (digits joined by `_` are a
+    version or a size: `2_5` -> `2.5`)."""
+    match = _TORCHTUNE_BUILDER.fullmatch(text)
+    if match is None:
+        return text
+    return re.sub(r"(\d)_(\d)", r"\1.\2", match.group(1)).replace("_", "-")
+
+
 def _catalog_lookup(name: str) -> ModelSpec | None:
     index = _index()
-    text = name.strip().lower().rstrip("/")
+    text = _torchtune_builder(name.strip().lower().rstrip("/"))
     candidates = [text]
     if "/" in text:
         candidates.append(text.rsplit("/", 1)[1])  # mirrors: unsloth/Llama-3.2-3B-Instruct
