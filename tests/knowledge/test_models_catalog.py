@@ -215,3 +215,19 @@ def test_wrapper_without_text_model_type_and_case_insensitive_id() -> None:
     assert not isinstance(spec, str)
     assert spec.model_type == "gemma3_text" and spec.vocab_size == 262208  # config default
     assert resolve_model("QWEN/QWEN3-8B") is resolve_model("Qwen/Qwen3-8B")
+
+
+def test_peft_defaults_follow_the_loaded_model_type() -> None:
+    from tunelint.knowledge.models import ia3_default_targets, lora_default_targets
+
+    phi2 = resolve_model("microsoft/phi-2")
+    assert phi2 is not None and lora_default_targets(phi2) == ("q_proj", "v_proj", "fc1", "fc2")
+    assert ia3_default_targets(phi2) == (("q_proj", "v_proj", "fc2"), ("fc2",))
+    text_only = resolve_model("google/gemma-3-1b-it")
+    assert text_only is not None and lora_default_targets(text_only) == ("q_proj", "v_proj")
+    # Gemma3ForConditionalGeneration is model_type "gemma3": PEFT 0.21.2 has no default for it
+    wrapper = resolve_model("google/gemma-3-4b-it")
+    assert wrapper is not None and wrapper.wrapper_model_type == "gemma3"
+    assert lora_default_targets(wrapper) is None
+    llama = resolve_model("meta-llama/Llama-3.1-8B")
+    assert llama is not None and llama.wrapper_model_type is None

@@ -136,6 +136,7 @@ def _moe_fields(cfg: dict[str, Any], model_type: str, layers: int) -> dict[str, 
 def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> ModelSpec | str:
     """A spec from a transformers `config.json` dict, or the reason it cannot be read."""
     cfg = _text_config(config)
+    wrapper = str(config.get("model_type") or "") if cfg is not config else ""
     model_type = str(cfg.get("model_type") or config.get("model_type") or "")
     notes: list[str] = []
     arch = architectures().get(model_type)
@@ -185,7 +186,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         kv_heads = heads  # MLA decompresses keys and values for every head
     extra = 0
     vision = config.get("vision_config")
-    if isinstance(vision, dict) and cfg is not config:
+    if isinstance(vision, dict) and wrapper:
         counted = siglip_vision_params(vision, hidden)
         if counted is None:
             notes.append(f"vision tower ({vision.get('model_type', '?')}) not counted")
@@ -220,6 +221,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         attention_sinks=arch.get("attention_sinks", False),
         lm_head_bias=arch.get("lm_head_bias", False),
         extra_params=extra,
+        wrapper_model_type=wrapper or None,
         quantization=quantization[0] if quantization else None,
         quant_bits=quantization[1] if quantization else None,
         position_embeddings=_int(cfg, "max_position_embeddings") if is_bert else 0,

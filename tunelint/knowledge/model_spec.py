@@ -95,6 +95,7 @@ class ModelSpec:
     v_head_dim: int = 0
     lm_head_bias: bool = False  # Phi-2
     extra_params: int = 0  # outside the text decoder: a vision tower and its projector
+    wrapper_model_type: str | None = None  # a multimodal wrapper's own type ("gemma3")
     quantization: str | None = None  # pre-quantized checkpoint: bnb-4bit, gptq, fp8, ...
     quant_bits: float | None = None  # stored bits per quantized weight, scales included
     position_embeddings: int = 0  # learned absolute positions (BERT)

@@ -66,7 +66,7 @@ _VARIANT_SUFFIXES = (
     "-gguf",
 )
 
-# PEFT's default target modules (peft.utils.constants, PEFT 0.21) by model_type: LoRA when
+# PEFT's default target modules (peft.utils.constants, PEFT 0.21.2) by model_type: LoRA when
 # `target_modules` is not given, and IA3's targets with its feed-forward subset.
 _LORA_DEFAULTS: dict[str, tuple[str, ...]] = {
     "llama": ("q_proj", "v_proj"),
@@ -76,6 +76,8 @@ _LORA_DEFAULTS: dict[str, tuple[str, ...]] = {
     "qwen3": ("q_proj", "v_proj"),
     "gemma": ("q_proj", "v_proj"),
     "gemma2": ("q_proj", "v_proj"),
+    "gemma3_text": ("q_proj", "v_proj"),
+    "phi": ("q_proj", "v_proj", "fc1", "fc2"),
     "bert": ("query", "value"),
 }
 _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -86,6 +88,8 @@ _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "qwen3": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
     "gemma": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
     "gemma2": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
+    "gemma3_text": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
+    "phi": (("q_proj", "v_proj", "fc2"), ("fc2",)),
     "bert": (("key", "value", "output.dense"), ("output.dense",)),
 }
 
@@ -101,13 +105,14 @@ class ModelLookup:
 
 
 def lora_default_targets(spec: ModelSpec) -> tuple[str, ...] | None:
-    """PEFT's LoRA targets when none are given; None where PEFT has no default."""
-    return _LORA_DEFAULTS.get(spec.model_type)
+    """PEFT's LoRA targets when none are given; None where PEFT has no default. PEFT looks
+    up the loaded model's own type: a multimodal wrapper's ("gemma3"), not its text model's."""
+    return _LORA_DEFAULTS.get(spec.wrapper_model_type or spec.model_type)
 
 
 def ia3_default_targets(spec: ModelSpec) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """PEFT's IA3 (targets, feed-forward targets) for the model type; None if PEFT has none."""
-    return _IA3_DEFAULTS.get(spec.model_type)
+    return _IA3_DEFAULTS.get(spec.wrapper_model_type or spec.model_type)
 
 
 # --- catalog ----------------------------------------------------------------------------
