@@ -9,6 +9,7 @@ exceptions. Nothing of tunelint is mocked: HF_ENDPOINT points the real code at t
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -247,3 +248,32 @@ def test_huggingface_hub_is_not_imported_by_resolution_alone() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_fake_hub_satisfies_huggingface_hub_itself(
+    hub: type[HubHandler], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The server is Hub-shaped: huggingface_hub's own hf_hub_download (HEAD for the
+    metadata, then GET) downloads from it and maps its errors, so the answers the tests
+    above give tunelint are the ones the real Hub gives."""
+    huggingface_hub = pytest.importorskip("huggingface_hub")
+    from huggingface_hub import constants, errors
+
+    # conftest turns huggingface_hub's offline mode on at import; this test needs the network.
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    endpoint = os.environ["HF_ENDPOINT"]
+    path = huggingface_hub.hf_hub_download(
+        "test-org/tiny-qwen3", "config.json", endpoint=endpoint, cache_dir=tmp_path / "dl"
+    )
+    assert json.loads(Path(path).read_text()) == TINY
+    methods = [method for method, url, _ in hub.requests if url.endswith("/config.json")]
+    assert methods[:2] == ["HEAD", "GET"]
+    assert COMMIT in path  # the snapshot folder is named by X-Repo-Commit
+    with pytest.raises(errors.GatedRepoError):
+        huggingface_hub.hf_hub_download(
+            "gated-org/model", "config.json", endpoint=endpoint, cache_dir=tmp_path / "dl"
+        )
+    with pytest.raises(errors.RepositoryNotFoundError):
+        huggingface_hub.hf_hub_download(
+            "nobody/nothing", "config.json", endpoint=endpoint, cache_dir=tmp_path / "dl"
+        )
