@@ -12,7 +12,7 @@ Settings (read at call time):
 - TUNELINT_HUB_TIMEOUT: seconds to wait for the Hub (default 5).
 - TUNELINT_CACHE_DIR: where answers are kept (default $XDG_CACHE_HOME/tunelint, else
   ~/.cache/tunelint). A found config is kept for 7 days; "gated", "missing" and "no
-  config.json" for a day; a timeout or network failure only for a minute, in memory.
+  config.json" for a day; a timeout or network failure for 10 minutes.
 
 Language server (never block a keystroke):
 - `cached_answer(repo_id)` answers from the cache without the network (None: not known);
@@ -44,7 +44,9 @@ _TTL_S: dict[str, float] = {
     "gated": 86400,
     "missing": 86400,
     "no-config": 86400,
-    "error": 60,  # transient: in memory only, so a lint run does not retry every model
+    # A timeout or network failure: kept briefly, so a machine behind a firewall does not
+    # pay the timeout on every `tunelint check` (a pre-commit hook runs it per commit).
+    "error": 600,
 }
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 _TRUE = {"1", "true", "yes", "on"}
@@ -137,7 +139,7 @@ def cached_answer(repo_id: str) -> HubAnswer | None:
 
 def _store(answer: HubAnswer) -> None:
     _memory[f"{_endpoint()}|{answer.repo_id.lower()}"] = answer
-    if answer.status in ("error", "offline"):
+    if answer.status == "offline":
         return
     path = _record_path(answer.repo_id)
     try:
