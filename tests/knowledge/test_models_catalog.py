@@ -231,3 +231,37 @@ def test_peft_defaults_follow_the_loaded_model_type() -> None:
     assert lora_default_targets(wrapper) is None
     llama = resolve_model("meta-llama/Llama-3.1-8B")
     assert llama is not None and llama.wrapper_model_type is None
+
+
+def test_prequantized_weight_bytes() -> None:
+    oss = resolve_model("openai/gpt-oss-20b")
+    assert oss is not None
+    experts = sum(
+        m.weight_params * m.layer_count(oss.num_layers)
+        for m in oss.layer_modules()
+        if m.kind == "expert"
+    )
+    assert oss.quantized_params() == experts  # MXFP4 covers the expert tensors only
+    expected = experts * 4.25 / 8 + (oss.param_count() - experts) * 2
+    assert oss.checkpoint_weight_bytes() == expected
+    assert 12e9 < oss.checkpoint_weight_bytes() < 14e9  # the ~13 GB gpt-oss-20b download
+    plain = resolve_model("meta-llama/Llama-3.1-8B")
+    assert plain is not None and plain.quantized_params() == 0
+    assert plain.checkpoint_weight_bytes() == plain.param_count() * 2
+    config = {
+        "model_type": "llama",
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "vocab_size": 100,
+        "quantization_config": {"quant_method": "gptq", "bits": 4, "group_size": 32},
+    }
+    gptq = spec_from_hf_config(config, "x/y", "test")
+    assert not isinstance(gptq, str)
+    linear = 2 * (4 * 64 * 64 + 3 * 64 * 128)
+    assert gptq.quantized_params() == linear
+    assert (
+        gptq.checkpoint_weight_bytes()
+        == linear * (4 + 20 / 32) / 8 + (gptq.param_count() - linear) * 2
+    )

@@ -357,6 +357,27 @@ class ModelSpec:
         idle = (self.num_experts - self.experts_per_token) * per_expert
         return self.param_count() - self.moe_layers * idle
 
+    def quantized_params(self) -> int:
+        """Parameters a pre-quantized checkpoint stores in `quant_bits` (0 when none): the
+        decoder's nn.Linear weights for bitsandbytes, GPTQ, AWQ, FP8 and compressed-tensors
+        (biases, norms, embeddings, lm_head and fused expert tensors stay unquantized); the
+        MoE expert tensors alone for MXFP4 (gpt-oss: attention, router and embeddings are in
+        its `modules_to_not_convert`)."""
+        if not self.quantization:
+            return 0
+        if self.quantization == "mxfp4":
+            chosen = [m for m in self.layer_modules() if m.kind == "expert"]
+        else:
+            chosen = [m for m in self.layer_modules() if m.is_linear]
+        return sum(m.weight_params * m.layer_count(self.num_layers) for m in chosen)
+
+    def checkpoint_weight_bytes(self, dtype_bytes: float = 2.0) -> float:
+        """Bytes of the weights as the checkpoint stores them: quantized weights at
+        `quant_bits` (scales included), everything else at `dtype_bytes` (bf16: 2)."""
+        quantized = self.quantized_params()
+        rest = self.param_count() - quantized
+        return quantized * (self.quant_bits or 0) / 8 + rest * dtype_bytes
+
     @property
     def display_name(self) -> str:
         return self.hf_repo or self.name
