@@ -163,6 +163,7 @@ def test_missing_repo_and_missing_config(hub: type[HubHandler]) -> None:
     missing = lookup_model("nobody/nothing")
     assert missing.spec is None
     assert "was not found on the Hugging Face Hub" in (missing.reason or "")
+    assert "no local folder" in (missing.reason or "")
     no_config = lookup_model("test-org/no-config")
     assert no_config.spec is None and "no config.json" in (no_config.reason or "")
 

@@ -191,7 +191,11 @@ def _request(repo_id: str, revision: str) -> HubAnswer:
         )
         return HubAnswer(repo_id, "gated", None, reason, now)
     except errors.RepositoryNotFoundError:
-        reason = f"{repo_id} was not found on the Hugging Face Hub (a private repo needs HF_TOKEN)"
+        # Also what a relative folder that is not there gets ("outputs/checkpoint-500").
+        reason = (
+            f"{repo_id} is no local folder with a config.json and was not found on the Hugging "
+            "Face Hub (a private repo needs HF_TOKEN)"
+        )
         return HubAnswer(repo_id, "missing", None, reason, now)
     except (errors.RemoteEntryNotFoundError, errors.RevisionNotFoundError):
         reason = f"{repo_id} has no config.json on the Hugging Face Hub (revision {revision})"
