@@ -119,3 +119,44 @@ def test_reward_func_file_is_read_from_the_working_directory(
     (work / "rewards.py").write_text(function, encoding="utf-8")
     assert main(["run", str(path), "--dry-run", "--reward-func", "rewards.py:short"]) == 0
     assert f"reward function short from {work / 'rewards.py'}" in capsys.readouterr().out
+
+
+@pytest.fixture
+def custom_arch_repo(code_repo: Path) -> Path:
+    """A model whose architecture exists only in its repository's code."""
+    config_path = code_repo / "config.json"
+    data = json.loads(config_path.read_text(encoding="utf-8"))
+    data["model_type"] = "tunelint-test-arch"
+    config_path.write_text(json.dumps(data), encoding="utf-8")
+    return code_repo
+
+
+def test_a_dry_run_of_a_model_that_needs_its_code_stops_and_says_why(
+    tmp_path: Path, custom_arch_repo: Path, marker: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(tmp_path, model={"name": str(custom_arch_repo), "trust_remote_code": True})
+    path = write_config(tmp_path / "cfg.tune.yaml", cfg)
+    assert main(["run", str(path), "--dry-run"]) == 0
+    printed = capsys.readouterr().out
+    assert "dry run stopped before building the model" in printed
+    assert "needs Python code from its repository, which was not run" in printed
+    assert not marker.exists()
+
+
+def test_an_untrusted_reward_model_that_needs_its_code_is_refused(
+    tmp_path: Path, custom_arch_repo: Path, marker: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = config(
+        tmp_path,
+        model={"name": "tunelint/tiny", "trust_remote_code": True},
+        method={"kind": "rloo", "reward_model": str(custom_arch_repo), "num_generations": 2},
+        training={"max_steps": 1, "micro_batch_size": 2},
+        data=PROMPTS,
+    )
+    path = write_config(tmp_path / "rloo.tune.yaml", cfg)
+    assert main(["run", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"model {custom_arch_repo} needs Python code from its repository" in err
+    assert "method.reward_model_trust_remote_code" in err
+    assert "Traceback" not in err
+    assert not marker.exists()

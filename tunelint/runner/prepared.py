@@ -20,7 +20,7 @@ from tunelint.runner import outputs
 from tunelint.runner.checkpoints import newest_complete
 from tunelint.runner.errors import UnsupportedPlanError
 from tunelint.runner.launch import process_count
-from tunelint.runner.manifest import RunManifest, listing
+from tunelint.runner.manifest import RunManifest, foreign_entries, listing
 from tunelint.runner.options import RunOptions
 from tunelint.runner.trainer_config import PPO_MESSAGE
 
@@ -94,9 +94,12 @@ def _dry_run_notes(output_dir: Path, options: RunOptions) -> list[str]:
 def _prepare_output(
     output_dir: Path, options: RunOptions, say: Say
 ) -> tuple[Path | None, RunManifest | None]:
+    resume_from = Path(options.resume_from) if options.resume_from else None
     if options.launched:  # the parent prepared the folder; rank 0 keeps its manifest current
         manifest = RunManifest.read(output_dir) if is_main_process() else None
-        return (Path(options.resume_from) if options.resume_from else None), manifest
+        if manifest is not None:
+            manifest.baseline = set(foreign_entries(output_dir, manifest))
+        return resume_from, manifest
     if options.dry_run:
         for note in _dry_run_notes(output_dir, options):
             say(note)

@@ -76,13 +76,14 @@ def _dry_run_stopped(output_dir: Path, exc: Exception, say: Say) -> RunResult:
 
 
 def _launch(run: PreparedRun) -> RunResult:
+    code = 1
     try:
         code = launch(
             run.plan, run.base_dir, run.precision, run.num_processes, run.options, run.resume_from
         )
     finally:
         if run.manifest is not None:
-            run.manifest.finish("launched")
+            run.manifest.finish("finished" if code == 0 else "failed")
     if code != 0:
         raise RunnerError(f"accelerate launch failed (exit status {code}); see the log above")
     data = reporting.read_metrics(run.output_dir)
