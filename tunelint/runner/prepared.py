@@ -8,9 +8,7 @@ folder (manifest, resume point). The session then only builds and trains.
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,25 +20,13 @@ from tunelint.runner.errors import UnsupportedPlanError
 from tunelint.runner.launch import process_count
 from tunelint.runner.manifest import RunManifest, foreign_entries, listing
 from tunelint.runner.options import RunOptions
+from tunelint.runner.reporting import Say, default_say, is_main_process
 from tunelint.runner.trainer_config import PPO_MESSAGE
 
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
     from tunelint.runner.models import ModelSource
     from tunelint.runner.precision import PrecisionChoice
-
-Say = Callable[[str], None]
-
-
-def is_main_process() -> bool:
-    """Under accelerate launch every rank runs the session; RANK is set by the launcher."""
-    return os.environ.get("RANK", "0") == "0"
-
-
-def default_say(message: str) -> None:
-    """Print a runner message once (on the main process)."""
-    if is_main_process():
-        print(f"tunelint: {message}", flush=True)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What a run tells the user and leaves behind: the resolved plan, run info, metrics, loss plot.
+"""What a run tells the user and leaves behind: messages, the resolved plan, run info,
+metrics and the loss plot.
 
 Only the runner imports this module, after the lint passed: `importlib.metadata` (library
 versions for run_info.json) and matplotlib stay off every lint path.
@@ -7,6 +8,7 @@ versions for run_info.json) and matplotlib stay off every lint path.
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -31,6 +33,17 @@ PEFT_FIELDS = (
     "feedforward_modules",
     "task_type",
 )
+
+
+def is_main_process() -> bool:
+    """Under accelerate launch every rank runs the session; RANK is set by the launcher."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+def default_say(message: str) -> None:
+    """Print a runner message once (on the main process)."""
+    if is_main_process():
+        print(f"tunelint: {message}", flush=True)
 
 
 def library_versions() -> dict[str, str]:

@@ -19,7 +19,8 @@ from tunelint.runner.disk_full import as_disk_full
 from tunelint.runner.errors import RemoteCodeRefusedError, RunnerError
 from tunelint.runner.launch import launch
 from tunelint.runner.options import RunOptions
-from tunelint.runner.prepared import PreparedRun, Say, default_say, is_main_process, prepare_run
+from tunelint.runner.prepared import PreparedRun, prepare_run
+from tunelint.runner.reporting import Say, default_say, is_main_process
 
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
@@ -78,9 +79,7 @@ def _dry_run_stopped(output_dir: Path, exc: Exception, say: Say) -> RunResult:
 def _launch(run: PreparedRun) -> RunResult:
     code = 1
     try:
-        code = launch(
-            run.plan, run.base_dir, run.precision, run.num_processes, run.options, run.resume_from
-        )
+        code = launch(run)
     finally:
         if run.manifest is not None:
             run.manifest.finish("finished" if code == 0 else "failed")
