@@ -103,3 +103,16 @@ def test_overwrite_replaces_only_what_the_previous_run_listed(
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1"]
     second = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
     assert second["entries"] == sorted(p.name for p in out.iterdir() if p.name != MANIFEST)
+
+
+def test_a_link_to_the_project_is_refused_like_the_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path)
+    (project / "latest-run").symlink_to(project, target_is_directory=True)
+    path = write_config(project / "cfg.tune.yaml", config(tmp_path, output={"dir": "latest-run"}))
+    before = _snapshot(project)
+    assert main(["run", str(path), "--overwrite", "--max-steps", "1"]) == 1
+    err = capsys.readouterr().err
+    assert f"output.dir {project} cannot hold a run's outputs: it is the config's own folder" in err
+    assert _snapshot(project) == before
