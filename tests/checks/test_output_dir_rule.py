@@ -76,3 +76,4 @@ def test_other_formats_get_a_warning(tmp_path: Path) -> None:
     )
     found = _tl603(text, tmp_path / "axolotl.yaml")
     assert [(f[0], f[2]) for f in found] == [(7, "warning")]
+    assert "it is the folder the trainer starts in" in found[0][3]

@@ -22,17 +22,17 @@ def _home() -> PurePath | None:
         return None
 
 
-def _reason(raw: str, config_file: Path | None) -> str | None:
+def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
     """Read `output.dir` as `tunelint run` does: relative to the config's folder."""
     expanded = os.path.expanduser(raw)
     home = _home()
     if not os.path.isabs(expanded):
         if relative_reaches_up(expanded):
-            return (
-                "it is the config's own folder"
-                if os.path.normpath(expanded) == "."
-                else "it is a parent of the config's folder"
-            )
+            # Other trainers read it from the folder they are launched in.
+            base = "the config's folder" if native else "the folder the trainer starts in"
+            if os.path.normpath(expanded) == ".":
+                return "it is the config's own folder" if native else f"it is {base}"
+            return f"it is a parent of {base}"
         if config_file is None:
             return None
     config_dir = (
@@ -66,11 +66,12 @@ def _reason(raw: str, config_file: Path | None) -> str | None:
     ),
 )
 def unsafe_output_dir(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    reason = _reason(plan.output.dir, ctx.file)
+    native = ctx.dialect == "native"
+    reason = _reason(plan.output.dir, ctx.file, native)
     if reason is None:
         return
     # Only `tunelint run` (the native format's trainer) is certain to refuse it.
-    severity = None if ctx.dialect == "native" else "warning"
+    severity = None if native else "warning"
     yield Finding(
         "TL603",
         f"output.dir {plan.output.dir!r} is unsafe: {reason}; a run would write over files "
