@@ -39,6 +39,7 @@ def _tl603(text: str, path: Path | str | None) -> list[tuple[int, int, str, str]
         ("/usr", "inside the system folder /usr"),
         ("/opt", "a shared system folder"),
         ("~/.ssh", "a hidden system folder"),
+        (".git", "a hidden system folder"),
     ],
 )
 def test_fires_on_unsafe_folders(tmp_path: Path, output_dir: str, why: str) -> None:

@@ -71,9 +71,11 @@ def unsafe_output_reason(
             return f"it is inside the system folder {folder}"
     if str(output_dir) in SHARED_FOLDERS:
         return "it is a shared system folder"
-    hidden_parent = output_dir.parent
-    if output_dir.name.startswith(".") and (
-        hidden_parent == PurePath(output_dir.anchor) or hidden_parent == home
+    # `~/.ssh`, `/.snapshots`, the project's `.git` or `.venv`: tools own what lives there.
+    if output_dir.name.startswith(".") and output_dir.parent in (
+        PurePath(output_dir.anchor),
+        home,
+        config_dir,
     ):
         return "it is a hidden system folder (settings, keys or caches live there)"
     return None

@@ -53,7 +53,8 @@ def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
     docs=RuleDocs(
         what="`output.dir` (any format) that resolves to the config's own folder (`.`), a "
         "parent of it (`..`), the home folder (`~`), the filesystem root, a system folder "
-        "(`/etc`, `/usr`, ...) or a hidden folder directly in home (`~/.ssh`). Relative "
+        "(`/etc`, `/usr`, ...) or a hidden folder directly in home, `/` or the config's folder "
+        "(`~/.ssh`, `.git`). Relative "
         "paths are read as `tunelint run` reads them: from the config's folder.",
         why="A run writes README.md, config.json, tokenizer files and checkpoints into its "
         "output folder, replacing files of the same name; there they overwrite the "
