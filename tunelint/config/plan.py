@@ -97,6 +97,11 @@ class MethodSection(Section):
     reward_model: str | None = Field(
         None, description="Reward model (hub id or folder) for online RL (`grpo`, `rloo`, `ppo`)."
     )
+    reward_model_trust_remote_code: bool = Field(
+        False,
+        description="Run Python code shipped with the reward model's repository. Separate from "
+        "`model.trust_remote_code`: trusting the policy's code never trusts the reward model's.",
+    )
     num_generations: int | None = Field(
         None, ge=1, description="Completions sampled per prompt in GRPO/RLOO (at least 2)."
     )

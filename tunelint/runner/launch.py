@@ -26,6 +26,7 @@ from tunelint.runner.options import RunOptions
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
     from tunelint.runner.precision import PrecisionChoice
+    from tunelint.runner.prepared import PreparedRun
 
 LAUNCHED_ENV_VAR = "TUNELINT_LAUNCHED"
 
@@ -77,15 +78,9 @@ def launch_command(
     return command
 
 
-def launch(
-    plan: Plan,
-    base_dir: Path,
-    precision: PrecisionChoice,
-    num_processes: int,
-    options: RunOptions,
-    resume_from: Path | None,
-) -> int:
+def launch(run: PreparedRun) -> int:
     """Run the workers; return their exit status."""
+    plan, options, resume_from = run.plan, run.options, run.resume_from
     worker_options = RunOptions(
         **{
             **options.to_json(),
@@ -96,14 +91,14 @@ def launch(
     )
     spec = {
         "plan": plan.model_dump(mode="json", by_alias=True),
-        "base_dir": str(base_dir),
+        "base_dir": str(run.base_dir),
         "options": worker_options.to_json(),
     }
     handle, name = tempfile.mkstemp(prefix="tunelint-launch-", suffix=".json")
     spec_path = Path(name)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(spec, stream)
-    command = launch_command(spec_path, plan, precision, num_processes, options)
+    command = launch_command(spec_path, plan, run.precision, run.num_processes, options)
     print("tunelint: launching " + " ".join(command), flush=True)
     environment = {**os.environ, LAUNCHED_ENV_VAR: "1"}
     try:
