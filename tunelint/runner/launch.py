@@ -31,21 +31,6 @@ if TYPE_CHECKING:
 LAUNCHED_ENV_VAR = "TUNELINT_LAUNCHED"
 
 
-def process_count(plan: Plan, options: RunOptions, device: str) -> tuple[int, list[str]]:
-    """How many worker processes, and notes on the choice."""
-    notes: list[str] = []
-    if options.num_processes is not None:
-        return options.num_processes * plan.hardware.nodes, notes
-    wanted = plan.hardware.count * plan.hardware.nodes
-    if wanted > 1 and device == "cpu":
-        notes.append(
-            f"hardware.count is {plan.hardware.count} but no GPU is visible: training in one "
-            "CPU process (pass --num-processes N for CPU data parallelism)"
-        )
-        return 1, notes
-    return wanted, notes
-
-
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

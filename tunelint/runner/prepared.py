@@ -17,10 +17,10 @@ from tunelint.runner import data as data_module
 from tunelint.runner import outputs
 from tunelint.runner.checkpoints import newest_complete
 from tunelint.runner.errors import UnsupportedPlanError
-from tunelint.runner.launch import process_count
 from tunelint.runner.manifest import RunManifest, foreign_entries, listing
+from tunelint.runner.messages import Say, default_say, is_main_process
 from tunelint.runner.options import RunOptions
-from tunelint.runner.reporting import Say, default_say, is_main_process
+from tunelint.runner.processes import process_count
 from tunelint.runner.trainer_config import PPO_MESSAGE
 
 if TYPE_CHECKING:

@@ -8,20 +8,18 @@ versions for run_info.json) and matplotlib stay off every lint path.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tunelint.runner.messages import Say
 from tunelint.runner.outputs import LOSS_CURVE, METRICS, RESOLVED_CONFIG, RUN_INFO
 
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
     from tunelint.runner.prepared import PreparedRun
 
-Say = Callable[[str], None]
 LIBRARIES = ("tunelint", "torch", "transformers", "peft", "trl", "accelerate", "datasets")
 PEFT_FIELDS = (
     "r",
@@ -33,17 +31,6 @@ PEFT_FIELDS = (
     "feedforward_modules",
     "task_type",
 )
-
-
-def is_main_process() -> bool:
-    """Under accelerate launch every rank runs the session; RANK is set by the launcher."""
-    return os.environ.get("RANK", "0") == "0"
-
-
-def default_say(message: str) -> None:
-    """Print a runner message once (on the main process)."""
-    if is_main_process():
-        print(f"tunelint: {message}", flush=True)
 
 
 def library_versions() -> dict[str, str]:

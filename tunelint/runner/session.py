@@ -18,9 +18,9 @@ from tunelint.runner import reporting
 from tunelint.runner.disk_full import as_disk_full
 from tunelint.runner.errors import RemoteCodeRefusedError, RunnerError
 from tunelint.runner.launch import launch
+from tunelint.runner.messages import Say, default_say, is_main_process
 from tunelint.runner.options import RunOptions
 from tunelint.runner.prepared import PreparedRun, prepare_run
-from tunelint.runner.reporting import Say, default_say, is_main_process
 
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan

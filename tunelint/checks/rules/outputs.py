@@ -8,7 +8,8 @@ from pathlib import Path, PurePath
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding
-from tunelint.checks.rule import RuleDocs, rule
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.knowledge.output_dirs import relative_reaches_up, unsafe_output_reason
 
@@ -74,12 +75,9 @@ def unsafe_output_dir(plan: Plan, ctx: Context) -> Iterator[Finding]:
     # Only `tunelint run` (the native format's trainer) is certain to refuse it.
     severity = None if native else "warning"
     yield Finding(
-        "TL603",
         f"output.dir {plan.output.dir!r} is unsafe: {reason}; a run would write over files "
         "there. Use a folder of its own, e.g. runs/<name>",
         OUTPUT_DIR,
         severity=severity,
     )
 
-
-RULES = [unsafe_output_dir]
