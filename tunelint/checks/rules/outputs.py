@@ -80,4 +80,3 @@ def unsafe_output_dir(plan: Plan, ctx: Context) -> Iterator[Finding]:
         OUTPUT_DIR,
         severity=severity,
     )
-
