@@ -4,23 +4,40 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tunelint.knowledge.memory import estimate_memory
 from tunelint.knowledge.memory_activations import (
     Activations,
     attention_mask_bytes,
     autocast_weight_cache,
+    layer_activations,
     loss_spike,
+    stored_activations,
 )
 from tunelint.knowledge.memory_extra_models import extra_models
+from tunelint.knowledge.memory_peft import adapter_plan
 from tunelint.knowledge.memory_phases import Terms, generation_kv_cache, phase_peaks
 from tunelint.knowledge.memory_scenario import (
+    GIB,
     BatchShape,
     Distribution,
     MemoryScenario,
     Notes,
     batch_shape,
 )
-from tunelint.knowledge.memory_sharding import communication_buffers, shard_states
-from tunelint.knowledge.memory_states import ModelStates, weight_bytes
+from tunelint.knowledge.memory_sharding import (
+    communication_buffers,
+    hf_auto_zero_value,
+    offloads,
+    persistent_params,
+    shard_states,
+    zero_bucket_bytes,
+)
+from tunelint.knowledge.memory_states import (
+    ModelStates,
+    model_states,
+    optimizer_state_bytes,
+    weight_bytes,
+)
 from tunelint.knowledge.models import resolve_model
 
 LLAMA_3B = resolve_model("meta-llama/Llama-3.2-3B")
@@ -158,3 +175,168 @@ def test_phase_peaks() -> None:
     peaks = phase_peaks(held)
     assert peaks["forward_backward"] == static + 10 + 80 + 1000 + 300
     assert peaks["generation"] == static + 5000 + 10
+
+
+# --- memory savers ------------------------------------------------------------------------
+def test_chunked_loss_has_no_vocabulary_tensors() -> None:
+    scn = MemoryScenario(LLAMA_3B, chunked_loss=True)
+    # The input's gradient and one chunk of ~tokens x hidden logits, bf16: 2 x 2 B x 3072.
+    assert loss_spike(scn, 2048)[0] == 2048 * 3072 * 4
+    full = estimate_memory(MemoryScenario(LLAMA_3B))
+    chunked = estimate_memory(scn)
+    assert full.component("logits") == 2048 * VOCAB * 12
+    assert chunked.component("logits") == 0  # the layer working set is now larger
+    saved = full.phases["forward_backward"] - chunked.phases["forward_backward"]
+    assert saved == 2048 * VOCAB * 12 - chunked.component("backward_working_set")
+
+
+def test_optimizer_in_backward_keeps_one_gradient() -> None:
+    scn = MemoryScenario(LLAMA_3B, peft="full", optimizer="adamw_torch_fused")
+    fused = replace(scn, optimizer_in_backward=True, gradient_accumulation_steps=4)
+    states = model_states(
+        fused, adapter_plan(LLAMA_3B, "full"), 0, Distribution("none", 1), Notes()
+    )
+    assert states.gradients == VOCAB * 3072 * 2  # the embedding is the largest tensor
+    est = estimate_memory(fused)
+    assert est.phases["backward_end"] == est.phases["optimizer_step"]
+    assert (
+        est.phases["forward_backward"]
+        < estimate_memory(replace(scn, gradient_accumulation_steps=4)).phases["forward_backward"]
+    )
+
+
+def test_activation_offloading_keeps_two_layers() -> None:
+    shape = BatchShape(1, 1024, 1024)
+    scn = MemoryScenario(LLAMA_3B, gradient_checkpointing=True)
+    offloaded = replace(scn, activation_offloading=True)
+    plan = adapter_plan(LLAMA_3B, "lora")
+    full, _, _ = stored_activations(scn, plan, shape)
+    off, _, _ = stored_activations(offloaded, plan, shape)
+    # Checkpointed: one bf16 hidden state per layer; 28 layers -> 2 on the GPU.
+    assert full - off == 1024 * 26 * 2 * 3072
+
+
+def test_compile_saves_fewer_intermediates() -> None:
+    plan = adapter_plan(LLAMA_3B, "lora", targets=("q_proj", "v_proj"))
+    eager = layer_activations(MemoryScenario(LLAMA_3B), plan, 1024)
+    compiled = layer_activations(MemoryScenario(LLAMA_3B, compile=True), plan, 1024)
+    # Two norms: fp32 input (4h) -> bf16 input + fp32 rstd (2h + 4); gated MLP: 3 -> 2 saves.
+    assert eager.saved - compiled.saved == 2 * (4 * 3072 - (2 * 3072 + 4)) + 2 * 8192
+
+
+def test_modules_to_save_copies_in_the_base_dtype() -> None:
+    plan = adapter_plan(LLAMA_3B, "lora", targets=("q_proj",), modules_to_save=("lm_head",))
+    copy = [t for t in plan.tensors if t.name.endswith(".copy")]
+    assert [(t.name, t.numel) for t in copy] == [("lm_head.copy", VOCAB * 3072)]
+    scn = MemoryScenario(LLAMA_3B, target_modules=("q_proj",), modules_to_save=("lm_head",))
+    states = model_states(scn, plan, plan.trainable_params, Distribution("none", 1), Notes())
+    lora = plan.trainable_params - VOCAB * 3072
+    # LoRA in fp32, the copy in bf16; AdamW states in each tensor's dtype.
+    assert states.adapter_weights == lora * 4 + VOCAB * 3072 * 2
+    assert states.gradients == lora * 4 + VOCAB * 3072 * 2
+    assert states.optimizer_states == 2 * (lora * 4 + VOCAB * 3072 * 2)
+    layer = adapter_plan(LLAMA_3B, "lora", targets=("q_proj",), modules_to_save=("down_proj",))
+    assert [(t.name, t.numel) for t in layer.tensors if t.name.endswith(".copy")] == [
+        ("mlp.down_proj.copy", 28 * 3072 * 8192)
+    ]
+
+
+def test_eight_bit_and_paged_optimizers() -> None:
+    plan = adapter_plan(LLAMA_3B, "full")
+    n = LLAMA_3B.param_count()
+    for name in ("adamw_8bit", "paged_adamw_8bit"):
+        states, step, _ = optimizer_state_bytes(plan, name, lambda t: 2, LLAMA_3B)
+        assert (states, step) == (2 * n * (1 + 4 / 256), 0.0)
+    states, step, _ = optimizer_state_bytes(plan, "paged_adamw_32bit", lambda t: 4, LLAMA_3B)
+    assert (states, step) == (8 * n, 0.0)
+
+
+# --- DeepSpeed as written -------------------------------------------------------------------
+def test_hf_auto_values() -> None:
+    assert hf_auto_zero_value("reduce_bucket_size", 4096) == 4096 * 4096
+    assert hf_auto_zero_value("stage3_prefetch_bucket_size", 4096) == int(0.9 * 4096 * 4096)
+    assert hf_auto_zero_value("stage3_param_persistence_threshold", 4096) == 40960
+    assert hf_auto_zero_value("allgather_bucket_size", 4096) is None
+
+
+def test_zero_buckets_as_written() -> None:
+    scn = MemoryScenario(
+        LLAMA_3B,
+        zero_bucket_elements=200_000_000,
+        zero_allgather_bucket_elements=100_000_000,
+        zero_overlap_comm=True,
+    )
+    assert zero_bucket_bytes(scn, 2) == 4.5 * 300_000_000 * 2
+    assert zero_bucket_bytes(replace(scn, zero_overlap_comm=False), 1) == 300_000_000 * 2
+    assert zero_bucket_bytes(scn, 3) == 4.5 * 200_000_000 * 2
+
+
+def test_zero3_gathered_prefetch_and_persistent() -> None:
+    layer = LLAMA_3B.layer_params
+    # Two RMSNorm weights of 3072 per layer stay whole; no biases in Llama.
+    assert persistent_params(LLAMA_3B, None) == 28 * 2 * 3072
+    assert persistent_params(LLAMA_3B, 3000) == 0
+    scn = MemoryScenario(
+        LLAMA_3B,
+        distributed="deepspeed-zero3",
+        gpu_count=8,
+        zero_bucket_elements=1000,
+        zero_overlap_comm=False,
+        zero3_prefetch_elements=10_000,
+        zero3_persistence_threshold=3000,
+    )
+    total, _ = communication_buffers(scn, Distribution("deepspeed-zero3", 8), 0, 2, Notes())
+    assert total == (layer + 10_000) * 2 + 1000 * 2
+
+
+def test_optimizer_and_parameter_offload_separately() -> None:
+    dist = Distribution("deepspeed-zero3", 2)
+    only_opt = MemoryScenario(LLAMA_3B, offload_optimizer=True)
+    assert offloads(only_opt, dist) == (True, False)
+    out = shard_states(STATES, only_opt, dist, Notes())
+    assert (out.optimizer_states, out.weights) == (0.0, 400.0)
+    only_params = MemoryScenario(LLAMA_3B, offload_params=True)
+    assert offloads(only_params, dist) == (False, True)
+    assert offloads(only_params, Distribution("deepspeed-zero2", 2)) == (False, False)
+
+
+# --- shared models ---------------------------------------------------------------------------
+def test_llamafactory_ppo_shares_the_base() -> None:
+    scn = MemoryScenario(LLAMA_3B, method="ppo", value_head_shared=True, reward_adapter=True)
+    assert extra_models(scn, STATES, Distribution("none", 1), Notes()) == {}
+    separate = replace(scn, value_head_shared=False, reward_adapter=False)
+    assert set(extra_models(separate, STATES, Distribution("none", 1), Notes())) == {
+        "reward_model",
+        "value_model",
+    }
+
+
+def test_vllm_colocated_share() -> None:
+    scn = MemoryScenario(LLAMA_3B, method="grpo", vllm_mode="colocate", gpu_memory_gib=80.0)
+    assert extra_models(scn, STATES, Distribution("none", 1), Notes()) == {"vllm": 0.3 * 80.0 * GIB}
+    assert generation_kv_cache(scn, Notes()) == 0.0
+    notes = Notes()
+    assert extra_models(
+        replace(scn, gpu_memory_gib=None), STATES, Distribution("none", 1), notes
+    ) == {"vllm": 0.0}
+    assert any("GPU unknown" in n for n in notes.items)
+
+
+def test_teacher_model_weights() -> None:
+    scn = MemoryScenario(LLAMA_3B, teacher_model=LLAMA_3B)
+    assert extra_models(scn, STATES, Distribution("none", 1), Notes()) == {
+        "teacher_model": float(weight_bytes(LLAMA_3B, "bf16"))
+    }
+
+
+# --- three views -----------------------------------------------------------------------------
+def test_three_views_of_one_peak() -> None:
+    est = estimate_memory(MemoryScenario(LLAMA_3B))
+    assert est.allocated_bytes == est.phases[est.peak_phase]
+    assert est.reserved_bytes == int(est.allocated_bytes * 1.05)
+    assert est.per_gpu_bytes == int(est.reserved_bytes + 0.75 * GIB)
+    assert est.to_json()["views_gib"] == {
+        "allocated": round(est.allocated_bytes / GIB, 3),
+        "reserved": round(est.reserved_bytes / GIB, 3),
+        "nvidia_smi": round(est.per_gpu_bytes / GIB, 3),
+    }

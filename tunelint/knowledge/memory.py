@@ -99,6 +99,7 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
         trainable_params=scn.trainable_params,
         trainable_embeddings=scn.trainable_embeddings,
         feedforward=scn.ia3_feedforward,
+        modules_to_save=scn.modules_to_save,
     )
     for note in adapters.notes:
         notes.add(note)
@@ -117,7 +118,9 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
     kv_cache = generation_kv_cache(scn, notes)
     context = scn.cuda_context_gib * GIB if scn.include_cuda_context else 0.0
 
-    if scn.gradient_accumulation_steps > 1:
+    if scn.gradient_accumulation_steps > 1 and scn.optimizer_in_backward:
+        notes.add("optimizer step in backward cannot accumulate gradients (torchtune refuses)")
+    elif scn.gradient_accumulation_steps > 1:
         notes.add("gradient accumulation: gradients stay allocated during later micro-batches")
     if scn.grads_persist:
         notes.add("gradients zeroed, not freed, between steps (PyTorch < 2.0 zero_grad)")
@@ -130,7 +133,8 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
         acts=acts,
         kv_cache=kv_cache,
         dist_buffers=buffers,
-        accumulating=scn.gradient_accumulation_steps > 1 or scn.grads_persist,
+        accumulating=(scn.gradient_accumulation_steps > 1 or scn.grads_persist)
+        and not scn.optimizer_in_backward,
     )
     phases = phase_peaks(terms)
     peak_phase = max(phases, key=lambda k: phases[k])
@@ -156,6 +160,8 @@ def estimate_memory(scn: MemoryScenario) -> MemoryEstimate:
         peak_phase=peak_phase,
         phases=phases,
         per_gpu_bytes=int(allocated + overhead + context),
+        allocated_bytes=int(allocated),
+        reserved_bytes=int(allocated + overhead),
         assumptions=tuple(notes.items),
         trainable_params=trainable if not full else spec.param_count(),
         total_params=spec.param_count(),

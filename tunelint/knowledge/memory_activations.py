@@ -24,6 +24,9 @@ from tunelint.knowledge.memory_scenario import (
 )
 from tunelint.knowledge.models import LinearModule, ModelSpec
 
+# Activation offloading keeps the layer being computed and the one being copied.
+OFFLOADED_LAYERS_ON_GPU = 2
+
 _ATTN_IN = ("q_proj", "k_proj", "v_proj", "qkv_proj", "c_attn", "query", "key", "value")
 _O_IN = ("o_proj", "attn.c_proj", "attention.output.dense")
 _MLP_IN = ("gate_proj", "up_proj", "gate_up_proj", "w1", "w2", "intermediate.dense")
@@ -63,8 +66,11 @@ def layer_activations(scn: MemoryScenario, adapters: AdapterPlan, seq_kv: int) -
     full = scn.peft == "full"
     saved = 0.0
     # Norms compute in fp32 and keep their fp32 input; trainable RMSNorm weights also keep
-    # the normalised half-precision input of the weight multiply.
-    saved += spec.norms_per_layer * 4 * h
+    # the normalised half-precision input of the weight multiply. Compiled, the fused norm
+    # keeps its half-precision input and one fp32 rstd per token instead (inductor's
+    # min-cut partitioner recomputes cheap elementwise ops: torch/_functorch/partitioners.py).
+    norm_saves = a * h + 4 if scn.compile else 4 * h
+    saved += spec.norms_per_layer * norm_saves
     if full and spec.norm == "rms":
         saved += spec.norms_per_layer * a * h
     if spec.qk_norm:
@@ -88,7 +94,8 @@ def layer_activations(scn: MemoryScenario, adapters: AdapterPlan, seq_kv: int) -
         saved += 2 * h  # two dropout masks per layer (1 byte each)
     # MLP: activation input and output, the up projection; down_proj's input if it trains.
     if spec.gated_mlp:
-        saved += 3 * a * i + (a * i if full else 0)
+        # Compiled, act(gate) * up is recomputed from the saved gate and up outputs.
+        saved += (2 if scn.compile else 3) * a * i + (a * i if full else 0)
     else:
         saved += a * i + (a * i if full else 0)
     if full:
@@ -172,14 +179,20 @@ def stored_activations(
         outside += 4 * spec.hidden_size + (spec.hidden_size if spec.hidden_dropout else 0)
     layers = spec.num_layers
     tokens = shape.tokens
+    # Offloaded activations (torchtune OffloadActivations, saved_tensors_hooks): each layer's
+    # saves go to CPU as they are made and come back one layer ahead of backward, so the GPU
+    # holds the layer being computed and the one in flight on the copy stream.
+    on_gpu = min(layers, OFFLOADED_LAYERS_ON_GPU) if scn.activation_offloading else layers
     if scn.gradient_checkpointing:
-        stored = tokens * (layers * a * spec.hidden_size + outside)
+        stored = tokens * (on_gpu * a * spec.hidden_size + outside)
         working = tokens * (per_token_layer + layer.transient)
-        detail = f"checkpointed: 1 hidden state x {layers} layers + one recomputed layer"
+        detail = f"checkpointed: 1 hidden state x {on_gpu} layers + one recomputed layer"
     else:
-        stored = tokens * (layers * per_token_layer + outside)
+        stored = tokens * (on_gpu * per_token_layer + outside)
         working = tokens * layer.transient
-        detail = f"{per_token_layer / 1024:.0f} KiB per token per layer x {layers} layers"
+        detail = f"{per_token_layer / 1024:.0f} KiB per token per layer x {on_gpu} layers"
+    if scn.activation_offloading:
+        detail += f" on the GPU (the other {layers - on_gpu} offloaded to CPU)"
     return stored, working, detail
 
 
@@ -207,10 +220,23 @@ def autocast_weight_cache(scn: MemoryScenario) -> tuple[float, float]:
 
 
 def loss_spike(scn: MemoryScenario, tokens: int) -> tuple[float, str]:
-    """(bytes, detail) of the logits at the loss: half logits, their fp32 upcast,
-    log-probabilities and their gradient (transformers loss_utils ForCausalLMLoss upcasts
-    logits to float before cross_entropy)."""
+    """(bytes, detail) of the vocabulary-sized tensors at the loss.
+
+    Unchunked: the lm_head's half-precision logits and, when the model code or autocast
+    upcasts (transformers loss_utils ForCausalLMLoss calls `logits.float()`), their fp32
+    copy; at the log-softmax backward three vocabulary-sized tensors are alive: the saved
+    log-probabilities, their gradient and the gradient being computed
+    (aten log_softmax_backward_data).
+
+    Chunked or fused (Liger fused_linear_cross_entropy, Cut Cross-Entropy, torchtune's
+    chunked losses): no full-vocabulary tensor; Liger computes the input's gradient in the
+    forward (one [tokens x hidden] tensor) and walks chunks of about tokens x hidden / vocab
+    rows, so a chunk's logits hold about tokens x hidden values."""
     a = act_bytes(scn)
+    if scn.chunked_loss:
+        h = scn.model.hidden_size
+        per = 2 * a  # the input's gradient and one chunk of logits, per token and hidden unit
+        return float(tokens * h * per), f"chunked loss: {tokens:,} tokens x {h:,} x {per} B"
     loss_b = 4 if scn.loss_upcast else a
     vocab = scn.model.output_classes
     per = max(a + 2 * loss_b, 3 * loss_b) + (a if scn.logits_held else 0)

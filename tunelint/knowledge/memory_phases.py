@@ -24,8 +24,8 @@ ALLOCATOR_OVERHEAD = 0.05
 def generation_kv_cache(scn: MemoryScenario, notes: Notes) -> float:
     """KV cache of the completions one device generates (online RL): TRL generates
     micro_batch x gradient_accumulation completions per device, 2 x layers x kv_dim each."""
-    if scn.method not in ONLINE_METHODS:
-        return 0.0
+    if scn.method not in ONLINE_METHODS or scn.vllm_mode != "none":
+        return 0.0  # no generation, or vLLM generates (memory_extra_models counts it)
     spec = scn.model
     batch = scn.micro_batch_size * max(1, scn.gradient_accumulation_steps)
     notes.add(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tunelint.knowledge import trainer_defaults
 from tunelint.knowledge.memory_peft import PeftMethod
 from tunelint.knowledge.models import ModelSpec
 
@@ -34,6 +35,7 @@ OptimizerName = Literal[
 DistributedKind = Literal[
     "none", "ddp", "fsdp", "deepspeed-zero1", "deepspeed-zero2", "deepspeed-zero3"
 ]
+VllmMode = Literal["none", "colocate", "server"]
 DTYPE_BYTES: dict[str, int] = {"fp32": 4, "bf16": 2, "fp16": 2}
 PAIRED_METHODS = frozenset({"dpo", "orpo", "kto", "reward", "simpo", "cpo"})
 ONLINE_METHODS = frozenset({"grpo", "rloo", "ppo"})
@@ -88,6 +90,25 @@ class MemoryScenario:
     # zero_grad(set_to_none=False), PyTorch < 2.0's default: gradients stay allocated.
     grads_persist: bool = False
     model_states_only: bool = False  # weights, gradients, optimizer: DeepSpeed's estimators
+    # --- memory savers (off by default) -------------------------------------------------
+    chunked_loss: bool = False  # chunked/fused linear cross-entropy: no full-vocab logits
+    optimizer_in_backward: bool = False  # step per parameter in backward, gradients freed
+    activation_offloading: bool = False  # saved activations in CPU RAM until backward
+    compile: bool = False  # torch.compile: elementwise intermediates recomputed, not saved
+    modules_to_save: tuple[str, ...] = ()  # layers trained in full beside the adapter
+    # --- DeepSpeed as written (None: DeepSpeed's default) -------------------------------
+    zero_allgather_bucket_elements: int | None = None  # None: as zero_bucket_elements
+    zero3_prefetch_elements: int | None = None  # stage3_prefetch_bucket_size
+    zero3_persistence_threshold: int | None = None  # stage3_param_persistence_threshold
+    offload_optimizer: bool | None = None  # None: as cpu_offload
+    offload_params: bool | None = None  # None: cpu_offload under ZeRO-3/FSDP
+    # --- models shared with the trained one ---------------------------------------------
+    value_head_shared: bool = False  # PPO value head on the policy's own base
+    reward_adapter: bool = False  # reward model as a LoRA adapter on the policy's base
+    vllm_mode: VllmMode = "none"  # GRPO/RLOO generation: vLLM on this GPU or elsewhere
+    vllm_gpu_memory_utilization: float = trainer_defaults.VLLM_GPU_MEMORY_UTILIZATION
+    gpu_memory_gib: float | None = None  # the GPU's memory, for vLLM's colocated share
+    teacher_model: ModelSpec | None = None  # knowledge distillation: a frozen teacher
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +124,13 @@ class MemoryComponent:
 
 @dataclass(frozen=True)
 class MemoryEstimate:
-    """Estimated peak memory on one GPU, with the components of the peak phase."""
+    """Estimated peak memory on one GPU, with the components of the peak phase.
+
+    Three views of the one peak: `allocated_bytes` (torch.cuda.max_memory_allocated: live
+    tensors), `reserved_bytes` (torch.cuda.max_memory_reserved: plus the caching
+    allocator's rounding and cached blocks) and `per_gpu_bytes`, what nvidia-smi shows
+    (reserved plus the CUDA context). Fit decisions use the last.
+    """
 
     components: tuple[MemoryComponent, ...]
     peak_phase: str
@@ -113,10 +140,21 @@ class MemoryEstimate:
     trainable_params: int
     total_params: int
     gpu_count: int = 1
+    allocated_bytes: int = 0
+    reserved_bytes: int = 0
 
     @property
     def per_gpu_gib(self) -> float:
         return self.per_gpu_bytes / GIB
+
+    @property
+    def views_gib(self) -> dict[str, float]:
+        """The peak as PyTorch's allocator, its cache and nvidia-smi each report it."""
+        return {
+            "allocated": round(self.allocated_bytes / GIB, 3),
+            "reserved": round(self.reserved_bytes / GIB, 3),
+            "nvidia_smi": round(self.per_gpu_bytes / GIB, 3),
+        }
 
     @property
     def largest(self) -> MemoryComponent:
@@ -128,6 +166,7 @@ class MemoryEstimate:
     def to_json(self) -> dict[str, Any]:
         return {
             "per_gpu_gib": round(self.per_gpu_gib, 3),
+            "views_gib": self.views_gib,
             "peak_phase": self.peak_phase,
             "gpu_count": self.gpu_count,
             "components": {c.name: round(c.gib, 3) for c in self.components if c.bytes},

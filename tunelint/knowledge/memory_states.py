@@ -102,25 +102,33 @@ def _adafactor_bytes(
     """transformers' Adafactor: factored second moment (row + column) per matrix, full-size
     for vectors, no first moment (beta1=None)."""
     states = 0.0
-    largest = 0
     for t in tensors.tensors:
         sb = state_bytes(t)
         if t.name == "all":
             states += _adafactor_full_model(spec) * sb
+        elif len(t.shape) >= 2:
+            states += (t.shape[0] + t.shape[1]) * sb * t.count
+        else:
+            states += t.numel * sb
+    # transformers' Adafactor works on an fp32 copy of each parameter and its gradient.
+    largest = largest_tensor_numel(tensors, spec)
+    return states, 8.0 * largest, "Adafactor: factored second moment, no first moment"
+
+
+def largest_tensor_numel(tensors: AdapterPlan, spec: ModelSpec) -> int:
+    """Values of the largest single trainable tensor (full fine-tuning: the embedding or the
+    largest layer matrix)."""
+    largest = 0
+    for t in tensors.tensors:
+        if t.name == "all":
             largest = max(
                 largest,
                 spec.vocab_size * spec.hidden_size,
                 *(m.weight_params // m.count for m in spec.layer_modules()),
             )
-            continue
-        shape = t.shape
-        if len(shape) >= 2:
-            states += (shape[0] + shape[1]) * sb * t.count
         else:
-            states += t.numel * sb
-        largest = max(largest, t.numel // max(t.count, 1))
-    # transformers' Adafactor works on an fp32 copy of each parameter and its gradient.
-    return states, 8.0 * largest, "Adafactor: factored second moment, no first moment"
+            largest = max(largest, t.numel // max(t.count, 1))
+    return largest
 
 
 def _adafactor_full_model(spec: ModelSpec) -> int:
@@ -163,10 +171,12 @@ def model_states(
     else:
         trainable_dtype = DTYPE_BYTES[adapter_dtype(scn)]
         adapter = float(trainable * trainable_dtype)
-        if scn.trainable_embeddings:
-            # modules_to_save copies keep the base dtype, not the adapters'.
-            emb = 2 * spec.vocab_size * spec.hidden_size * max(1, scn.adapter_count)
-            adapter += emb * (w - trainable_dtype)
+    # modules_to_save copies are deep copies of base modules: they keep the base dtype, not
+    # the adapters' (PEFT 0.21 cast_adapter_dtype upcasts BaseTunerLayer parameters only).
+    copies = max(1, scn.adapter_count) * sum(
+        t.numel for t in adapters.tensors if t.name.endswith(".copy")
+    )
+    adapter += copies * (w - trainable_dtype)
     master = 0.0
     if dist.deepspeed and (full or trainable) and trainable_dtype < 4:
         # DeepSpeed's mixed-precision optimizers keep fp32 master weights (bf16_optimizer.py).
@@ -191,9 +201,15 @@ def model_states(
         step = 4.0 * trainable
         if scn.optimizer not in ("adamw_torch", "adamw_torch_fused"):
             notes.add(f"DeepSpeed with {scn.optimizer}: states counted as for that optimizer")
-    grads = float(trainable * trainable_dtype)
-    if scn.trainable_embeddings:
-        grads += 2 * spec.vocab_size * spec.hidden_size * (w - trainable_dtype)
+    grads = float(trainable * trainable_dtype + copies * (w - trainable_dtype))
+    if scn.optimizer_in_backward:
+        # torchtune optimizer_in_bwd: a post-accumulate-grad hook steps each parameter and
+        # frees its gradient at once (torch register_post_accumulate_grad_hook), so one
+        # tensor's gradient and step temporaries are alive at a time.
+        largest = largest_tensor_numel(adapters, spec)
+        grads = float(largest * trainable_dtype)
+        step = float(largest * trainable_dtype) if step else 0.0
+        notes.add("optimizer step in backward: one parameter's gradient alive at a time")
     return ModelStates(
         weights=float(base),
         adapter_weights=adapter,
