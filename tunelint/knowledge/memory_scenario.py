@@ -84,7 +84,6 @@ class MemoryScenario:
     beta: float | None = None
     precompute_ref_log_probs: bool = False
     reward_model: ModelSpec | None = None
-    num_generations: int = 8
     include_cuda_context: bool = True
     cuda_context_gib: float = CUDA_CONTEXT_GIB
     # zero_grad(set_to_none=False), PyTorch < 2.0's default: gradients stay allocated.
