@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tunelint.knowledge.memory_peft import AdapterPlan
+from tunelint.knowledge.memory_peft import HEAD_NAMES, AdapterPlan
 from tunelint.knowledge.memory_scenario import (
     DTYPE_BYTES,
     ONLINE_METHODS,
@@ -173,7 +173,10 @@ def stored_activations(
     a = act_bytes(scn)
     per_token_layer = layer.saved + layer.per_sequence
     outside = 4 * spec.hidden_size  # final norm's fp32 input
-    if scn.peft == "full" or scn.trainable_embeddings:
+    trains_head = scn.trainable_embeddings or any(
+        name.rsplit(".", 1)[-1] in HEAD_NAMES for name in scn.modules_to_save
+    )
+    if scn.peft == "full" or trains_head:
         outside += a * spec.hidden_size  # lm_head's input, kept when its weight trains
     if spec.layout == "bert":
         outside += 4 * spec.hidden_size + (spec.hidden_size if spec.hidden_dropout else 0)

@@ -21,7 +21,7 @@ GIB = 1024**3
 CUDA_CONTEXT_GIB = 0.75
 
 Dtype = Literal["fp32", "bf16", "fp16"]
-Quant = Literal["none", "nf4", "int8", "gptq-int4"]
+Quant = Literal["none", "nf4", "int8", "gptq-int4", "hqq-int2"]
 Attention = Literal["sdpa", "flash", "eager"]
 OptimizerName = Literal[
     "adamw_torch",

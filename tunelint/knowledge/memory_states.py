@@ -26,6 +26,9 @@ NF4_DOUBLE_QUANT_GROUP = 256
 # GPTQ int4 (auto-gptq QuantLinear): 4-bit codes + per 128-column group an fp16 scale and a
 # packed 4-bit zero point, plus an int32 g_idx per input column.
 GPTQ_GROUP = 128
+# HQQ (transformers HqqConfig, group_size 64 by default): codes of `nbits` bits plus a
+# half-precision scale and zero point per group when they are not themselves quantized.
+HQQ_GROUP = 64
 # bitsandbytes 8-bit optimizers (bitsandbytes/optim/optimizer.py): blockwise quantized
 # states (256-value blocks, fp32 absmax); tensors under 4096 values keep 32-bit states.
 BNB_OPTIM_BLOCK = 256
@@ -46,6 +49,8 @@ def _quantized_bytes(m: LinearModule, quant: Quant, double_quant: bool) -> float
     if quant == "gptq-int4":
         groups = n / GPTQ_GROUP
         return n / 2 + 2.5 * groups + 4 * m.in_features * m.count  # scales, zeros, g_idx
+    if quant == "hqq-int2":
+        return n / 4 + 2 * 2 * n / HQQ_GROUP
     raise ValueError(quant)
 
 
