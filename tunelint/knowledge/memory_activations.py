@@ -172,7 +172,11 @@ def stored_activations(
     layer = layer_activations(scn, adapters, shape.seq_kv)
     a = act_bytes(scn)
     per_token_layer = layer.saved + layer.per_sequence
-    outside = 4 * spec.hidden_size  # final norm's fp32 input
+    outside = 4 * spec.hidden_size + 4  # final norm's fp32 input and its rsqrt
+    if spec.layout != "bert":
+        # Shared by every layer: RoPE's cos and sin in the activation dtype (transformers
+        # LlamaRotaryEmbedding) and the int64 cache positions the layers receive.
+        outside += 2 * spec.head_dim * a + 8
     trains_head = scn.trainable_embeddings or any(
         name.rsplit(".", 1)[-1] in HEAD_NAMES for name in scn.modules_to_save
     )
