@@ -61,7 +61,7 @@ def _spec(layers: int = LAYERS, vocab: int = VOCAB) -> ModelSpec:
     )
 
 
-def _loss_step(upcast: bool, hold_logits: bool) -> Callable[[], Any]:
+def _loss_step(upcast: bool, hold_logits: bool, in_model: bool = False) -> Callable[[], Any]:
     torch.manual_seed(0)
     hidden = torch.randn(TOKENS, HIDDEN, dtype=torch.bfloat16, requires_grad=True)
     weight = torch.randn(VOCAB, HIDDEN, dtype=torch.bfloat16)  # a frozen lm_head
@@ -70,6 +70,8 @@ def _loss_step(upcast: bool, hold_logits: bool) -> Callable[[], Any]:
 
     def step() -> None:
         logits = hidden @ weight.t()
+        if in_model:  # transformers < 4.45 LlamaForCausalLM: `logits = logits.float()`
+            logits = logits.float()
         if hold_logits:
             kept.append(logits)  # the training loop keeps `outputs.logits`
         # transformers loss_utils ForCausalLMLoss: logits.float() then cross_entropy.
@@ -120,3 +122,11 @@ def test_checkpointed_activations_match_live_tensors() -> None:
     stored, _, _ = stored_activations(scn, adapter_plan(scn.model, "none"), BatchShape(1, SEQ, SEQ))
     expected = stored + SEQ * HIDDEN * 2  # plus the output we hold
     assert abs(alive - expected) <= TOLERANCE * expected, (alive, expected)
+
+
+def test_logits_upcast_by_the_model_and_held() -> None:
+    scn = MemoryScenario(_spec(), model_upcasts_logits=True, logits_held=True)
+    expected, _ = loss_spike(scn, TOKENS)
+    assert expected == TOKENS * VOCAB * 16  # three fp32 tensors at the backward + fp32 held
+    peak, _ = _live_bytes(_loss_step(True, True, in_model=True))
+    assert abs(peak - expected) <= TOLERANCE * expected, (peak, expected)

@@ -77,6 +77,8 @@ def test_loss_spike_upcast_and_half() -> None:
     assert loss_spike(half, 2048)[0] == 2048 * VOCAB * 6
     held = replace(scn, logits_held=True)
     assert loss_spike(held, 2048)[0] == 2048 * VOCAB * 14
+    # Autocast upcasts cross-entropy even where the model code does not.
+    assert loss_spike(replace(half, autocast=True), 2048)[0] == 2048 * VOCAB * 12
 
 
 def test_attention_mask_by_kernel() -> None:

@@ -206,7 +206,7 @@ def _general_notes(scn: MemoryScenario, notes: Notes) -> None:
         notes.add("mixed precision: fp32 weights, half-precision copies cached by autocast")
     notes.add(
         "loss in fp32 over the full vocabulary (no chunked/fused cross-entropy)"
-        if scn.loss_upcast
+        if scn.loss_upcast or scn.model_upcasts_logits or scn.autocast
         else "loss computed in half precision"
     )
     notes.add("sequences padded to the full length (an upper bound for shorter data)")

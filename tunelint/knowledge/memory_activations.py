@@ -244,9 +244,13 @@ def loss_spike(scn: MemoryScenario, tokens: int) -> tuple[float, str]:
         h = scn.model.hidden_size
         per = 2 * a  # the input's gradient and one chunk of logits, per token and hidden unit
         return float(tokens * h * per), f"chunked loss: {tokens:,} tokens x {h:,} x {per} B"
-    loss_b = 4 if scn.loss_upcast else a
+    # Autocast runs cross_entropy/log_softmax in fp32 whatever the model code does.
+    upcast = scn.loss_upcast or scn.model_upcasts_logits or scn.autocast
+    loss_b = 4 if upcast else a
     vocab = scn.model.output_classes
-    per = max(a + 2 * loss_b, 3 * loss_b) + (a if scn.logits_held else 0)
+    # The logits the model returns: fp32 when its own code upcasts them.
+    returned = 4 if scn.model_upcasts_logits else a
+    per = max(a + 2 * loss_b, 3 * loss_b) + (returned if scn.logits_held else 0)
     return float(tokens * vocab * per), f"{tokens:,} tokens x {vocab:,} classes x {per} B"
 
 

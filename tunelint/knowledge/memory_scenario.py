@@ -81,6 +81,7 @@ class MemoryScenario:
     zero_overlap_comm: bool | None = None  # None: DeepSpeed's default for the stage
     loss_upcast: bool = True  # transformers >= 4.46 upcasts logits to fp32 in the loss
     logits_held: bool = False  # the training loop keeps `outputs.logits` through backward
+    model_upcasts_logits: bool = False  # transformers < 4.45 causal LMs: `logits.float()`
     beta: float | None = None
     precompute_ref_log_probs: bool = False
     reward_model: ModelSpec | None = None
