@@ -4,7 +4,7 @@ sequence that fit)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -170,41 +170,40 @@ def _fits(scn: MemoryScenario, capacity_gib: float) -> bool:
     return estimate_memory(scn).per_gpu_bytes <= capacity_gib * GIB
 
 
-def largest_micro_batch(scn: MemoryScenario, capacity_gib: float) -> int | None:
-    """The largest micro-batch size that fits (None: not even 1)."""
-    if not _fits(replace(scn, micro_batch_size=1), capacity_gib):
+def largest_true(pred: Callable[[int], bool], limit: int) -> int | None:
+    """The largest n in 1..limit with pred(n), for a pred that holds up to some n and not
+    after (None: not even 1): doubling, then bisection."""
+    if not pred(1):
         return None
     lo, hi = 1, 2
-    while hi <= MAX_MICRO_BATCH and _fits(replace(scn, micro_batch_size=hi), capacity_gib):
+    while hi <= limit and pred(hi):
         lo, hi = hi, hi * 2
-    hi = min(hi, MAX_MICRO_BATCH + 1)
+    hi = min(hi, limit + 1)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _fits(replace(scn, micro_batch_size=mid), capacity_gib):
+        if pred(mid):
             lo = mid
         else:
             hi = mid
     return lo
 
 
+def largest_micro_batch(scn: MemoryScenario, capacity_gib: float) -> int | None:
+    """The largest micro-batch size that fits (None: not even 1)."""
+    return largest_true(
+        lambda n: _fits(replace(scn, micro_batch_size=n), capacity_gib), MAX_MICRO_BATCH
+    )
+
+
 def longest_sequence(
     scn: MemoryScenario, capacity_gib: float, limit: int | None = None
 ) -> int | None:
     """The longest sequence (a multiple of 128, up to `limit`) that fits (None: not 128)."""
-    limit = limit or MAX_SEQ
-    if not _fits(replace(scn, seq_len=SEQ_STEP), capacity_gib):
-        return None
-    lo, hi = 1, 2
-    while hi * SEQ_STEP <= limit and _fits(replace(scn, seq_len=hi * SEQ_STEP), capacity_gib):
-        lo, hi = hi, hi * 2
-    hi = min(hi, limit // SEQ_STEP + 1)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _fits(replace(scn, seq_len=mid * SEQ_STEP), capacity_gib):
-            lo = mid
-        else:
-            hi = mid
-    return lo * SEQ_STEP
+    steps = largest_true(
+        lambda k: _fits(replace(scn, seq_len=k * SEQ_STEP), capacity_gib),
+        (limit or MAX_SEQ) // SEQ_STEP,
+    )
+    return None if steps is None else steps * SEQ_STEP
 
 
 def what_ifs(plan: Plan, scn: MemoryScenario, capacity_gib: float | None) -> list[WhatIf]:
@@ -414,20 +413,10 @@ def shards(scn: MemoryScenario) -> bool:
 
 def smallest_gpu_count(scn: MemoryScenario, capacity_gib: float) -> int | None:
     """The fewest GPUs (up to MAX_GPUS) on which the sharded run fits (None: not even then)."""
-    if _fits(replace(scn, gpu_count=1), capacity_gib):
+    too_few = largest_true(lambda n: not _fits(replace(scn, gpu_count=n), capacity_gib), MAX_GPUS)
+    if too_few is None:
         return 1
-    lo, hi = 1, 2  # lo does not fit
-    while not _fits(replace(scn, gpu_count=hi), capacity_gib):
-        if hi >= MAX_GPUS:
-            return None
-        lo, hi = hi, min(hi * 2, MAX_GPUS)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _fits(replace(scn, gpu_count=mid), capacity_gib):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return too_few + 1 if too_few < MAX_GPUS else None
 
 
 def _at_smallest_count(
