@@ -140,3 +140,18 @@ def test_deepspeed_json_is_read_as_written(tmp_path: Path) -> None:
     assert "optimizer_states" not in data["components"]  # offloaded to CPU
     assert any("CPU offload: optimizer states" in a for a in data["assumptions"])
     assert not any("buckets at their defaults" in a for a in data["assumptions"])
+
+
+def test_memory_savers_are_shown_and_lower_the_peak(tmp_path: Path) -> None:
+    (tmp_path / "cfg.tune.yaml").write_text(CONFIG)
+    (tmp_path / "saver.tune.yaml").write_text(
+        CONFIG + "  chunked_loss: true\n  activation_offloading: true\n"
+    )
+    plain = json.loads(_run("cfg.tune.yaml", "--format", "json", cwd=tmp_path).stdout)
+    saver = json.loads(_run("saver.tune.yaml", "--format", "json", cwd=tmp_path).stdout)
+    assert plain["training"]["memory_savers"] == []
+    assert saver["training"]["memory_savers"] == ["chunked_loss", "activation_offloading"]
+    assert "logits" in plain["components"] and "logits" not in saver["components"]
+    assert saver["per_gpu_gib"] < plain["per_gpu_gib"]
+    text = _run("saver.tune.yaml", cwd=tmp_path).stdout
+    assert "chunked loss, activation offloading" in text

@@ -170,6 +170,17 @@ def _as_json(
             "gradient_checkpointing": scn.gradient_checkpointing,
             "optimizer": scn.optimizer,
             "distributed": scn.distributed,
+            "memory_savers": [
+                name
+                for name, on in (
+                    ("chunked_loss", scn.chunked_loss),
+                    ("optimizer_in_backward", scn.optimizer_in_backward),
+                    ("activation_offloading", scn.activation_offloading),
+                    ("compile", scn.compile),
+                )
+                if on
+            ],
+            "modules_to_save": list(scn.modules_to_save),
         },
         "what_ifs": [w.to_json() for w in ifs],
         "largest_micro_batch": best_batch,
@@ -201,7 +212,10 @@ def _render_text(data: dict[str, Any], report: Any, out: TextIO) -> None:
         f"  training  {t['method']}, {peft} ({data['trainable_params']:,} trainable), "
         f"{t['weights']} weights, micro-batch {t['micro_batch_size']} x {t['seq_len']} tokens, "
         f"gradient checkpointing {'on' if t['gradient_checkpointing'] else 'off'}, "
-        f"{t['optimizer']}" + (f", {t['distributed']}" if t["distributed"] != "none" else "") + "\n"
+        f"{t['optimizer']}"
+        + (f", {t['distributed']}" if t["distributed"] != "none" else "")
+        + "".join(f", {saver.replace('_', ' ')}" for saver in t["memory_savers"])
+        + "\n"
     )
     gpu = data["gpu"] or "none given (use --gpu)"
     count = f" x {data['gpu_count']}" if data["gpu_count"] > 1 else ""
