@@ -4,11 +4,13 @@ Reads ../shared/data/memory-measurements.tsv (relative to the repository root; c
 model, method, precision, batch, seq_len, grad_ckpt, gpus, reported, kind, source, unit,
 gpu_type, notes), maps each row to a `MemoryScenario` from what its source states (and the
 source's own code where the row points to it), and prints estimate vs published, the error,
-and a summary split into measured rows and rows the source itself estimated.
+a table per source, the torchtune memory-saver rows and the LoRA-with-embeddings rows on
+their own, and a summary split into measured rows and rows the source itself estimated.
 
 No per-row tuning: a row's scenario only encodes facts of its setup (batch, sequence, PEFT
 method, optimizer, attention kernel, what the figure counts). The estimator's constants are
-global (tunelint/knowledge/memory.py). Rows that cannot be mapped are listed with the reason.
+global (tunelint/knowledge/memory_*.py). Rows that cannot be mapped are listed with the
+reason: each is a model or a fact the estimator cannot state yet.
 
     .venv/bin/python benchmarks/estimator_accuracy.py [--json] [--tsv PATH]
 """
