@@ -246,9 +246,11 @@ def test_modules_to_save_copies_in_the_base_dtype() -> None:
 def test_eight_bit_and_paged_optimizers() -> None:
     plan = adapter_plan(LLAMA_3B, "full")
     n = LLAMA_3B.param_count()
-    for name in ("adamw_8bit", "paged_adamw_8bit"):
-        states, step, _ = optimizer_state_bytes(plan, name, lambda t: 2, LLAMA_3B)
-        assert (states, step) == (2 * n * (1 + 4 / 256), 0.0)
+    eight_bit = [
+        optimizer_state_bytes(plan, name, lambda t: 2, LLAMA_3B)[:2]
+        for name in ("adamw_8bit", "paged_adamw_8bit")
+    ]
+    assert eight_bit == [(2 * n * (1 + 4 / 256), 0.0)] * 2
     states, step, _ = optimizer_state_bytes(plan, "paged_adamw_32bit", lambda t: 4, LLAMA_3B)
     assert (states, step) == (8 * n, 0.0)
 
