@@ -13,8 +13,11 @@ The model: what PyTorch keeps alive at the moments a training step peaks, for tr
 - memory_phases: which terms are alive in each phase (forward+backward, end of backward,
   optimizer step, generation); the peak is the largest, and its breakdown is shown.
 
-CUDA context and the caching allocator's overhead come on top. Every assumption made is
-listed with the estimate.
+The caching allocator's overhead (reserved) and the CUDA context (what nvidia-smi shows)
+come on top: MemoryEstimate carries all three views. Memory savers (chunked loss, optimizer
+step in backward, activation offloading, torch.compile, modules_to_save) are scenario inputs,
+off by default. memory_plan maps a Plan (and memory_deepspeed a DeepSpeed JSON) onto a
+scenario. Every assumption made is listed with the estimate.
 """
 
 from __future__ import annotations
