@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tunelint.knowledge.models import ModelSpec, catalog
+from tunelint.knowledge.models import ModelSpec, catalog, catalog_config, spec_from_hf_config
 
 pytestmark = pytest.mark.train
 
@@ -53,6 +53,13 @@ def _config(spec: ModelSpec) -> tuple[Any, str]:
 
 @pytest.mark.parametrize("spec", catalog(), ids=lambda s: s.name)
 def test_meta_device_count_matches(spec: ModelSpec) -> None:
+    stated = catalog_config(spec)
+    if stated is not None:  # the entry holds the model's own config.json facts
+        # TOML has no null: the catalog writes config.json's `"q_lora_rank": null` as 0.
+        if stated.get("q_lora_rank") == 0:
+            stated = {**stated, "q_lora_rank": None}
+        assert spec.param_count() == _built_params(stated)
+        return
     config, kind = _config(spec)
     auto = (
         transformers.AutoModelForCausalLM
@@ -64,3 +71,160 @@ def test_meta_device_count_matches(spec: ModelSpec) -> None:
     # parameters() yields a tied weight once, as the catalog counts it.
     built = sum(p.numel() for p in model.parameters())
     assert built == spec.param_count()
+
+
+# One small config.json per architecture (same formulas as the full sizes), as the Hub
+# writes them: the spec read by tunelint must count exactly what transformers builds.
+_SMALL = {
+    "hidden_size": 64,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 4,
+    "vocab_size": 1000,
+    "pad_token_id": 0,
+}
+ARCHITECTURES: dict[str, dict[str, Any]] = {
+    "llama": {**_SMALL, "model_type": "llama", "intermediate_size": 128, "num_key_value_heads": 2},
+    "llama-bias": {
+        **_SMALL,
+        "model_type": "llama",
+        "intermediate_size": 128,
+        "attention_bias": True,
+        "mlp_bias": True,
+        "tie_word_embeddings": True,
+    },
+    "mistral": {**_SMALL, "model_type": "mistral", "intermediate_size": 96, "head_dim": 32},
+    "mixtral": {
+        **_SMALL,
+        "model_type": "mixtral",
+        "intermediate_size": 96,
+        "num_local_experts": 4,
+        "num_experts_per_tok": 2,
+        "num_key_value_heads": 2,
+    },
+    "qwen2": {**_SMALL, "model_type": "qwen2", "intermediate_size": 128, "num_key_value_heads": 2},
+    "qwen2_moe": {
+        **_SMALL,
+        "model_type": "qwen2_moe",
+        "intermediate_size": 128,
+        "moe_intermediate_size": 32,
+        "shared_expert_intermediate_size": 64,
+        "num_experts": 6,
+        "num_experts_per_tok": 2,
+        "decoder_sparse_step": 1,
+        "mlp_only_layers": [1],
+    },
+    "qwen3": {
+        **_SMALL,
+        "model_type": "qwen3",
+        "intermediate_size": 128,
+        "num_key_value_heads": 2,
+        "head_dim": 32,
+        "tie_word_embeddings": True,
+    },
+    "qwen3_moe": {
+        **_SMALL,
+        "model_type": "qwen3_moe",
+        "intermediate_size": 128,
+        "moe_intermediate_size": 24,
+        "num_experts": 8,
+        "num_experts_per_tok": 2,
+        "num_key_value_heads": 2,
+        "head_dim": 16,
+    },
+    "gemma": {**_SMALL, "model_type": "gemma", "intermediate_size": 128, "head_dim": 32},
+    "gemma2": {**_SMALL, "model_type": "gemma2", "intermediate_size": 128, "head_dim": 16},
+    "gemma3_text": {**_SMALL, "model_type": "gemma3_text", "intermediate_size": 128},
+    "gemma3-multimodal": {
+        "model_type": "gemma3",
+        "text_config": {**_SMALL, "model_type": "gemma3_text", "intermediate_size": 128},
+        "vision_config": {
+            "model_type": "siglip_vision_model",
+            "hidden_size": 32,
+            "intermediate_size": 48,
+            "num_hidden_layers": 2,
+            "num_attention_heads": 2,
+            "image_size": 56,
+            "patch_size": 14,
+            "vision_use_head": False,
+        },
+        "mm_tokens_per_image": 4,
+    },
+    "phi-2": {**_SMALL, "model_type": "phi", "intermediate_size": 256},
+    "phi-qk-layernorm": {
+        **_SMALL,
+        "model_type": "phi",
+        "intermediate_size": 256,
+        "qk_layernorm": True,
+    },
+    "phi3": {**_SMALL, "model_type": "phi3", "intermediate_size": 128, "num_key_value_heads": 2},
+    "deepseek_v2-lite": {
+        **_SMALL,
+        "model_type": "deepseek_v2",
+        "intermediate_size": 128,
+        "moe_intermediate_size": 24,
+        "n_routed_experts": 8,
+        "n_shared_experts": 2,
+        "num_experts_per_tok": 2,
+        "first_k_dense_replace": 1,
+        "q_lora_rank": None,
+        "kv_lora_rank": 16,
+        "qk_nope_head_dim": 16,
+        "qk_rope_head_dim": 8,
+        "v_head_dim": 16,
+    },
+    "deepseek_v3": {
+        **_SMALL,
+        "model_type": "deepseek_v3",
+        "intermediate_size": 128,
+        "moe_intermediate_size": 24,
+        "n_routed_experts": 8,
+        "n_shared_experts": 1,
+        "num_experts_per_tok": 2,
+        "n_group": 2,
+        "topk_group": 1,
+        "first_k_dense_replace": 1,
+        "q_lora_rank": 24,
+        "kv_lora_rank": 16,
+        "qk_nope_head_dim": 16,
+        "qk_rope_head_dim": 8,
+        "v_head_dim": 16,
+    },
+    "gpt_oss": {
+        **_SMALL,
+        "model_type": "gpt_oss",
+        "intermediate_size": 64,
+        "num_local_experts": 4,
+        "num_experts_per_tok": 2,
+        "num_key_value_heads": 2,
+        "head_dim": 16,
+    },
+    "olmo": {**_SMALL, "model_type": "olmo", "intermediate_size": 128},
+    "olmo2": {**_SMALL, "model_type": "olmo2", "intermediate_size": 128, "num_key_value_heads": 2},
+    "olmoe": {
+        **_SMALL,
+        "model_type": "olmoe",
+        "intermediate_size": 32,
+        "num_experts": 8,
+        "num_experts_per_tok": 2,
+    },
+    "smollm3": {**_SMALL, "model_type": "smollm3", "intermediate_size": 128},
+    "granite": {**_SMALL, "model_type": "granite", "intermediate_size": 128},
+}
+
+
+def _built_params(config: dict[str, Any]) -> int:
+    cfg = transformers.AutoConfig.for_model(**config)
+    auto = transformers.AutoModelForCausalLM
+    if config["model_type"] == "gemma3":
+        auto = transformers.AutoModelForImageTextToText
+    with torch.device("meta"):
+        model = auto.from_config(cfg)
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("config", ARCHITECTURES.values(), ids=list(ARCHITECTURES))
+def test_config_json_count_matches_transformers(config: dict[str, Any]) -> None:
+    spec = spec_from_hf_config(config, "test/model", "config.json")
+    assert isinstance(spec, ModelSpec), spec
+    assert spec.param_count() == _built_params(config)

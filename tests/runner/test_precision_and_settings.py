@@ -10,9 +10,10 @@ from runner_support import config, train
 
 from tunelint.config.plan import Plan
 from tunelint.runner.errors import RunnerError
-from tunelint.runner.launch import launch_command, process_count
+from tunelint.runner.launch import launch_command
 from tunelint.runner.options import RunOptions
 from tunelint.runner.precision import resolve_precision
+from tunelint.runner.processes import process_count
 from tunelint.runner.trainer_config import build_trainer_config, build_trainer_settings
 
 

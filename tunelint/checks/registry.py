@@ -18,6 +18,7 @@ RULE_MODULES = (
     "tunelint.checks.rules.ecosystem",
     "tunelint.checks.rules.ecosystem_training",
     "tunelint.checks.rules.security",
+    "tunelint.checks.rules.outputs",
     "tunelint.checks.rules.structure",
 )
 

@@ -38,15 +38,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="replace the results in a non-empty output.dir (its old checkpoints are deleted)",
+        help="replace an earlier run's results in output.dir: deletes only what that run "
+        "wrote (listed in its .tunelint-run.json); refused when the folder holds other files",
     )
     parser.add_argument(
-        "--resume", action="store_true", help="continue from the newest checkpoint in output.dir"
+        "--resume",
+        action="store_true",
+        help="continue from the newest complete checkpoint in output.dir (incomplete ones, "
+        "e.g. cut short by a full disk, are skipped and named)",
     )
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="build model, data and trainer and print the resolved plan; train nothing",
+        help="build model, data and trainer and print the resolved plan; train nothing, "
+        "write nothing, and run no code from model repositories (trust_remote_code is not "
+        "honoured)",
     )
     parser.add_argument(
         "--max-steps", type=int, metavar="N", help="stop after N optimizer steps (smoke runs)"
@@ -63,7 +69,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default=[],
         metavar="SPEC",
         help="grpo/rloo reward function: a TRL built-in name, module:function or "
-        "file.py:function (repeatable; adds to method.reward_model)",
+        "file.py:function, the file read from the working directory like any command-line "
+        "path (not from the config's folder); the run prints which file it loaded "
+        "(repeatable; adds to method.reward_model)",
     )
     parser.add_argument(
         "--accelerate-config",

@@ -33,6 +33,8 @@ class GpuSpec:
     model: str = ""
     aliases: tuple[str, ...] = ()
     default: bool = False
+    arch_target: str = ""  # sm_90, gfx942, gaudi3: the compiler target (AMD/Intel have no CC)
+    notes: str = ""
 
     @property
     def memory_gib(self) -> float:
@@ -60,9 +62,28 @@ def catalog() -> tuple[GpuSpec, ...]:
             model=row["model"],
             aliases=tuple(row.get("aliases", ())),
             default=row.get("default", False),
+            arch_target=row.get("arch_target") or _sm_target(row.get("compute_capability")),
+            notes=row.get("notes", ""),
         )
         for row in data["gpu"]
     )
+
+
+def _sm_target(compute_capability: float | None) -> str:
+    """NVIDIA's compiler target for a compute capability: 8.9 -> sm_89."""
+    return f"sm_{round(compute_capability * 10)}" if compute_capability else ""
+
+
+@cache
+def _exact_names() -> dict[str, GpuSpec]:
+    """Names and aliases, as written and with vendor words dropped ("NVIDIA RTX 4000 SFF Ada
+    Generation" is the alias "RTX 4000 SFF Ada Generation")."""
+    names: dict[str, GpuSpec] = {}
+    for gpu in catalog():
+        for written in (gpu.name, *gpu.aliases):
+            names.setdefault(written.lower(), gpu)
+            names.setdefault(_normalise(written), gpu)
+    return names
 
 
 def gpu_names() -> list[str]:
@@ -72,7 +93,8 @@ def gpu_names() -> list[str]:
 
 def _normalise(name: str) -> str:
     text = name.lower().replace("_", " ").replace("-", " ")
-    text = re.sub(r"\b(rtx|gtx)(?=\d)", r"\1 ", text)
+    text = re.sub(r"\b(rtx|gtx|gaudi)(?=\d)", r"\1 ", text)
+    text = re.sub(r"(\d)(ti|super|d)\b", r"\1 \2", text)  # "4060ti", "4090d"
     text = _NOISE.sub(" ", text)
     return " ".join(text.split())
 
@@ -82,10 +104,11 @@ def resolve_gpu(name: str) -> GpuSpec | None:
     """The catalog entry for what a person wrote (`A100`, `a100-80gb`, `RTX 4090`, ...)."""
     if not name or not name.strip():
         return None
-    for gpu in catalog():
-        if name.strip().lower() in (gpu.name.lower(), *(a.lower() for a in gpu.aliases)):
-            return gpu
     text = _normalise(name)
+    exact = _exact_names()
+    for key in (name.strip().lower(), text):
+        if key in exact:
+            return exact[key]
     candidates = [
         gpu
         for gpu in catalog()

@@ -6,7 +6,8 @@ MLP, norms, MoE experts and router, tied embeddings), never copied from a model 
 
 Names resolve from the catalog (hub ids, short names, mirrors and -Instruct/-chat variants,
 case-insensitive), else from a local model folder's `config.json`, else from the offline
-Hugging Face cache. Nothing here touches the network or imports the ML stack.
+Hugging Face cache. Nothing here imports the ML stack; `LinearModule`/`ModelSpec` live in model_spec.py and
+the config.json reader in model_config.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -14,22 +15,36 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
+
+from tunelint.knowledge import model_hub
+from tunelint.knowledge.model_config import spec_from_hf_config
+from tunelint.knowledge.model_spec import Head, Layout, LinearModule, ModelSpec, ModuleKind
 
 try:
     import tomllib
 except ImportError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
+__all__ = [
+    "Head",
+    "Layout",
+    "LinearModule",
+    "ModelLookup",
+    "ModelSpec",
+    "ModuleKind",
+    "catalog",
+    "lookup_model",
+    "model_names",
+    "resolve_model",
+    "spec_from_hf_config",
+]
+
 _CATALOG = Path(__file__).parent / "data" / "models.toml"
 MAX_NAME_LENGTH = 1024  # longer "names" are not hub ids or paths: no filesystem probing
-
-Layout = Literal["llama", "phi3", "qwen", "bert"]
-Head = Literal["causal-lm", "sequence-classification"]
-ModuleKind = Literal["attention", "mlp", "expert", "router", "head"]
 
 # Suffixes that name a variant with the same architecture as its base (chat tuning, a mirror's
 # pre-quantized upload, a format). Stripped one at a time, longest first, when no entry matches.
@@ -51,7 +66,7 @@ _VARIANT_SUFFIXES = (
     "-gguf",
 )
 
-# PEFT's default target modules (peft.utils.constants, PEFT 0.21) by model_type: LoRA when
+# PEFT's default target modules (peft.utils.constants, PEFT 0.21.2) by model_type: LoRA when
 # `target_modules` is not given, and IA3's targets with its feed-forward subset.
 _LORA_DEFAULTS: dict[str, tuple[str, ...]] = {
     "llama": ("q_proj", "v_proj"),
@@ -61,6 +76,8 @@ _LORA_DEFAULTS: dict[str, tuple[str, ...]] = {
     "qwen3": ("q_proj", "v_proj"),
     "gemma": ("q_proj", "v_proj"),
     "gemma2": ("q_proj", "v_proj"),
+    "gemma3_text": ("q_proj", "v_proj"),
+    "phi": ("q_proj", "v_proj", "fc1", "fc2"),
     "bert": ("query", "value"),
 }
 _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -71,237 +88,10 @@ _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "qwen3": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
     "gemma": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
     "gemma2": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
+    "gemma3_text": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
+    "phi": (("q_proj", "v_proj", "fc2"), ("fc2",)),
     "bert": (("key", "value", "output.dense"), ("output.dense",)),
 }
-
-# model_type -> (layout, norms per decoder layer, query/key norms) for configs read from disk.
-_KNOWN_TYPES: dict[str, tuple[Layout, int, bool]] = {
-    "llama": ("llama", 2, False),
-    "mistral": ("llama", 2, False),
-    "mixtral": ("llama", 2, False),
-    "qwen2": ("llama", 2, False),
-    "qwen3": ("llama", 2, True),
-    "gemma": ("llama", 2, False),
-    "gemma2": ("llama", 4, False),
-    "gemma3_text": ("llama", 4, True),
-    "olmo2": ("llama", 2, False),
-    "granite": ("llama", 2, False),
-    "phi3": ("phi3", 2, False),
-    "qwen": ("qwen", 2, False),
-    "bert": ("bert", 2, False),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class LinearModule:
-    """A weight matrix inside one decoder layer (`count` copies: MoE experts)."""
-
-    name: str  # module path inside the layer, as PEFT matches it: "self_attn.q_proj"
-    in_features: int
-    out_features: int
-    bias: bool
-    kind: ModuleKind
-    count: int = 1
-    # False for fused expert tensors and routers stored as nn.Parameter (transformers >= 5):
-    # bitsandbytes only quantizes nn.Linear, and PEFT's `all-linear` only targets nn.Linear.
-    is_linear: bool = True
-
-    @property
-    def weight_params(self) -> int:
-        return self.in_features * self.out_features * self.count
-
-    @property
-    def bias_params(self) -> int:
-        return self.out_features * self.count if self.bias else 0
-
-    def matches(self, target: str) -> bool:
-        """PEFT's rule: the full name, or a suffix starting at a dot."""
-        return self.name == target or self.name.endswith("." + target)
-
-
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
-    """Architecture dimensions of one model; parameter counts are derived."""
-
-    name: str
-    model_type: str
-    layout: Layout
-    hidden_size: int
-    intermediate_size: int  # per projection (Qwen-1's config.json states twice this)
-    num_layers: int
-    num_heads: int
-    num_kv_heads: int
-    head_dim: int
-    vocab_size: int
-    tie_word_embeddings: bool = False
-    qkv_bias: bool = False
-    attn_out_bias: bool = False
-    mlp_bias: bool = False
-    gated_mlp: bool = True
-    norm: Literal["rms", "layernorm"] = "rms"
-    norms_per_layer: int = 2
-    qk_norm: bool = False
-    num_experts: int = 0
-    experts_per_token: int = 0
-    position_embeddings: int = 0  # learned absolute positions (BERT)
-    token_type_embeddings: int = 0
-    head: Head = "causal-lm"
-    num_labels: int = 2
-    max_position_embeddings: int | None = None
-    hidden_dropout: float = 0.0
-    attention_dropout: float = 0.0
-    hf_repo: str | None = None
-    aliases: tuple[str, ...] = ()
-    source: str = "catalog"
-    expected_params: int | None = None  # published/computed reference total, checked in tests
-    notes: tuple[str, ...] = field(default=())
-
-    # --- derived dimensions -------------------------------------------------------------
-    @property
-    def q_dim(self) -> int:
-        return self.num_heads * self.head_dim
-
-    @property
-    def kv_dim(self) -> int:
-        return self.num_kv_heads * self.head_dim
-
-    @property
-    def is_moe(self) -> bool:
-        return self.num_experts > 0
-
-    def layer_modules(self) -> tuple[LinearModule, ...]:
-        """The weight matrices of one decoder (or encoder) layer, named as in transformers."""
-        h, i, q, kv = self.hidden_size, self.intermediate_size, self.q_dim, self.kv_dim
-        if self.layout == "phi3":
-            return (
-                LinearModule("self_attn.qkv_proj", h, q + 2 * kv, self.qkv_bias, "attention"),
-                LinearModule("self_attn.o_proj", q, h, self.attn_out_bias, "attention"),
-                LinearModule("mlp.gate_up_proj", h, 2 * i, self.mlp_bias, "mlp"),
-                LinearModule("mlp.down_proj", i, h, self.mlp_bias, "mlp"),
-            )
-        if self.layout == "qwen":
-            return (
-                LinearModule("attn.c_attn", h, q + 2 * kv, self.qkv_bias, "attention"),
-                LinearModule("attn.c_proj", q, h, self.attn_out_bias, "attention"),
-                LinearModule("mlp.w1", h, i, self.mlp_bias, "mlp"),
-                LinearModule("mlp.w2", h, i, self.mlp_bias, "mlp"),
-                LinearModule("mlp.c_proj", i, h, self.mlp_bias, "mlp"),
-            )
-        if self.layout == "bert":
-            return (
-                LinearModule("attention.self.query", h, q, True, "attention"),
-                LinearModule("attention.self.key", h, kv, True, "attention"),
-                LinearModule("attention.self.value", h, kv, True, "attention"),
-                LinearModule("attention.output.dense", q, h, True, "attention"),
-                LinearModule("intermediate.dense", h, i, True, "mlp"),
-                LinearModule("output.dense", i, h, True, "mlp"),
-            )
-        attention = (
-            LinearModule("self_attn.q_proj", h, q, self.qkv_bias, "attention"),
-            LinearModule("self_attn.k_proj", h, kv, self.qkv_bias, "attention"),
-            LinearModule("self_attn.v_proj", h, kv, self.qkv_bias, "attention"),
-            LinearModule("self_attn.o_proj", q, h, self.attn_out_bias, "attention"),
-        )
-        if self.is_moe:
-            # transformers >= 5 stores experts as fused 3D tensors and the router as a
-            # parameter (MixtralExperts / MixtralTopKRouter), not as nn.Linear modules.
-            e = self.num_experts
-            return (
-                *attention,
-                LinearModule("mlp.gate", h, e, False, "router", is_linear=False),
-                LinearModule("mlp.experts.gate_up_proj", h, 2 * i, False, "expert", e, False),
-                LinearModule("mlp.experts.down_proj", i, h, False, "expert", e, False),
-            )
-        return (
-            *attention,
-            LinearModule("mlp.gate_proj", h, i, self.mlp_bias, "mlp"),
-            LinearModule("mlp.up_proj", h, i, self.mlp_bias, "mlp"),
-            LinearModule("mlp.down_proj", i, h, self.mlp_bias, "mlp"),
-        )
-
-    def extra_modules(self) -> tuple[LinearModule, ...]:
-        """Linear modules outside the layers that PEFT's `all-linear` would target (BERT)."""
-        if self.layout == "bert":
-            return (LinearModule("pooler.dense", self.hidden_size, self.hidden_size, True, "head"),)
-        return ()
-
-    # --- parameter counts ---------------------------------------------------------------
-    @property
-    def norm_params_per_layer(self) -> int:
-        per_norm = self.hidden_size * (2 if self.norm == "layernorm" else 1)
-        qk = 2 * self.head_dim if self.qk_norm else 0
-        return self.norms_per_layer * per_norm + qk
-
-    @property
-    def layer_linear_params(self) -> int:
-        """Weights of one layer's matrices (what 4/8-bit quantization replaces)."""
-        return sum(m.weight_params for m in self.layer_modules() if m.is_linear)
-
-    @property
-    def layer_params(self) -> int:
-        mods = self.layer_modules()
-        return sum(m.weight_params + m.bias_params for m in mods) + self.norm_params_per_layer
-
-    @property
-    def embedding_params(self) -> int:
-        """Input embeddings (token, plus learned positions and token types for BERT)."""
-        h = self.hidden_size
-        extra = (self.position_embeddings + self.token_type_embeddings) * h
-        norm = 2 * h if self.layout == "bert" else 0  # BERT's embedding LayerNorm
-        return self.vocab_size * h + extra + norm
-
-    @property
-    def final_norm_params(self) -> int:
-        if self.layout == "bert":
-            return 0
-        return self.hidden_size * (2 if self.norm == "layernorm" else 1)
-
-    @property
-    def head_params(self) -> int:
-        """Output layer: lm_head (0 when tied) or pooler + classifier."""
-        h = self.hidden_size
-        if self.head == "sequence-classification":
-            pooler = h * h + h if self.layout == "bert" else 0
-            bias = self.num_labels if self.layout == "bert" else 0
-            return pooler + h * self.num_labels + bias
-        return 0 if self.tie_word_embeddings else self.vocab_size * h
-
-    @property
-    def lm_head_params(self) -> int:
-        """The vocabulary projection's own weights (0 when tied or not a causal LM)."""
-        if self.head != "causal-lm" or self.tie_word_embeddings:
-            return 0
-        return self.vocab_size * self.hidden_size
-
-    @property
-    def output_classes(self) -> int:
-        """Width of the logits the loss sees: the vocabulary, or the classifier's labels."""
-        return self.vocab_size if self.head == "causal-lm" else self.num_labels
-
-    def param_count(self) -> int:
-        """All parameters, counting tied embeddings once (as `model.num_parameters()`)."""
-        return (
-            self.embedding_params
-            + self.num_layers * self.layer_params
-            + self.final_norm_params
-            + self.head_params
-        )
-
-    def active_param_count(self) -> int:
-        """Parameters used per token (MoE: only `experts_per_token` experts)."""
-        if not self.is_moe:
-            return self.param_count()
-        per_expert = sum(
-            (m.weight_params + m.bias_params) // m.count
-            for m in self.layer_modules()
-            if m.kind == "expert"
-        )
-        idle = (self.num_experts - self.experts_per_token) * per_expert
-        return self.param_count() - self.num_layers * idle
-
-    @property
-    def display_name(self) -> str:
-        return self.hf_repo or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,17 +100,19 @@ class ModelLookup:
 
     spec: ModelSpec | None
     reason: str | None = None
-    via: str = "catalog"  # catalog | config.json | hf-cache
+    via: str = "catalog"  # catalog | config.json | hf-cache | hub
+    pending: bool = False  # a background Hub fetch is running; ask again when it ends
 
 
 def lora_default_targets(spec: ModelSpec) -> tuple[str, ...] | None:
-    """PEFT's LoRA targets when none are given; None where PEFT has no default."""
-    return _LORA_DEFAULTS.get(spec.model_type)
+    """PEFT's LoRA targets when none are given; None where PEFT has no default. PEFT looks
+    up the loaded model's own type: a multimodal wrapper's ("gemma3"), not its text model's."""
+    return _LORA_DEFAULTS.get(spec.wrapper_model_type or spec.model_type)
 
 
 def ia3_default_targets(spec: ModelSpec) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
     """PEFT's IA3 (targets, feed-forward targets) for the model type; None if PEFT has none."""
-    return _IA3_DEFAULTS.get(spec.model_type)
+    return _IA3_DEFAULTS.get(spec.wrapper_model_type or spec.model_type)
 
 
 # --- catalog ----------------------------------------------------------------------------
@@ -329,15 +121,43 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", name.lower())
 
 
+# Catalog-only keys: the config.json facts an entry is read from, and the model card's figures.
+_ROW_KEYS = {"config", "published_params", "published_active_params"}
+
+
 def _spec_from_row(row: dict[str, Any]) -> ModelSpec:
+    """An entry states either ModelSpec's fields or a `config` table with the model's own
+    config.json facts, read as a downloaded config.json would be."""
     known = {f for f in ModelSpec.__dataclass_fields__}  # type: ignore[attr-defined]
-    unknown = set(row) - known
+    unknown = set(row) - known - _ROW_KEYS
     if unknown:
         raise ValueError(f"models.toml: unknown fields {sorted(unknown)} in {row.get('name')}")
-    values = dict(row)
+    values = {k: v for k, v in row.items() if k not in _ROW_KEYS}
     values["aliases"] = tuple(values.get("aliases", ()))
     values["notes"] = tuple(values.get("notes", ()))
-    return ModelSpec(**values)
+    if "config" not in row:
+        return ModelSpec(**values)
+    spec = spec_from_hf_config(row["config"], values["name"], "catalog")
+    if isinstance(spec, str):
+        raise ValueError(f"models.toml: {spec}")
+    return replace(spec, **{**values, "notes": spec.notes + values["notes"]})
+
+
+def published_params(spec: ModelSpec) -> tuple[str | None, str | None]:
+    """The model card's total and active parameter figures ("8.2B"), where the catalog has them."""
+    row = _rows().get(spec.name, {})
+    return row.get("published_params"), row.get("published_active_params")
+
+
+def catalog_config(spec: ModelSpec) -> dict[str, Any] | None:
+    """The config.json facts a catalog entry was read from (None: stated as spec fields)."""
+    return _rows().get(spec.name, {}).get("config")
+
+
+@cache
+def _rows() -> dict[str, dict[str, Any]]:
+    data = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    return {row["name"]: row for row in data["model"]}
 
 
 @cache
@@ -364,9 +184,22 @@ def model_names() -> list[str]:
     return [spec.hf_repo or spec.name for spec in catalog()]
 
 
+_TORCHTUNE_BUILDER = re.compile(r"torchtune\.models\.\w+\.(?:q?lora_)?(\w+)")
+
+
+def _torchtune_builder(text: str) -> str:
+    """torchtune names a model by its builder: `torchtune.models.qwen2_5.qwen2_5_3b` is
+    Qwen2.5-3B, `...llama3_1.lora_llama3_1_8b` Llama 3.1 8B (digits joined by `_` are a
+    version or a size: `2_5` -> `2.5`)."""
+    match = _TORCHTUNE_BUILDER.fullmatch(text)
+    if match is None:
+        return text
+    return re.sub(r"(\d)_(\d)", r"\1.\2", match.group(1)).replace("_", "-")
+
+
 def _catalog_lookup(name: str) -> ModelSpec | None:
     index = _index()
-    text = name.strip().lower().rstrip("/")
+    text = _torchtune_builder(name.strip().lower().rstrip("/"))
     candidates = [text]
     if "/" in text:
         candidates.append(text.rsplit("/", 1)[1])  # mirrors: unsloth/Llama-3.2-3B-Instruct
@@ -384,71 +217,6 @@ def _catalog_lookup(name: str) -> ModelSpec | None:
 
 
 # --- config.json ------------------------------------------------------------------------
-def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> ModelSpec | str:
-    """A spec from a transformers `config.json` dict, or the reason it cannot be read."""
-    cfg = config.get("text_config") if isinstance(config.get("text_config"), dict) else config
-    model_type = str(cfg.get("model_type") or config.get("model_type") or "")
-    notes: list[str] = []
-    if model_type in _KNOWN_TYPES:
-        layout, norms, qk_norm = _KNOWN_TYPES[model_type]
-    elif all(k in cfg for k in ("hidden_size", "num_hidden_layers", "num_attention_heads")):
-        layout, norms, qk_norm = "llama", 2, False
-        notes.append(f"model_type {model_type or '?'} read as a Llama-like decoder")
-    else:
-        return f"config.json of {name} has no model_type the estimator knows ({model_type!r})"
-    try:
-        hidden = int(cfg["hidden_size"])
-        layers = int(cfg.get("num_hidden_layers", cfg.get("n_layer", 0)))
-        heads = int(cfg["num_attention_heads"])
-        vocab = int(cfg.get("vocab_size", 0))
-        intermediate = int(cfg.get("intermediate_size") or cfg.get("ffn_hidden_size") or 0)
-    except (KeyError, TypeError, ValueError) as exc:
-        return f"config.json of {name} lacks an architecture field ({exc})"
-    if not (hidden and layers and heads and vocab and intermediate):
-        return f"config.json of {name} lacks hidden/intermediate size, layers, heads or vocab"
-    kv_heads = int(cfg.get("num_key_value_heads") or heads)
-    head_dim = int(cfg.get("head_dim") or cfg.get("kv_channels") or hidden // heads)
-    experts = int(cfg.get("num_local_experts") or cfg.get("num_experts") or 0)
-    if model_type == "qwen":
-        intermediate //= 2  # Qwen-1 states the sum of w1 and w2
-    tie_default = model_type in ("gemma", "gemma2", "gemma3_text", "bert")
-    spec = ModelSpec(
-        name=name,
-        model_type=model_type,
-        layout=layout,
-        hidden_size=hidden,
-        intermediate_size=intermediate,
-        num_layers=layers,
-        num_heads=heads,
-        num_kv_heads=kv_heads,
-        head_dim=head_dim,
-        vocab_size=vocab,
-        tie_word_embeddings=bool(cfg.get("tie_word_embeddings", tie_default)),
-        # Qwen2 and Qwen-1 hard-code a q/k/v bias; elsewhere `attention_bias` covers q/k/v/o.
-        qkv_bias=model_type in ("qwen2", "qwen") or bool(cfg.get("attention_bias", False)),
-        attn_out_bias=bool(cfg.get("attention_bias", False)),
-        mlp_bias=bool(cfg.get("mlp_bias", False)),
-        gated_mlp=layout != "bert",
-        norm="layernorm" if layout == "bert" else "rms",
-        norms_per_layer=norms,
-        qk_norm=qk_norm,
-        num_experts=experts,
-        experts_per_token=int(cfg.get("num_experts_per_tok") or 0),
-        position_embeddings=int(cfg.get("max_position_embeddings", 0)) if layout == "bert" else 0,
-        token_type_embeddings=int(cfg.get("type_vocab_size", 0)) if layout == "bert" else 0,
-        head="sequence-classification" if layout == "bert" else "causal-lm",
-        max_position_embeddings=cfg.get("max_position_embeddings"),
-        hidden_dropout=float(cfg.get("hidden_dropout_prob", 0.0) or 0.0),
-        attention_dropout=float(
-            cfg.get("attention_dropout", cfg.get("attention_probs_dropout_prob", 0.0)) or 0.0
-        ),
-        hf_repo=name if "/" in name and not Path(name).exists() else None,
-        source=source,
-        notes=tuple(notes),
-    )
-    return spec
-
-
 def _read_config(path: Path, name: str, via: str) -> ModelLookup:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
@@ -456,7 +224,11 @@ def _read_config(path: Path, name: str, via: str) -> ModelLookup:
         return ModelLookup(None, f"cannot read {path}: {exc}", via)
     if not isinstance(config, dict):
         return ModelLookup(None, f"{path} is not a JSON object", via)
-    result = spec_from_hf_config(config, name, str(path))
+    return _from_config(config, name, str(path), via)
+
+
+def _from_config(config: dict[str, Any], name: str, source: str, via: str) -> ModelLookup:
+    result = spec_from_hf_config(config, name, source)
     if isinstance(result, str):
         return ModelLookup(None, result, via)
     return ModelLookup(result, None, via)
@@ -485,7 +257,13 @@ def _find_cached_config(repo_id: str) -> Path | None:
     for root in hf_cache_dirs():
         base = root / folder
         if not base.is_dir():
-            continue
+            # Hub ids are case-insensitive: "qwen/qwen2.5-7b" names Qwen/Qwen2.5-7B's folder
+            if not root.is_dir():
+                continue
+            same = [p for p in root.iterdir() if p.name.lower() == folder.lower()]
+            if not same:
+                continue
+            base = same[0]
         ref = base / "refs" / "main"
         if ref.is_file():
             commit = ref.read_text(encoding="utf-8").strip()
@@ -509,11 +287,23 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def lookup_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelLookup:
-    """Resolve a model name: catalog, then a local folder's config.json, then the HF cache.
+def lookup_model(
+    name: str,
+    search_paths: tuple[Path | str, ...] = (),
+    *,
+    offline: bool | None = None,
+    blocking: bool | None = None,
+) -> ModelLookup:
+    """Resolve a model name: catalog, a local folder's config.json, the HF cache, the Hub.
 
     `search_paths` are folders a relative model path may be relative to (the config file's
     folder first). The reason string explains a miss in words a finding can show.
+
+    `offline=True` keeps off the network (default: TUNELINT_OFFLINE / HF_HUB_OFFLINE, or
+    `model_hub.set_network_mode("off")`); answers cached from earlier fetches still count.
+    `blocking=False` never waits for the Hub: a repo not yet known starts a background
+    fetch and gets a miss with `pending=True` (default: blocking unless the network mode is
+    "background"). See model_hub for the language server's API.
     """
     if not name or not name.strip():
         return ModelLookup(None, "no model name")
@@ -522,25 +312,42 @@ def lookup_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelL
         return ModelLookup(spec)
     if len(name) > MAX_NAME_LENGTH or "\x00" in name:
         return ModelLookup(None, "the model name is not a hub id or a path")
-    raw = Path(os.path.expanduser(name.strip()))
+    text = name.strip()
+    raw = Path(os.path.expanduser(text))
     folders = [raw] if raw.is_absolute() else [Path(p) / raw for p in search_paths] + [raw]
     for folder in folders:
         config = folder / "config.json"
         if _is_file(config):
-            return _read_config(config, name.strip(), "config.json")
-    looks_local = name.strip().startswith((".", "/", "~")) or raw.is_absolute()
-    if not looks_local and re.fullmatch(r"[\w.-]+/[\w.-]+", name.strip()):
-        cached = _cached_config(name.strip())
+            return _read_config(config, text, "config.json")
+    looks_local = text.startswith((".", "/", "~")) or raw.is_absolute()
+    if not looks_local and model_hub.is_hub_id(text):
+        cached = _cached_config(text)
         if cached is not None:
-            return _read_config(cached, name.strip(), "hf-cache")
-        return ModelLookup(
-            None,
-            f"{name.strip()} is not in the model catalog, not a local folder, and not in the "
-            "offline Hugging Face cache",
-        )
-    return ModelLookup(
-        None, f"{name.strip()} is not in the model catalog and no folder with a config.json"
-    )
+            return _read_config(cached, text, "hf-cache")
+        return _hub_lookup(text, offline, blocking)
+    return ModelLookup(None, f"{text} is not in the model catalog and no folder with a config.json")
+
+
+def _hub_lookup(repo_id: str, offline: bool | None, blocking: bool | None) -> ModelLookup:
+    mode = model_hub.network_mode()
+    if offline is None:
+        offline = mode == "off" or model_hub.offline_by_environment()
+    if blocking is None:
+        blocking = mode != "background"
+    answer = model_hub.cached_answer(repo_id)
+    if answer is None:
+        if offline:
+            answer = model_hub.hub_config(repo_id, offline=True)
+        elif not blocking:
+            model_hub.fetch_in_background(repo_id, lambda _repo, _answer: None)
+            reason = f"fetching the config.json of {repo_id} from the Hugging Face Hub"
+            return ModelLookup(None, reason, "hub", pending=True)
+        else:
+            answer = model_hub.fetch_config(repo_id)
+    if answer.status == "found" and answer.config is not None:
+        source = f"{model_hub.cache_dir()} (Hub answer for {repo_id})"
+        return _from_config(answer.config, repo_id, source, "hub")
+    return ModelLookup(None, answer.reason, "hub")
 
 
 def resolve_model(name: str, search_paths: tuple[Path | str, ...] = ()) -> ModelSpec | None:

@@ -21,3 +21,11 @@ class OutputDirError(RunnerError):
 
 class UnsupportedPlanError(RunnerError):
     """The Plan asks for something the runner cannot train (e.g. PPO on TRL >= 1.13)."""
+
+
+class DiskFullError(RunnerError):
+    """The disk filled while the run wrote checkpoints or results."""
+
+
+class RemoteCodeRefusedError(ModelLoadError):
+    """A model needs its repository's Python code, and its trust flag is off (or a dry run)."""

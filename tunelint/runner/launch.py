@@ -26,23 +26,9 @@ from tunelint.runner.options import RunOptions
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
     from tunelint.runner.precision import PrecisionChoice
+    from tunelint.runner.prepared import PreparedRun
 
 LAUNCHED_ENV_VAR = "TUNELINT_LAUNCHED"
-
-
-def process_count(plan: Plan, options: RunOptions, device: str) -> tuple[int, list[str]]:
-    """How many worker processes, and notes on the choice."""
-    notes: list[str] = []
-    if options.num_processes is not None:
-        return options.num_processes * plan.hardware.nodes, notes
-    wanted = plan.hardware.count * plan.hardware.nodes
-    if wanted > 1 and device == "cpu":
-        notes.append(
-            f"hardware.count is {plan.hardware.count} but no GPU is visible: training in one "
-            "CPU process (pass --num-processes N for CPU data parallelism)"
-        )
-        return 1, notes
-    return wanted, notes
 
 
 def _free_port() -> int:
@@ -77,15 +63,9 @@ def launch_command(
     return command
 
 
-def launch(
-    plan: Plan,
-    base_dir: Path,
-    precision: PrecisionChoice,
-    num_processes: int,
-    options: RunOptions,
-    resume_from: Path | None,
-) -> int:
+def launch(run: PreparedRun) -> int:
     """Run the workers; return their exit status."""
+    plan, options, resume_from = run.plan, run.options, run.resume_from
     worker_options = RunOptions(
         **{
             **options.to_json(),
@@ -96,14 +76,14 @@ def launch(
     )
     spec = {
         "plan": plan.model_dump(mode="json", by_alias=True),
-        "base_dir": str(base_dir),
+        "base_dir": str(run.base_dir),
         "options": worker_options.to_json(),
     }
     handle, name = tempfile.mkstemp(prefix="tunelint-launch-", suffix=".json")
     spec_path = Path(name)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         json.dump(spec, stream)
-    command = launch_command(spec_path, plan, precision, num_processes, options)
+    command = launch_command(spec_path, plan, run.precision, run.num_processes, options)
     print("tunelint: launching " + " ".join(command), flush=True)
     environment = {**os.environ, LAUNCHED_ENV_VAR: "1"}
     try:

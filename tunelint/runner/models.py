@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunelint.runner.errors import ModelLoadError
+from tunelint.runner.errors import ModelLoadError, RemoteCodeRefusedError
 from tunelint.runner.tiny_model import TINY_MODEL_NAME, ensure_tiny_model
 
 if TYPE_CHECKING:
@@ -31,20 +31,26 @@ class ModelSource:
     is_local: bool
     is_tiny: bool
     revision: str | None = None
+    # Each model carries its own trust: the policy's never reaches the reward model.
+    trust_remote_code: bool = False
 
 
-def resolve_model_source(name: str, base_dir: Path, revision: str | None = None) -> ModelSource:
-    """Turn `model.name` into a folder or hub id (building the tiny model if needed)."""
+def resolve_model_source(
+    name: str, base_dir: Path, revision: str | None = None, *, trust_remote_code: bool = False
+) -> ModelSource:
+    """Turn a model name into a folder or hub id (building the tiny model if needed)."""
+    trust = trust_remote_code
     if name == TINY_MODEL_NAME:
-        return ModelSource(name, str(ensure_tiny_model()), is_local=True, is_tiny=True)
+        return ModelSource(name, str(ensure_tiny_model()), True, True, trust_remote_code=trust)
     path = Path(name).expanduser()
     for candidate in [path] if path.is_absolute() else [base_dir / path, Path.cwd() / path]:
         if candidate.is_dir():
-            return ModelSource(name, str(candidate.resolve()), is_local=True, is_tiny=False)
+            location = str(candidate.resolve())
+            return ModelSource(name, location, True, False, trust_remote_code=trust)
     looks_local = name.startswith((".", "/", "~")) or name.count("/") > 1
     if looks_local:
         raise ModelLoadError(f"model {name}: no such folder")
-    return ModelSource(name, name, is_local=False, is_tiny=False, revision=revision)
+    return ModelSource(name, name, False, False, revision, trust_remote_code=trust)
 
 
 def adapter_base(location: str) -> str | None:
@@ -71,7 +77,23 @@ def _fetch_error(source: ModelSource, exc: Exception) -> ModelLoadError:
     )
 
 
-def check_reachable(source: ModelSource, trust_remote_code: bool) -> None:
+def _needs_remote_code(exc: Exception) -> bool:
+    return "trust_remote_code" in str(exc)
+
+
+def remote_code_error(source: ModelSource, exc: Exception) -> ModelLoadError | None:
+    """A clear error when `exc` says the model needs its repository's code and we did not
+    trust it; None for any other failure."""
+    if source.trust_remote_code or not _needs_remote_code(exc):
+        return None
+    return RemoteCodeRefusedError(
+        f"model {source.name} needs Python code from its repository, which was not run: its "
+        "trust_remote_code is off (a dry run never runs repository code; each model has its "
+        "own flag: model.trust_remote_code, method.reward_model_trust_remote_code)"
+    )
+
+
+def check_reachable(source: ModelSource) -> None:
     """Fail fast and clearly when a hub model is neither cached nor downloadable."""
     if source.is_local:
         return
@@ -79,13 +101,13 @@ def check_reachable(source: ModelSource, trust_remote_code: bool) -> None:
 
     try:
         AutoConfig.from_pretrained(
-            source.location, revision=source.revision, trust_remote_code=trust_remote_code
+            source.location, revision=source.revision, trust_remote_code=source.trust_remote_code
         )
     except (OSError, ValueError) as exc:
-        raise _fetch_error(source, exc) from None
+        raise remote_code_error(source, exc) or _fetch_error(source, exc) from None
 
 
-def load_tokenizer(source: ModelSource, plan: Plan) -> PreTrainedTokenizerBase:
+def load_tokenizer(source: ModelSource) -> PreTrainedTokenizerBase:
     """The model's tokenizer, with a pad token (the eos token when it has none)."""
     from transformers import AutoTokenizer
 
@@ -93,10 +115,10 @@ def load_tokenizer(source: ModelSource, plan: Plan) -> PreTrainedTokenizerBase:
         tokenizer = AutoTokenizer.from_pretrained(
             source.location,
             revision=source.revision,
-            trust_remote_code=plan.model.trust_remote_code,
+            trust_remote_code=source.trust_remote_code,
         )
     except (OSError, ValueError) as exc:
-        raise _fetch_error(source, exc) from None
+        raise remote_code_error(source, exc) or _fetch_error(source, exc) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
@@ -136,7 +158,7 @@ def model_load_kwargs(
     """Keyword arguments for `from_pretrained`, all stated explicitly."""
     kwargs: dict[str, Any] = {
         "revision": source.revision,
-        "trust_remote_code": plan.model.trust_remote_code,
+        "trust_remote_code": source.trust_remote_code,
         "dtype": precision.model_dtype(plan.peft.kind),
     }
     attn = attention_implementation(plan, source)
@@ -174,6 +196,9 @@ def load_model(
             )
         else:
             model = AutoModelForCausalLM.from_pretrained(source.location, **kwargs)
-    except OSError as exc:
-        raise _fetch_error(source, exc) from None
+    except (OSError, ValueError) as exc:
+        refused = remote_code_error(source, exc)
+        if refused is None and isinstance(exc, ValueError):
+            raise
+        raise refused or _fetch_error(source, exc) from None
     return model

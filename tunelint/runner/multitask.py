@@ -27,9 +27,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tunelint.runner.outputs import last_checkpoint, write_json
+from tunelint.runner.checkpoints import newest_complete
+from tunelint.runner.outputs import ADAPTERS_DIR
+from tunelint.runner.reporting import write_json
 
-ADAPTERS_DIR = "adapters"
 MULTITASK_INDEX = "multitask.json"
 
 
@@ -66,7 +67,12 @@ def train_tasks(
             say(f"task {task}: adapter already trained, skipped")
             results[task] = {"skipped": True}
             continue
-        checkpoint = last_checkpoint(task_dir) if resume else None
+        checkpoint = None
+        if resume:
+            point = newest_complete(task_dir)
+            for line in point.describe_skipped():
+                say(f"task {task}: {line}")
+            checkpoint = point.checkpoint
         say(f"task {task}: training adapter {task!r} -> {task_dir}")
         trainer = make_trainer(task, base_model, task_dir)
         outcome = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)

@@ -7,6 +7,11 @@ with `method.reward_model` (any 1-label sequence classifier: a folder written by
 (`--reward-func`) add rule-based rewards: TRL's built-ins by name (`think_format_reward`,
 `accuracy_reward`, ...) or `module:function` / `path/to/file.py:function` written against
 TRL's signature `f(prompts, completions, **columns) -> list[float]`.
+
+A `file.py` path given on the command line is read from the working directory, as any
+command-line path is (not from the config's folder, unlike the paths inside the config);
+the run prints which file it loaded. The reward model is trusted on its own flag,
+`method.reward_model_trust_remote_code`, never on the policy's.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from tunelint.runner.models import (
     ModelSource,
     adapter_base,
     check_reachable,
+    remote_code_error,
     resolve_model_source,
 )
 
@@ -36,7 +42,13 @@ TRL_BUILTIN_REWARDS = (
 )
 
 
-def load_reward_function(spec: str, base_dir: Path) -> Callable[..., Any]:
+def reward_file(target: str, cwd: Path | None = None) -> Path:
+    """The file of a `file.py:function` spec: relative paths are read from the working folder."""
+    path = Path(target).expanduser()
+    return path if path.is_absolute() else (cwd or Path.cwd()) / path
+
+
+def load_reward_function(spec: str, say: Callable[[str], None]) -> Callable[..., Any]:
     """Resolve one `--reward-func`: a TRL built-in name, `module:function` or `file.py:function`."""
     if ":" not in spec:
         if spec in TRL_BUILTIN_REWARDS:
@@ -49,11 +61,13 @@ def load_reward_function(spec: str, base_dir: Path) -> Callable[..., Any]:
         )
     target, _, name = spec.rpartition(":")
     if target.endswith(".py"):
-        path = Path(target).expanduser()
-        if not path.is_absolute():
-            path = base_dir / path if (base_dir / path).is_file() else Path.cwd() / path
+        path = reward_file(target).resolve()
         if not path.is_file():
-            raise RunnerError(f"reward function {spec!r}: no such file {path}")
+            raise RunnerError(
+                f"reward function {spec!r}: no such file {path} (a --reward-func path is read "
+                "from the working directory)"
+            )
+        say(f"reward function {name} from {path}")
         module_spec = importlib.util.spec_from_file_location(f"tunelint_reward_{path.stem}", path)
         assert module_spec is not None and module_spec.loader is not None
         module = importlib.util.module_from_spec(module_spec)
@@ -70,15 +84,20 @@ def load_reward_function(spec: str, base_dir: Path) -> Callable[..., Any]:
 
 
 def load_reward_model(
-    plan: Plan, precision: PrecisionChoice, base_dir: Path, *, num_processes: int = 1
+    plan: Plan, precision: PrecisionChoice, base_dir: Path, *, dry_run: bool = False
 ) -> tuple[Any, Any]:
-    """The reward model (merged when it is a saved adapter) and its tokenizer."""
+    """The reward model (merged when it is a saved adapter) and its tokenizer.
+
+    Trust comes from `method.reward_model_trust_remote_code` alone (never on a dry run); a
+    saved reward adapter's base model is part of the reward model and shares its flag.
+    """
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     name = plan.method.reward_model
     assert name is not None
-    source = resolve_model_source(name, base_dir)
-    check_reachable(source, plan.model.trust_remote_code)
+    trust = plan.method.reward_model_trust_remote_code and not dry_run
+    source = resolve_model_source(name, base_dir, trust_remote_code=trust)
+    check_reachable(source)
     dtype = precision.model_dtype("lora")
     base = adapter_base(source.location) if source.is_local else None
     try:
@@ -87,12 +106,12 @@ def load_reward_model(
             # (and its trained score head) into its base so scoring costs no adapter overhead.
             from peft import PeftModel
 
-            base_source = resolve_model_source(base, base_dir)
+            base_source = resolve_model_source(base, base_dir, trust_remote_code=trust)
             base_model = AutoModelForSequenceClassification.from_pretrained(
                 base_source.location,
                 num_labels=1,
                 dtype=dtype,
-                trust_remote_code=plan.model.trust_remote_code,
+                trust_remote_code=trust,
                 **_eager_if_tiny(base_source),
             )
             model = PeftModel.from_pretrained(base_model, source.location).merge_and_unload()
@@ -102,16 +121,17 @@ def load_reward_model(
                 num_labels=1,
                 dtype=dtype,
                 revision=source.revision,
-                trust_remote_code=plan.model.trust_remote_code,
+                trust_remote_code=trust,
                 **_eager_if_tiny(source),
             )
         tokenizer = AutoTokenizer.from_pretrained(
-            source.location,
-            revision=source.revision,
-            trust_remote_code=plan.model.trust_remote_code,
+            source.location, revision=source.revision, trust_remote_code=trust
         )
-    except OSError as exc:
-        raise ModelLoadError(f"reward model {name}: cannot load ({exc})") from None
+    except (OSError, ValueError) as exc:
+        refused = remote_code_error(source, exc)
+        if refused is None and isinstance(exc, ValueError):
+            raise
+        raise refused or ModelLoadError(f"reward model {name}: cannot load ({exc})") from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     model.config.pad_token_id = tokenizer.pad_token_id
@@ -129,17 +149,18 @@ def build_rewards(
     base_dir: Path,
     reward_funcs: Sequence[str],
     *,
-    num_processes: int = 1,
+    say: Callable[[str], None],
+    dry_run: bool = False,
 ) -> tuple[list[Any], list[Any]]:
     """Reward sources for GRPO/RLOO and their processing classes (None for functions)."""
     funcs: list[Any] = []
     processing: list[Any] = []
     if plan.method.reward_model:
-        model, tokenizer = load_reward_model(plan, precision, base_dir, num_processes=num_processes)
+        model, tokenizer = load_reward_model(plan, precision, base_dir, dry_run=dry_run)
         funcs.append(model)
         processing.append(tokenizer)
     for spec in reward_funcs:
-        funcs.append(load_reward_function(spec, base_dir))
+        funcs.append(load_reward_function(spec, say))
         processing.append(None)
     if not funcs:
         raise RunnerError(

@@ -1,45 +1,29 @@
 """One training run, start to end: Plan in, trained output folder out.
 
-Order matters and is fixed: refuse what cannot run (PPO) -> read and check the data ->
-resolve device and precision -> protect the output folder -> (launch workers when several
-processes) -> load tokenizer and model -> build PEFT, TRL config and trainer -> print the
-resolved plan -> (stop for `--dry-run`) -> train, resuming from a checkpoint if asked ->
-save adapter/model, tokenizer, resolved config, run info, metrics and the loss curve.
+`prepare_run` decides everything that needs no model (see `prepared`); then this module
+either launches workers (several processes) or, in process: load tokenizer and model ->
+build PEFT, TRL config and trainer -> print the resolved plan -> (stop for `--dry-run`) ->
+train, resuming from a checkpoint if asked -> save adapter/model and tokenizer, and hand
+the rest (resolved config, run info, metrics, loss curve) to `reporting`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunelint.runner import data as data_module
-from tunelint.runner import outputs
-from tunelint.runner.errors import RunnerError, UnsupportedPlanError
-from tunelint.runner.launch import launch, process_count
+from tunelint.runner import reporting
+from tunelint.runner.disk_full import as_disk_full
+from tunelint.runner.errors import RemoteCodeRefusedError, RunnerError
+from tunelint.runner.launch import launch
+from tunelint.runner.messages import Say, default_say, is_main_process
 from tunelint.runner.options import RunOptions
-from tunelint.runner.trainer_config import PPO_MESSAGE
+from tunelint.runner.prepared import PreparedRun, prepare_run
 
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
-
-Say = Callable[[str], None]
-
-
-def _is_main_process() -> bool:
-    # Under accelerate launch every rank runs this code; RANK is set by the launcher.
-    return os.environ.get("RANK", "0") == "0"
-
-
-def _default_say(message: str) -> None:
-    if _is_main_process():
-        print(f"tunelint: {message}", flush=True)
 
 
 @dataclass
@@ -54,46 +38,6 @@ class RunResult:
     trainer: Any = None
     model: Any = None
     tokenizer: Any = None
-    exit_code: int = 0
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of the ML stack, for run_info.json and bug reports."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {"python": platform.python_version()}
-    for name in ("tunelint", "torch", "transformers", "peft", "trl", "accelerate", "datasets"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def _describe_peft(peft_config: Any) -> dict[str, Any] | str:
-    if peft_config is None:
-        return "full fine-tuning (every weight trains)"
-    described = {"type": type(peft_config).__name__}
-    for key in (
-        "r",
-        "lora_alpha",
-        "lora_dropout",
-        "target_modules",
-        "use_dora",
-        "num_virtual_tokens",
-        "feedforward_modules",
-        "task_type",
-    ):
-        value = getattr(peft_config, key, None)
-        if value is not None and value is not False:
-            described[key] = sorted(value) if isinstance(value, set) else value
-    return described
-
-
-def print_resolved(resolved: dict[str, Any], say: Say) -> None:
-    """The resolved plan, as the user should read it before a long run."""
-    say("resolved plan:")
-    print(json.dumps(resolved, indent=2, default=str), flush=True)
 
 
 def run_plan(
@@ -110,109 +54,66 @@ def run_plan(
     run; programmatic users and tests hook in there.
     """
     options = options or RunOptions()
-    say = say or _default_say
-    base_dir = Path(base_dir)
-    method = plan.method.kind
-    if method == "ppo":
-        raise UnsupportedPlanError(PPO_MESSAGE)
-
-    from tunelint.runner.peft_configs import task_names
-
-    tasks = task_names(plan)
-    started = time.perf_counter()
-    training_data = data_module.load_training_data(plan, base_dir, tasks)
-
-    from tunelint.runner.precision import resolve_precision
-
-    precision = resolve_precision(plan)
-    for note in precision.notes:
-        say(note)
-    output_dir = outputs.resolve_output_dir(plan, base_dir).resolve()
-    num_processes, launch_notes = process_count(plan, options, precision.device)
-    for note in launch_notes:
-        say(note)
-
-    from tunelint.runner.models import check_reachable, resolve_model_source
-
-    # Before the output folder is touched (--overwrite deletes old checkpoints): a missing
-    # model must not cost the previous run. For tunelint/tiny this builds it, once, here.
-    source = resolve_model_source(plan.model.name, base_dir, plan.model.revision)
-    check_reachable(source, plan.model.trust_remote_code)
-
-    resume_from: Path | None = None
-    if options.launched:
-        resume_from = Path(options.resume_from) if options.resume_from else None
-    elif options.dry_run:
-        _warn_dry_run_output(output_dir, options, say)
-    else:
-        resume_from = outputs.prepare_output_dir(
-            output_dir, overwrite=options.overwrite, resume=options.resume
-        )
-        if resume_from is not None:
-            say(f"resuming from {resume_from}")
-
-    if num_processes > 1 and not options.launched and not options.dry_run:
-        code = launch(plan, base_dir, precision, num_processes, options, resume_from)
-        if code != 0:
-            raise RunnerError(f"accelerate launch failed (exit status {code}); see the log above")
-        return _result_from_disk(output_dir)
-
-    return _train_in_process(
-        plan,
-        base_dir,
-        options,
-        say,
-        precision=precision,
-        source=source,
-        training_data=training_data,
-        tasks=tasks,
-        output_dir=output_dir,
-        resume_from=resume_from,
-        num_processes=num_processes,
-        started=started,
-        callbacks=callbacks,
-    )
-
-
-def _warn_dry_run_output(output_dir: Path, options: RunOptions, say: Say) -> None:
+    say = say or default_say
     try:
-        if options.resume:
-            if outputs.last_checkpoint(output_dir) is None:
-                say(f"note: --resume would fail: no checkpoint in {output_dir}")
-        elif output_dir.is_dir() and any(output_dir.iterdir()) and not options.overwrite:
-            say(f"note: a real run would refuse: {output_dir} is not empty (use --overwrite)")
-    except OSError:
-        pass
+        run = prepare_run(plan, Path(base_dir), options, say=say, callbacks=tuple(callbacks or ()))
+    except RemoteCodeRefusedError as exc:
+        if not options.dry_run:
+            raise
+        return _dry_run_stopped(Path(plan.output.dir), exc, say)
+    if run.launches_workers:
+        return _launch(run)
+    try:
+        return _train_in_process(run)
+    except RemoteCodeRefusedError as exc:
+        if not run.dry_run:
+            raise
+        return _dry_run_stopped(run.output_dir, exc, say)
 
 
-def _result_from_disk(output_dir: Path) -> RunResult:
-    metrics_path = output_dir / outputs.METRICS
-    data: dict[str, Any] = {}
-    if metrics_path.is_file():
-        data = json.loads(metrics_path.read_text(encoding="utf-8"))
+def _dry_run_stopped(output_dir: Path, exc: Exception, say: Say) -> RunResult:
+    say(f"dry run stopped before building the model: {exc}")
+    return RunResult(output_dir=output_dir, dry_run=True)
+
+
+def _launch(run: PreparedRun) -> RunResult:
+    code = 1
+    try:
+        code = launch(run)
+    finally:
+        if run.manifest is not None:
+            run.manifest.finish("finished" if code == 0 else "failed")
+    if code != 0:
+        raise RunnerError(f"accelerate launch failed (exit status {code}); see the log above")
+    data = reporting.read_metrics(run.output_dir)
     return RunResult(
-        output_dir=output_dir,
+        output_dir=run.output_dir,
         metrics=data.get("metrics", {}),
         log_history=data.get("log_history", []),
     )
 
 
-def _train_in_process(
-    plan: Plan,
-    base_dir: Path,
-    options: RunOptions,
-    say: Say,
-    *,
-    precision: Any,
-    source: Any,
-    training_data: data_module.TrainingData,
-    tasks: list[str] | None,
-    output_dir: Path,
-    resume_from: Path | None,
-    num_processes: int,
-    started: float,
-    callbacks: list[Any] | None,
-) -> RunResult:
+def _train_in_process(run: PreparedRun) -> RunResult:
+    # Dry runs build everything but must not write into the real output folder.
+    scratch = tempfile.TemporaryDirectory(prefix="tunelint-dry-run-") if run.dry_run else None
+    status = "failed"
+    try:
+        result = _build_and_train(run, Path(scratch.name) if scratch else run.output_dir)
+        status = "finished"
+        return result
+    except Exception as exc:  # a full disk shows up as OSError, RuntimeError or a writer's own
+        full = as_disk_full(exc, run.output_dir)
+        if full is None:
+            raise
+        raise full from None
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
+        if run.manifest is not None:
+            run.manifest.finish(status)
+
+
+def _build_and_train(run: PreparedRun, trainer_dir: Path) -> RunResult:
     from transformers import set_seed
 
     from tunelint.runner.models import load_model, load_tokenizer
@@ -220,154 +121,117 @@ def _train_in_process(
     from tunelint.runner.trainer_config import build_trainer_config, build_trainer_settings
     from tunelint.runner.trainers import TRAINER_NAMES, build_trainer
 
-    method = plan.method.kind
-    # Dry runs build everything but must not write into the real output folder.
-    scratch = tempfile.TemporaryDirectory(prefix="tunelint-dry-run-") if options.dry_run else None
-    trainer_dir = Path(scratch.name) if scratch else output_dir
-    try:
-        settings = build_trainer_settings(
+    plan, say = run.plan, run.say
+    settings = build_trainer_settings(
+        plan,
+        run.precision,
+        trainer_dir,
+        max_steps=run.options.max_steps,
+        num_processes=run.num_processes,
+        has_eval=run.training_data.eval is not None,
+    )
+    for note in settings.notes:
+        say(note)
+    peft_config = build_peft_config(plan)
+
+    set_seed(plan.training.seed)  # before the model: PEFT initialises adapters randomly
+    tokenizer = load_tokenizer(run.source)
+    model = load_model(
+        plan,
+        run.source,
+        run.precision,
+        sequence_classification=run.method == "reward",
+        num_processes=run.num_processes,
+    )
+    rewards = None
+    if run.method in ("grpo", "rloo"):
+        from tunelint.runner.rewards import build_rewards
+
+        rewards = build_rewards(
             plan,
-            precision,
-            trainer_dir,
-            max_steps=options.max_steps,
-            num_processes=num_processes,
-            has_eval=training_data.eval is not None,
+            run.precision,
+            run.base_dir,
+            run.options.reward_funcs,
+            say=say,
+            dry_run=run.dry_run,
         )
-        for note in settings.notes:
-            say(note)
-        peft_config = build_peft_config(plan)
+    resolved = reporting.resolved_plan(run, TRAINER_NAMES[run.method], settings, peft_config)
+    callbacks = _callbacks(run)
+    if run.tasks:
+        return _run_multitask(run, model, tokenizer, settings, rewards, resolved, callbacks)
 
-        set_seed(plan.training.seed)  # before the model: PEFT initialises adapters randomly
-        tokenizer = load_tokenizer(source, plan)
-        model = load_model(
-            plan,
-            source,
-            precision,
-            sequence_classification=method == "reward",
-            num_processes=num_processes,
-        )
-        rewards = None
-        if method in ("grpo", "rloo"):
-            from tunelint.runner.rewards import build_rewards
-
-            rewards = build_rewards(
-                plan, precision, base_dir, options.reward_funcs, num_processes=num_processes
-            )
-        args = build_trainer_config(settings)
-
-        resolved = {
-            "method": method,
-            "trainer": TRAINER_NAMES[method],
-            "model": {"name": plan.model.name, "location": source.location},
-            "precision": {
-                "requested": precision.requested,
-                "running": precision.name,
-                "device": precision.device,
-                "weights_dtype": str(precision.model_dtype(plan.peft.kind)),
-            },
-            "peft": _describe_peft(peft_config),
-            "quantization": plan.effective_quantization,
-            "data": {
-                "train": plan.data.train if plan.data else None,
-                "eval": plan.data.eval if plan.data else None,
-                "format": training_data.format,
-                "train_records": len(training_data.train),
-                "eval_records": len(training_data.eval) if training_data.eval else 0,
-            },
-            "processes": num_processes,
-            "output_dir": str(output_dir),
-            "resume_from": str(resume_from) if resume_from else None,
-            "trainer_args": {k: v for k, v in settings.kwargs.items() if k != "output_dir"},
-            "notes": list(precision.notes) + settings.notes,
-        }
-        if method in ("dpo", "kto"):
-            resolved["reference"] = (
-                "base model with the adapter disabled"
-                if peft_config is not None
-                else "frozen copy of the base model"
-            )
-        if tasks:
-            resolved["tasks"] = {
-                name: len(ds) for name, ds in (training_data.train_by_task or {}).items()
-            }
-
-        if tasks:
-            return _run_multitask(
-                plan, options, say, tasks, model, tokenizer, training_data, settings,
-                rewards, output_dir, resolved, started, callbacks,
-            )  # fmt: skip
-
-        trainer = build_trainer(
-            method,
-            model=model,
-            tokenizer=tokenizer,
-            args=args,
-            train_dataset=training_data.train,
-            eval_dataset=training_data.eval,
-            peft_config=peft_config,
-            rewards=rewards,
-            callbacks=callbacks,
-        )
-        resolved["world_size"] = trainer.args.world_size
-        if trainer.is_world_process_zero():
-            print_resolved(resolved, say)
-        if options.dry_run:
-            say("dry run: model, data and trainer built; nothing trained, nothing written")
-            return RunResult(
-                output_dir=output_dir,
-                dry_run=True,
-                resolved=resolved,
-                trainer=trainer,
-                model=trainer.model,
-                tokenizer=tokenizer,
-            )
-        say(f"training {method} ({resolved['trainer']}) -> {output_dir}")
-        outcome = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-        metrics = dict(outcome.metrics)
-        if training_data.eval is not None:
-            metrics.update(trainer.evaluate())
-        trainer.save_model(str(output_dir))
-        log_history = list(trainer.state.log_history)
-        if trainer.is_world_process_zero():
-            tokenizer.save_pretrained(str(output_dir))
-            _write_run_files(
-                plan, output_dir, resolved, metrics, {"train": log_history}, started, say
-            )
+    trainer = build_trainer(
+        run.method,
+        model=model,
+        tokenizer=tokenizer,
+        args=build_trainer_config(settings),
+        train_dataset=run.training_data.train,
+        eval_dataset=run.training_data.eval,
+        peft_config=peft_config,
+        rewards=rewards,
+        callbacks=callbacks,
+    )
+    resolved["world_size"] = trainer.args.world_size
+    if trainer.is_world_process_zero():
+        reporting.print_resolved(resolved, say)
+    if run.dry_run:
+        say("dry run: model, data and trainer built; nothing trained, nothing written")
         return RunResult(
-            output_dir=output_dir,
-            metrics=metrics,
-            log_history=log_history,
+            output_dir=run.output_dir,
+            dry_run=True,
             resolved=resolved,
             trainer=trainer,
             model=trainer.model,
             tokenizer=tokenizer,
         )
-    finally:
-        if scratch is not None:
-            scratch.cleanup()
+    say(f"training {run.method} ({resolved['trainer']}) -> {run.output_dir}")
+    resume = str(run.resume_from) if run.resume_from else None
+    outcome = trainer.train(resume_from_checkpoint=resume)
+    metrics = dict(outcome.metrics)
+    if run.training_data.eval is not None:
+        metrics.update(trainer.evaluate())
+    trainer.save_model(str(run.output_dir))
+    log_history = list(trainer.state.log_history)
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(run.output_dir))
+        reporting.write_run_files(run, resolved, metrics, {"train": log_history})
+    return RunResult(
+        output_dir=run.output_dir,
+        metrics=metrics,
+        log_history=log_history,
+        resolved=resolved,
+        trainer=trainer,
+        model=trainer.model,
+        tokenizer=tokenizer,
+    )
+
+
+def _callbacks(run: PreparedRun) -> list[Any]:
+    callbacks = list(run.callbacks)
+    if run.manifest is not None:
+        from tunelint.runner.callbacks import ManifestCallback
+
+        callbacks.append(ManifestCallback(run.manifest))
+    return callbacks
 
 
 def _run_multitask(
-    plan: Plan,
-    options: RunOptions,
-    say: Say,
-    tasks: list[str],
+    run: PreparedRun,
     model: Any,
     tokenizer: Any,
-    training_data: data_module.TrainingData,
     settings: Any,
     rewards: Any,
-    output_dir: Path,
     resolved: dict[str, Any],
-    started: float,
-    callbacks: list[Any] | None,
+    callbacks: list[Any],
 ) -> RunResult:
-    from tunelint.runner.multitask import train_tasks
+    from tunelint.runner.multitask import adapter_dir, train_tasks
     from tunelint.runner.peft_configs import lora_config
     from tunelint.runner.trainer_config import TrainerSettings, build_trainer_config
     from tunelint.runner.trainers import build_trainer
 
-    by_task = training_data.train_by_task or {}
+    assert run.tasks is not None
+    tasks = list(run.tasks)
+    by_task = run.training_data.train_by_task or {}
 
     def make_trainer(task: str, base_model: Any, task_dir: Path) -> Any:
         task_settings = TrainerSettings(
@@ -376,84 +240,42 @@ def _run_multitask(
             kwargs={**settings.kwargs, "output_dir": str(task_dir), "run_name": task},
         )
         return build_trainer(
-            plan.method.kind,
+            run.method,
             model=base_model,
             tokenizer=tokenizer,
             args=build_trainer_config(task_settings),
             train_dataset=by_task[task],
             eval_dataset=None,
-            peft_config=lora_config(plan),
+            peft_config=lora_config(run.plan),
             rewards=rewards,
             callbacks=callbacks,
         )
 
-    print_resolved(resolved, say)
-    if options.dry_run:
-        trainer = make_trainer(tasks[0], model, output_dir / "adapters" / tasks[0])
-        say("dry run: model, data and the first task's trainer built; nothing trained")
-        return RunResult(output_dir, dry_run=True, resolved=resolved, trainer=trainer)
+    reporting.print_resolved(resolved, run.say)
+    if run.dry_run:
+        trainer = make_trainer(tasks[0], model, adapter_dir(run.output_dir, tasks[0]))
+        run.say("dry run: model, data and the first task's trainer built; nothing trained")
+        return RunResult(run.output_dir, dry_run=True, resolved=resolved, trainer=trainer)
 
     trainer, results = train_tasks(
         tasks,
         model,
-        output_dir,
+        run.output_dir,
         make_trainer,
-        resume=options.resume,
-        is_main_process=_is_main_process,
-        say=say,
+        resume=run.options.resume,
+        is_main_process=is_main_process,
+        say=run.say,
     )
-    if _is_main_process():
-        tokenizer.save_pretrained(str(output_dir))
     metrics = {task: r.get("metrics", {}) for task, r in results.items()}
     histories = {task: r.get("log_history", []) for task, r in results.items()}
-    if _is_main_process():
-        _write_run_files(plan, output_dir, resolved, metrics, histories, started, say)
+    if is_main_process():
+        tokenizer.save_pretrained(str(run.output_dir))
+        reporting.write_run_files(run, resolved, metrics, histories)
     return RunResult(
-        output_dir=output_dir,
+        output_dir=run.output_dir,
         metrics=metrics,
         log_history=[dict(e, task=t) for t, h in histories.items() for e in h],
         resolved=resolved,
         trainer=trainer,
         tokenizer=tokenizer,
     )
-
-
-def _write_run_files(
-    plan: Plan,
-    output_dir: Path,
-    resolved: dict[str, Any],
-    metrics: dict[str, Any],
-    histories: dict[str, list[dict[str, Any]]],
-    started: float,
-    say: Say,
-) -> None:
-    outputs.save_resolved_config(plan, output_dir)
-    outputs.write_json(
-        output_dir / outputs.RUN_INFO,
-        {
-            "resolved": resolved,
-            "versions": library_versions(),
-            "wall_seconds": round(time.perf_counter() - started, 2),
-        },
-    )
-    single = list(histories) == ["train"]
-    outputs.write_json(
-        output_dir / outputs.METRICS,
-        {"metrics": metrics, "log_history": histories["train"] if single else histories},
-    )
-    curve = _plot(plan, output_dir, histories)
-    say(f"saved to {output_dir}" + (f" (loss curve: {curve.name})" if curve else ""))
-
-
-def _plot(plan: Plan, output_dir: Path, histories: dict[str, list[dict[str, Any]]]) -> Path | None:
-    title = f"{plan.method.kind} + {plan.peft.kind}: {plan.model.name}"
-    if list(histories) == ["train"]:
-        return outputs.plot_loss_curve(histories["train"], output_dir / outputs.LOSS_CURVE, title)
-    # Multi-task: one curve per task, steps offset so they read left to right.
-    merged: list[dict[str, Any]] = []
-    offset = 0
-    for history in histories.values():
-        steps = [e["step"] for e in history if "loss" in e]
-        merged += [dict(e, step=e["step"] + offset) for e in history if "loss" in e]
-        offset += max(steps, default=0)
-    return outputs.plot_loss_curve(merged, output_dir / outputs.LOSS_CURVE, title)

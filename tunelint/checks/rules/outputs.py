@@ -1,0 +1,82 @@
+"""Output folder: where a run writes, and what it may replace there."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path, PurePath
+
+from tunelint.checks.context import Context
+from tunelint.checks.finding import Finding
+from tunelint.checks.registry import rule
+from tunelint.checks.rule import RuleDocs
+from tunelint.config.plan import Plan
+from tunelint.knowledge.output_dirs import relative_reaches_up, unsafe_output_reason
+
+OUTPUT_DIR = ("output", "dir")
+
+
+def _home() -> PurePath | None:
+    try:
+        return PurePath(os.path.normpath(Path.home()))
+    except RuntimeError:  # no home folder known (a bare container user)
+        return None
+
+
+def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
+    """Read `output.dir` as `tunelint run` does: relative to the config's folder."""
+    expanded = os.path.expanduser(raw)
+    home = _home()
+    if not os.path.isabs(expanded):
+        if relative_reaches_up(expanded):
+            # Other trainers read it from the folder they are launched in.
+            base = "the config's folder" if native else "the folder the trainer starts in"
+            if os.path.normpath(expanded) == ".":
+                return "it is the config's own folder" if native else f"it is {base}"
+            return f"it is a parent of {base}"
+        if config_file is None:
+            return None
+    config_dir = (
+        PurePath(os.path.normpath(os.path.abspath(config_file.parent)))
+        if config_file is not None
+        else None
+    )
+    absolute = os.path.join(str(config_dir), expanded) if config_dir else expanded
+    return unsafe_output_reason(PurePath(os.path.normpath(absolute)), config_dir, home)
+
+
+@rule(
+    code="TL603",
+    name="unsafe-output-dir",
+    severity="error",
+    source="security",
+    summary="The output folder is the project, a parent of it, home, / or a system folder",
+    docs=RuleDocs(
+        what="`output.dir` (any format) that resolves to the config's own folder (`.`), a "
+        "parent of it (`..`), the home folder (`~`), the filesystem root, a system folder "
+        "(`/etc`, `/usr`, ...) or a hidden folder directly in home, `/` or the config's folder "
+        "(`~/.ssh`, `.git`). Relative "
+        "paths are read as `tunelint run` reads them: from the config's folder.",
+        why="A run writes README.md, config.json, tokenizer files and checkpoints into its "
+        "output folder, replacing files of the same name; there they overwrite the "
+        "project's own files. `tunelint run` refuses such a folder even with `--overwrite` "
+        "or `--force`. In other formats the trainer reads a relative path from the folder "
+        "it is launched in, usually the project: there the finding is a warning.",
+        example="output:\n  dir: .",
+        fix="Give each run its own folder below the project, e.g. `output.dir: runs/sft-v1`.",
+        fix_safety="No automatic fix: the right folder name is the user's choice.",
+    ),
+)
+def unsafe_output_dir(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    native = ctx.dialect == "native"
+    reason = _reason(plan.output.dir, ctx.file, native)
+    if reason is None:
+        return
+    # Only `tunelint run` (the native format's trainer) is certain to refuse it.
+    severity = None if native else "warning"
+    yield Finding(
+        f"output.dir {plan.output.dir!r} is unsafe: {reason}; a run would write over files "
+        "there. Use a folder of its own, e.g. runs/<name>",
+        OUTPUT_DIR,
+        severity=severity,
+    )

@@ -1,0 +1,247 @@
+"""A `ModelSpec` from a transformers `config.json` (local folder, HF cache or the Hub).
+
+How each `model_type` maps onto the spec's layouts lives in data/architectures.toml (read from
+transformers 5.24's modeling files). Multimodal wrappers (Gemma 3, Mistral 3, ...) keep their
+text model in `text_config`; a SigLIP vision tower is counted into `extra_params`. A
+`quantization_config` (bitsandbytes, GPTQ, AWQ, FP8, MXFP4, compressed-tensors) says how many
+bits a stored quantized weight takes, scales included.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tunelint.knowledge.model_spec import ModelSpec
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+_ARCHITECTURES = Path(__file__).parent / "data" / "architectures.toml"
+
+
+@cache
+def architectures() -> dict[str, dict[str, Any]]:
+    """model_type -> how to read it (data/architectures.toml, loaded once)."""
+    return tomllib.loads(_ARCHITECTURES.read_text(encoding="utf-8"))
+
+
+def _int(cfg: dict[str, Any], *keys: str, default: int = 0) -> int:
+    """The first key present with a number (config.json writes null for "not used")."""
+    for key in keys:
+        value = cfg.get(key)
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int | float):
+            return int(value)
+    return default
+
+
+def _text_config(config: dict[str, Any]) -> dict[str, Any]:
+    text = config.get("text_config")
+    if not isinstance(text, dict):
+        return config
+    merged = dict(text)
+    if "model_type" not in merged and config.get("model_type"):
+        merged["model_type"] = f"{config['model_type']}_text"  # gemma3 -> gemma3_text
+    # A wrapper states the tie for the whole model (Gemma3Config.tie_word_embeddings).
+    if "tie_word_embeddings" not in merged and "tie_word_embeddings" in config:
+        merged["tie_word_embeddings"] = config["tie_word_embeddings"]
+    return merged
+
+
+def siglip_vision_params(vision: dict[str, Any], text_hidden: int) -> int | None:
+    """Parameters of a SigLIP vision tower plus Gemma 3's projector (modeling_siglip.py,
+    Gemma3MultiModalProjector); None for another vision model."""
+    if vision.get("model_type", "siglip_vision_model") != "siglip_vision_model":
+        return None
+    hv = _int(vision, "hidden_size", default=768)
+    iv = _int(vision, "intermediate_size", default=3072)
+    layers = _int(vision, "num_hidden_layers", default=12)
+    channels = _int(vision, "num_channels", default=3)
+    patch = _int(vision, "patch_size", default=16)
+    image = _int(vision, "image_size", default=224)
+    embeddings = channels * patch * patch * hv + hv + (image // patch) ** 2 * hv
+    mlp = hv * iv + iv + iv * hv + hv
+    layer = 2 * 2 * hv + 4 * (hv * hv + hv) + mlp
+    total = embeddings + layers * layer + 2 * hv  # post_layernorm
+    if vision.get("vision_use_head", True):  # attention-pooling head: probe, MHA, norm, MLP
+        total += hv + (3 * hv * hv + 3 * hv) + (hv * hv + hv) + 2 * hv + mlp
+    return total + hv * text_hidden + hv  # projector weight and its RMSNorm
+
+
+def quantization_bits(qc: dict[str, Any]) -> tuple[str, float] | None:
+    """(method, stored bits per quantized weight incl. scales) of a `quantization_config`."""
+    method = str(qc.get("quant_method", "")).lower()
+    if method == "bitsandbytes":
+        if qc.get("load_in_4bit"):
+            # one fp32 absmax per 64 weights; double quantization stores it as 8 bits plus
+            # one fp32 per 256 blocks (bitsandbytes' blockwise quantization).
+            double = qc.get("bnb_4bit_use_double_quant", False)
+            return "bnb-4bit", 4 + (8 / 64 + 32 / (64 * 256) if double else 32 / 64)
+        if qc.get("load_in_8bit"):
+            return "bnb-8bit", 8.0
+        return None
+    if method in ("gptq", "awq"):
+        bits = float(qc.get("bits", qc.get("w_bit", 4)) or 4)
+        group = int(qc.get("group_size", qc.get("q_group_size", 128)) or 128)
+        # per group and output: an fp16 scale and a packed zero point
+        overhead = (16 + bits) / group if group > 0 else 0.0
+        return method, bits + overhead
+    if method == "fp8":
+        block = qc.get("weight_block_size")
+        if isinstance(block, list) and len(block) == 2 and all(isinstance(b, int) for b in block):
+            return "fp8", 8 + 32 / (block[0] * block[1])  # one fp32 scale per block
+        return "fp8", 8.0
+    if method == "mxfp4":
+        return "mxfp4", 4 + 8 / 32  # OCP MX: an 8-bit shared exponent per 32 values
+    if method == "compressed-tensors":
+        groups = qc.get("config_groups")
+        if isinstance(groups, dict):
+            for group in groups.values():
+                weights = group.get("weights") if isinstance(group, dict) else None
+                if isinstance(weights, dict) and isinstance(weights.get("num_bits"), int):
+                    return "compressed-tensors", float(weights["num_bits"])
+        return None
+    return None
+
+
+def _moe_fields(cfg: dict[str, Any], model_type: str, layers: int) -> dict[str, Any]:
+    experts = _int(cfg, "num_local_experts", "n_routed_experts", "num_experts")
+    if not experts:
+        return {}
+    fields: dict[str, Any] = {
+        "num_experts": experts,
+        "experts_per_token": _int(cfg, "num_experts_per_tok", "experts_per_token"),
+        "moe_intermediate_size": _int(cfg, "moe_intermediate_size"),
+    }
+    if model_type in ("deepseek_v2", "deepseek_v3"):
+        shared = _int(cfg, "n_shared_experts")
+        fields["shared_expert_intermediate_size"] = shared * fields["moe_intermediate_size"]
+        fields["dense_layers"] = min(_int(cfg, "first_k_dense_replace"), layers)
+    elif model_type in ("qwen2_moe", "qwen3_moe"):
+        step = max(_int(cfg, "decoder_sparse_step", default=1), 1)
+        only = cfg.get("mlp_only_layers") or []
+        sparse = [i for i in range(layers) if i not in only and (i + 1) % step == 0]
+        fields["dense_layers"] = layers - len(sparse)
+        if model_type == "qwen2_moe":
+            fields["shared_expert_intermediate_size"] = _int(cfg, "shared_expert_intermediate_size")
+            fields["shared_expert_gate"] = True
+    return fields
+
+
+def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> ModelSpec | str:
+    """A spec from a transformers `config.json` dict, or the reason it cannot be read."""
+    cfg = _text_config(config)
+    wrapper = str(config.get("model_type") or "") if cfg is not config else ""
+    model_type = str(cfg.get("model_type") or config.get("model_type") or "")
+    notes: list[str] = []
+    arch = architectures().get(model_type)
+    if arch is None:
+        if not all(k in cfg for k in ("hidden_size", "num_hidden_layers", "num_attention_heads")):
+            return f"config.json of {name} has no model_type the estimator knows ({model_type!r})"
+        arch = {"layout": "llama", "attention_bias": "config", "mlp_bias": "config"}
+        notes.append(f"model_type {model_type or '?'} read as a Llama-like decoder")
+    cfg = {**arch.get("defaults", {}), **cfg}
+    hidden = _int(cfg, "hidden_size", "d_model")
+    layers = _int(cfg, "num_hidden_layers", "n_layer")
+    heads = _int(cfg, "num_attention_heads", "n_head")
+    vocab = _int(cfg, "vocab_size")
+    intermediate = _int(cfg, "intermediate_size", "ffn_hidden_size", "moe_intermediate_size")
+    if not (hidden and layers and heads and vocab and intermediate):
+        return f"config.json of {name} lacks hidden/intermediate size, layers, heads or vocab"
+    if model_type == "qwen":
+        intermediate //= 2  # Qwen-1 states the sum of w1 and w2
+    layout = arch["layout"]
+    kv_heads = _int(cfg, "num_key_value_heads", default=heads)
+    head_dim = _int(cfg, "head_dim", "kv_channels", default=hidden // heads)
+    bias_rule = arch.get("attention_bias", "none")
+    attention_bias = bool(cfg.get("attention_bias", arch.get("attention_bias_default", False)))
+    qkv_bias = {
+        "config": attention_bias,
+        "qkv": True,
+        "qkv_bias": bool(cfg.get("qkv_bias", True)),
+        "all": True,
+    }.get(bias_rule, False)
+    out_bias = attention_bias if bias_rule == "config" else bias_rule == "all"
+    mlp_rule = arch.get("mlp_bias", "none")
+    mlp_bias = mlp_rule == "all" or (mlp_rule == "config" and bool(cfg.get("mlp_bias", False)))
+    qk_rule = arch.get("qk_norm", "none")
+    qk_norm = qk_rule in ("head", "full") or (
+        qk_rule == "config" and bool(cfg.get("qk_layernorm", False))
+    )
+    mla: dict[str, Any] = {}
+    if layout == "mla":
+        mla = {
+            "q_lora_rank": _int(cfg, "q_lora_rank"),
+            "kv_lora_rank": _int(cfg, "kv_lora_rank"),
+            "qk_nope_head_dim": _int(cfg, "qk_nope_head_dim"),
+            "qk_rope_head_dim": _int(cfg, "qk_rope_head_dim"),
+            "v_head_dim": _int(cfg, "v_head_dim"),
+        }
+        head_dim = mla["qk_nope_head_dim"] + mla["qk_rope_head_dim"]
+        kv_heads = heads  # MLA decompresses keys and values for every head
+    extra = 0
+    vision = config.get("vision_config")
+    if isinstance(vision, dict) and wrapper:
+        counted = siglip_vision_params(vision, hidden)
+        if counted is None:
+            notes.append(f"vision tower ({vision.get('model_type', '?')}) not counted")
+        extra = counted or 0
+    quant = config.get("quantization_config")
+    quantization = quantization_bits(quant) if isinstance(quant, dict) else None
+    if isinstance(quant, dict) and quantization is None:
+        notes.append(f"quantization_config {quant.get('quant_method', '?')!r} not understood")
+    is_bert = layout == "bert"
+    return ModelSpec(
+        name=name,
+        model_type=model_type,
+        layout=layout,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        num_layers=layers,
+        num_heads=heads,
+        num_kv_heads=kv_heads,
+        head_dim=head_dim,
+        vocab_size=vocab,
+        tie_word_embeddings=bool(cfg.get("tie_word_embeddings", arch.get("tie_default", False))),
+        qkv_bias=qkv_bias,
+        attn_out_bias=out_bias,
+        mlp_bias=mlp_bias,
+        gated_mlp=arch.get("gated_mlp", not is_bert),
+        norm=arch.get("norm", "rms"),
+        norms_per_layer=arch.get("norms_per_layer", 2),
+        qk_norm=qk_norm,
+        qk_norm_scope="full" if qk_rule == "full" else "head",
+        router_bias=arch.get("router_bias", False),
+        expert_bias=arch.get("expert_bias", False),
+        attention_sinks=arch.get("attention_sinks", False),
+        lm_head_bias=arch.get("lm_head_bias", False),
+        extra_params=extra,
+        wrapper_model_type=wrapper or None,
+        quantization=quantization[0] if quantization else None,
+        quant_bits=quantization[1] if quantization else None,
+        position_embeddings=_int(cfg, "max_position_embeddings") if is_bert else 0,
+        token_type_embeddings=_int(cfg, "type_vocab_size") if is_bert else 0,
+        head="sequence-classification" if is_bert else "causal-lm",
+        max_position_embeddings=_int(cfg, "max_position_embeddings") or None,
+        hidden_dropout=float(cfg.get("hidden_dropout_prob", 0.0) or 0.0),
+        attention_dropout=float(
+            cfg.get("attention_dropout", cfg.get("attention_probs_dropout_prob", 0.0)) or 0.0
+        ),
+        hf_repo=name if "/" in name and not _exists(name) else None,
+        source=source,
+        notes=tuple(notes),
+        **_moe_fields(cfg, model_type, layers),
+        **mla,
+    )
+
+
+def _exists(name: str) -> bool:
+    try:
+        return Path(name).exists()
+    except (OSError, ValueError):
+        return False

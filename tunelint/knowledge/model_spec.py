@@ -1,0 +1,383 @@
+"""`ModelSpec`: the architecture dimensions of one model, and the parameter counts derived.
+
+Counts follow transformers 5's modeling files exactly (checked on the meta device in
+tests/knowledge/test_models_meta.py): GQA or DeepSeek's multi-head latent attention (MLA,
+low-rank q and kv projections with their own RMSNorms), q/k biases and q/k norms, gated or
+plain MLPs, MoE experts stored as fused 3D tensors with a router, shared experts (DeepSeek,
+Qwen2-MoE with its sigmoid gate), dense first layers, gpt-oss's expert and router biases and
+attention sinks, parametric or non-parametric norms, tied embeddings and lm_head biases.
+
+A module present in only some layers (DeepSeek's dense first layers, MoE blocks) carries
+`layers`, the number of layers that hold it; `layers == 0` means every layer. Callers that
+multiply one layer by `num_layers` are exact for every model whose layers are all alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Layout = Literal["llama", "phi3", "qwen", "bert", "phi", "mla"]
+Head = Literal["causal-lm", "sequence-classification"]
+ModuleKind = Literal["attention", "mlp", "expert", "router", "head"]
+Norm = Literal["rms", "layernorm", "nonparametric"]
+QkNormScope = Literal["head", "full"]
+
+
+@dataclass(frozen=True, slots=True)
+class LinearModule:
+    """A weight matrix inside the decoder (or encoder) layers (`count` copies: MoE experts)."""
+
+    name: str  # module path inside the layer, as PEFT matches it: "self_attn.q_proj"
+    in_features: int
+    out_features: int
+    bias: bool
+    kind: ModuleKind
+    count: int = 1
+    # False for fused expert tensors and routers stored as nn.Parameter (transformers >= 5):
+    # bitsandbytes only quantizes nn.Linear, and PEFT's `all-linear` only targets nn.Linear.
+    is_linear: bool = True
+    layers: int = 0  # how many layers hold this module; 0 = every layer
+
+    @property
+    def weight_params(self) -> int:
+        return self.in_features * self.out_features * self.count
+
+    @property
+    def bias_params(self) -> int:
+        return self.out_features * self.count if self.bias else 0
+
+    def layer_count(self, num_layers: int) -> int:
+        """How many of `num_layers` layers hold this module."""
+        return self.layers or num_layers
+
+    def matches(self, target: str) -> bool:
+        """PEFT's rule: the full name, or a suffix starting at a dot."""
+        return self.name == target or self.name.endswith("." + target)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSpec:
+    """Architecture dimensions of one model; parameter counts are derived."""
+
+    name: str
+    model_type: str
+    layout: Layout
+    hidden_size: int
+    intermediate_size: int  # per projection (Qwen-1's config.json states twice this)
+    num_layers: int
+    num_heads: int
+    num_kv_heads: int
+    head_dim: int
+    vocab_size: int
+    tie_word_embeddings: bool = False
+    qkv_bias: bool = False
+    attn_out_bias: bool = False
+    mlp_bias: bool = False
+    gated_mlp: bool = True
+    norm: Norm = "rms"
+    norms_per_layer: int = 2
+    qk_norm: bool = False
+    qk_norm_scope: QkNormScope = "head"  # OLMo2/OLMoE normalise all of q and k, not per head
+    num_experts: int = 0
+    experts_per_token: int = 0
+    moe_intermediate_size: int = 0  # width of one routed expert; 0 = intermediate_size
+    shared_expert_intermediate_size: int = 0  # width of the always-on shared MLP (0 = none)
+    shared_expert_gate: bool = False  # Qwen2-MoE's sigmoid gate on the shared expert
+    dense_layers: int = 0  # layers of a MoE model with a plain MLP (DeepSeek's first k)
+    router_bias: bool = False
+    expert_bias: bool = False
+    attention_sinks: bool = False  # gpt-oss: one learned sink logit per head and layer
+    q_lora_rank: int = 0  # MLA (DeepSeek-V2/V3); 0 = a full-rank q_proj
+    kv_lora_rank: int = 0
+    qk_nope_head_dim: int = 0
+    qk_rope_head_dim: int = 0
+    v_head_dim: int = 0
+    lm_head_bias: bool = False  # Phi-2
+    extra_params: int = 0  # outside the text decoder: a vision tower and its projector
+    wrapper_model_type: str | None = None  # a multimodal wrapper's own type ("gemma3")
+    quantization: str | None = None  # pre-quantized checkpoint: bnb-4bit, gptq, fp8, ...
+    quant_bits: float | None = None  # stored bits per quantized weight, scales included
+    position_embeddings: int = 0  # learned absolute positions (BERT)
+    token_type_embeddings: int = 0
+    head: Head = "causal-lm"
+    num_labels: int = 2
+    max_position_embeddings: int | None = None
+    hidden_dropout: float = 0.0
+    attention_dropout: float = 0.0
+    hf_repo: str | None = None
+    aliases: tuple[str, ...] = ()
+    source: str = "catalog"
+    expected_params: int | None = None  # published/computed reference total, checked in tests
+    notes: tuple[str, ...] = field(default=())
+
+    # --- derived dimensions -------------------------------------------------------------
+    @property
+    def q_dim(self) -> int:
+        if self.layout == "mla":
+            return self.num_heads * (self.qk_nope_head_dim + self.qk_rope_head_dim)
+        return self.num_heads * self.head_dim
+
+    @property
+    def kv_dim(self) -> int:
+        if self.layout == "mla":
+            # transformers caches the decompressed keys (nope + rope per head) and values
+            # (v_head_dim per head), not the latent: kv_dim is half that width per token.
+            heads = self.num_heads
+            return heads * (self.qk_nope_head_dim + self.qk_rope_head_dim + self.v_head_dim) // 2
+        return self.num_kv_heads * self.head_dim
+
+    @property
+    def is_moe(self) -> bool:
+        return self.num_experts > 0
+
+    @property
+    def moe_layers(self) -> int:
+        return self.num_layers - self.dense_layers if self.is_moe else 0
+
+    @property
+    def expert_intermediate_size(self) -> int:
+        return self.moe_intermediate_size or self.intermediate_size
+
+    def _attention_modules(self) -> tuple[LinearModule, ...]:
+        h, q, kv = self.hidden_size, self.q_dim, self.kv_dim
+        if self.layout == "mla":
+            heads, rope = self.num_heads, self.qk_rope_head_dim
+            bias = self.qkv_bias
+            if self.q_lora_rank:
+                query: tuple[LinearModule, ...] = (
+                    LinearModule("self_attn.q_a_proj", h, self.q_lora_rank, bias, "attention"),
+                    LinearModule("self_attn.q_b_proj", self.q_lora_rank, q, False, "attention"),
+                )
+            else:
+                query = (LinearModule("self_attn.q_proj", h, q, False, "attention"),)
+            kv_b = heads * (self.qk_nope_head_dim + self.v_head_dim)
+            return (
+                *query,
+                LinearModule(
+                    "self_attn.kv_a_proj_with_mqa", h, self.kv_lora_rank + rope, bias, "attention"
+                ),
+                LinearModule("self_attn.kv_b_proj", self.kv_lora_rank, kv_b, False, "attention"),
+                LinearModule(
+                    "self_attn.o_proj", heads * self.v_head_dim, h, self.attn_out_bias, "attention"
+                ),
+            )
+        out = "self_attn.dense" if self.layout == "phi" else "self_attn.o_proj"
+        return (
+            LinearModule("self_attn.q_proj", h, q, self.qkv_bias, "attention"),
+            LinearModule("self_attn.k_proj", h, kv, self.qkv_bias, "attention"),
+            LinearModule("self_attn.v_proj", h, kv, self.qkv_bias, "attention"),
+            LinearModule(out, q, h, self.attn_out_bias, "attention"),
+        )
+
+    def _dense_mlp(self, prefix: str, width: int, layers: int) -> tuple[LinearModule, ...]:
+        h, bias = self.hidden_size, self.mlp_bias
+        if not self.gated_mlp:  # Phi-2: fc1 -> activation -> fc2
+            return (
+                LinearModule(f"{prefix}.fc1", h, width, bias, "mlp", layers=layers),
+                LinearModule(f"{prefix}.fc2", width, h, bias, "mlp", layers=layers),
+            )
+        return (
+            LinearModule(f"{prefix}.gate_proj", h, width, bias, "mlp", layers=layers),
+            LinearModule(f"{prefix}.up_proj", h, width, bias, "mlp", layers=layers),
+            LinearModule(f"{prefix}.down_proj", width, h, bias, "mlp", layers=layers),
+        )
+
+    def _moe_block(self, layers: int) -> tuple[LinearModule, ...]:
+        # transformers >= 5 stores experts as fused 3D tensors and the router as a
+        # parameter (MixtralExperts / MixtralTopKRouter), not as nn.Linear modules.
+        h, e, i = self.hidden_size, self.num_experts, self.expert_intermediate_size
+        router = "mlp.router" if self.model_type == "gpt_oss" else "mlp.gate"
+        bias = self.expert_bias
+        mods = [
+            LinearModule(router, h, e, self.router_bias, "router", is_linear=False, layers=layers),
+            LinearModule("mlp.experts.gate_up_proj", h, 2 * i, bias, "expert", e, False, layers),
+            LinearModule("mlp.experts.down_proj", i, h, bias, "expert", e, False, layers),
+        ]
+        if self.shared_expert_intermediate_size:
+            shared = "mlp.shared_expert" if self.shared_expert_gate else "mlp.shared_experts"
+            mods += self._dense_mlp(shared, self.shared_expert_intermediate_size, layers)
+        if self.shared_expert_gate:
+            mods.append(
+                LinearModule("mlp.shared_expert_gate", h, 1, False, "router", layers=layers)
+            )
+        return tuple(mods)
+
+    def _layer_groups(self) -> tuple[tuple[int, tuple[LinearModule, ...]], ...]:
+        """(how many layers, their modules) for each kind of layer the model has."""
+        h, i, q, kv = self.hidden_size, self.intermediate_size, self.q_dim, self.kv_dim
+        if self.layout == "phi3":
+            mods: tuple[LinearModule, ...] = (
+                LinearModule("self_attn.qkv_proj", h, q + 2 * kv, self.qkv_bias, "attention"),
+                LinearModule("self_attn.o_proj", q, h, self.attn_out_bias, "attention"),
+                LinearModule("mlp.gate_up_proj", h, 2 * i, self.mlp_bias, "mlp"),
+                LinearModule("mlp.down_proj", i, h, self.mlp_bias, "mlp"),
+            )
+        elif self.layout == "qwen":
+            mods = (
+                LinearModule("attn.c_attn", h, q + 2 * kv, self.qkv_bias, "attention"),
+                LinearModule("attn.c_proj", q, h, self.attn_out_bias, "attention"),
+                LinearModule("mlp.w1", h, i, self.mlp_bias, "mlp"),
+                LinearModule("mlp.w2", h, i, self.mlp_bias, "mlp"),
+                LinearModule("mlp.c_proj", i, h, self.mlp_bias, "mlp"),
+            )
+        elif self.layout == "bert":
+            mods = (
+                LinearModule("attention.self.query", h, q, True, "attention"),
+                LinearModule("attention.self.key", h, kv, True, "attention"),
+                LinearModule("attention.self.value", h, kv, True, "attention"),
+                LinearModule("attention.output.dense", q, h, True, "attention"),
+                LinearModule("intermediate.dense", h, i, True, "mlp"),
+                LinearModule("output.dense", i, h, True, "mlp"),
+            )
+        elif not self.is_moe:
+            mods = (*self._attention_modules(), *self._dense_mlp("mlp", i, 0))
+        elif not self.dense_layers:
+            mods = (*self._attention_modules(), *self._moe_block(0))
+        else:  # DeepSeek: the first `dense_layers` layers keep a plain MLP
+            attention = self._attention_modules()
+            return (
+                (self.moe_layers, (*attention, *self._moe_block(self.moe_layers))),
+                (self.dense_layers, (*attention, *self._dense_mlp("mlp", i, self.dense_layers))),
+            )
+        return ((self.num_layers, mods),)
+
+    def layer_modules(self) -> tuple[LinearModule, ...]:
+        """The weight matrices of the decoder (or encoder) layers, named as in transformers;
+        a module in only some layers says how many (`LinearModule.layers`)."""
+        groups = self._layer_groups()
+        if len(groups) == 1:
+            return groups[0][1]
+        shared = [m for m in groups[0][1] if not m.layers]  # attention: every layer
+        return (*shared, *(m for _, mods in groups for m in mods if m.layers))
+
+    def extra_modules(self) -> tuple[LinearModule, ...]:
+        """Linear modules outside the layers that PEFT's `all-linear` would target (BERT)."""
+        if self.layout == "bert":
+            return (LinearModule("pooler.dense", self.hidden_size, self.hidden_size, True, "head"),)
+        return ()
+
+    # --- parameter counts ---------------------------------------------------------------
+    def _norm_size(self, dim: int) -> int:
+        return {"rms": dim, "layernorm": 2 * dim, "nonparametric": 0}[self.norm]
+
+    @property
+    def norm_params_per_layer(self) -> int:
+        """Norms (and other small per-layer vectors: MLA's latent norms, attention sinks)."""
+        per_layer = self.norms_per_layer * self._norm_size(self.hidden_size)
+        if self.qk_norm:
+            if self.qk_norm_scope == "full":
+                per_layer += self.q_dim + self.kv_dim  # RMSNorm over all heads at once
+            else:
+                per_layer += 2 * self._norm_size(self.head_dim)
+        if self.layout == "mla":  # q_a_layernorm and kv_a_layernorm are RMSNorms
+            per_layer += self.q_lora_rank + self.kv_lora_rank
+        if self.attention_sinks:
+            per_layer += self.num_heads
+        return per_layer
+
+    @property
+    def decoder_params(self) -> int:
+        """All parameters of the decoder (or encoder) layers together."""
+        return sum(count * self._group_params(mods) for count, mods in self._layer_groups())
+
+    def _group_params(self, modules: tuple[LinearModule, ...]) -> int:
+        weights = sum(m.weight_params + m.bias_params for m in modules)
+        return weights + self.norm_params_per_layer
+
+    @property
+    def layer_linear_params(self) -> int:
+        """Weights of one layer's nn.Linear matrices (what 4/8-bit quantization replaces);
+        for a model whose layers differ, the largest layer."""
+        return max(
+            sum(m.weight_params for m in mods if m.is_linear) for _, mods in self._layer_groups()
+        )
+
+    @property
+    def layer_params(self) -> int:
+        """Parameters of one layer; for a model whose layers differ, the largest layer."""
+        return max(self._group_params(mods) for _, mods in self._layer_groups())
+
+    @property
+    def embedding_params(self) -> int:
+        """Input embeddings (token, plus learned positions and token types for BERT)."""
+        h = self.hidden_size
+        extra = (self.position_embeddings + self.token_type_embeddings) * h
+        norm = 2 * h if self.layout == "bert" else 0  # BERT's embedding LayerNorm
+        return self.vocab_size * h + extra + norm
+
+    @property
+    def final_norm_params(self) -> int:
+        if self.layout == "bert":
+            return 0
+        return self._norm_size(self.hidden_size)
+
+    @property
+    def head_params(self) -> int:
+        """Output layer: lm_head (0 when tied, plus Phi-2's bias) or pooler + classifier."""
+        h = self.hidden_size
+        if self.head == "sequence-classification":
+            pooler = h * h + h if self.layout == "bert" else 0
+            bias = self.num_labels if self.layout == "bert" else 0
+            return pooler + h * self.num_labels + bias
+        bias = self.vocab_size if self.lm_head_bias else 0
+        return bias + (0 if self.tie_word_embeddings else self.vocab_size * h)
+
+    @property
+    def lm_head_params(self) -> int:
+        """The vocabulary projection's own weights (0 when tied or not a causal LM)."""
+        if self.head != "causal-lm" or self.tie_word_embeddings:
+            return 0
+        return self.vocab_size * self.hidden_size
+
+    @property
+    def output_classes(self) -> int:
+        """Width of the logits the loss sees: the vocabulary, or the classifier's labels."""
+        return self.vocab_size if self.head == "causal-lm" else self.num_labels
+
+    def param_count(self) -> int:
+        """All parameters, counting tied embeddings once (as `model.num_parameters()`)."""
+        return (
+            self.embedding_params
+            + self.decoder_params
+            + self.final_norm_params
+            + self.head_params
+            + self.extra_params
+        )
+
+    def active_param_count(self) -> int:
+        """Parameters used per token (MoE: only `experts_per_token` routed experts)."""
+        if not self.is_moe:
+            return self.param_count()
+        per_expert = sum(
+            (m.weight_params + m.bias_params) // m.count
+            for m in self.layer_modules()
+            if m.kind == "expert"
+        )
+        idle = (self.num_experts - self.experts_per_token) * per_expert
+        return self.param_count() - self.moe_layers * idle
+
+    def quantized_params(self) -> int:
+        """Parameters a pre-quantized checkpoint stores in `quant_bits` (0 when none): the
+        decoder's nn.Linear weights for bitsandbytes, GPTQ, AWQ, FP8 and compressed-tensors
+        (biases, norms, embeddings, lm_head and fused expert tensors stay unquantized); the
+        MoE expert tensors alone for MXFP4 (gpt-oss: attention, router and embeddings are in
+        its `modules_to_not_convert`)."""
+        if not self.quantization:
+            return 0
+        if self.quantization == "mxfp4":
+            chosen = [m for m in self.layer_modules() if m.kind == "expert"]
+        else:
+            chosen = [m for m in self.layer_modules() if m.is_linear]
+        return sum(m.weight_params * m.layer_count(self.num_layers) for m in chosen)
+
+    def checkpoint_weight_bytes(self, dtype_bytes: float = 2.0) -> float:
+        """Bytes of the weights as the checkpoint stores them: quantized weights at
+        `quant_bits` (scales included), everything else at `dtype_bytes` (bf16: 2)."""
+        quantized = self.quantized_params()
+        rest = self.param_count() - quantized
+        return quantized * (self.quant_bits or 0) / 8 + rest * dtype_bytes
+
+    @property
+    def display_name(self) -> str:
+        return self.hf_repo or self.name
