@@ -145,3 +145,64 @@ def test_torchtune_qat_quantizer_is_a_stated_reason() -> None:
     )
     facts = _read(text, "qat.yaml", "torchtune").context.facts
     assert facts.full_reasons == ("`quantizer`: quantization-aware training",)
+
+
+# --- each dialect's memory savers onto the Plan fields the estimator reads (issue 12.1) ---
+
+
+def test_axolotl_memory_savers() -> None:
+    text = AXOLOTL + (
+        "adapter: lora\nlora_modules_to_save: [embed_tokens, lm_head]\n"
+        "plugins:\n  - axolotl.integrations.cut_cross_entropy.CutCrossEntropyPlugin\n"
+        "torch_compile: true\nactivation_offloading: legacy\n"
+    )
+    plan = _read(text, "a.yml", "axolotl").plan
+    training = plan.training
+    assert (training.chunked_loss, training.compile, training.activation_offloading) == (
+        True,
+        True,
+        True,
+    )
+    assert plan.peft.modules_to_save == ["embed_tokens", "lm_head"]
+    liger = AXOLOTL + (
+        "plugins:\n  - axolotl.integrations.liger.LigerPlugin\n"
+        "liger_fused_linear_cross_entropy: true\ngradient_checkpointing: offload\n"
+    )
+    training = _read(liger, "a.yml", "axolotl").plan.training
+    assert (training.chunked_loss, training.activation_offloading) == (True, True)
+    # The switch without its plugin does nothing in axolotl.
+    alone = AXOLOTL + "liger_fused_linear_cross_entropy: true\n"
+    assert _read(alone, "a.yml", "axolotl").plan.training.chunked_loss is False
+
+
+def test_llamafactory_memory_savers() -> None:
+    text = FACTORY + (
+        "finetuning_type: lora\nenable_liger_kernel: true\nuse_unsloth_gc: true\n"
+        "additional_target: embed_tokens,lm_head\noptim: paged_adamw_8bit\n"
+    )
+    plan = _read(text, "f.yaml", "llamafactory").plan
+    assert (plan.training.chunked_loss, plan.training.activation_offloading) == (True, True)
+    assert plan.peft.modules_to_save == ["embed_tokens", "lm_head"]
+    assert plan.training.optimizer == "paged_adamw_8bit"
+
+
+def test_trl_memory_savers() -> None:
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-0.5B\ndataset_name: x\nuse_peft: true\n"
+        "lora_modules_to_save: [lm_head]\nuse_liger_kernel: true\ntorch_compile: true\n"
+    )
+    plan = _read(text, "sft.yaml", "trl").plan
+    assert (plan.training.chunked_loss, plan.training.compile) == (True, True)
+    assert plan.peft.modules_to_save == ["lm_head"]
+
+
+def test_torchtune_memory_savers() -> None:
+    text = TUNE + "optimizer_in_bwd: true\nenable_activation_offloading: true\ncompile: true\n"
+    training = _read(text, "t.yaml", "torchtune").plan.training
+    assert training.chunked_loss  # LinearCrossEntropyLoss
+    assert (training.optimizer_in_backward, training.activation_offloading) == (True, True)
+    assert training.compile
+    plain = TUNE.replace("LinearCrossEntropyLoss", "CEWithChunkedOutputLoss")
+    assert _read(plain, "t.yaml", "torchtune").plan.training.chunked_loss
+    full_ce = TUNE.replace("modules.loss.LinearCrossEntropyLoss", "nn.CrossEntropyLoss")
+    assert _read(full_ce, "t.yaml", "torchtune").plan.training.chunked_loss is False

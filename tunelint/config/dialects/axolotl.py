@@ -16,7 +16,14 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
-from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
+from tunelint.config.dialects.reader import (
+    KeyReader,
+    as_bool,
+    as_float,
+    as_int,
+    put_switches,
+    string_list,
+)
 from tunelint.config.dialects.rendering import (
     RenderTable,
     ToKey,
@@ -297,6 +304,30 @@ def _training(reader: KeyReader) -> None:
     packing = as_bool(reader.value("sample_packing"))
     if packing is not None:
         reader.put(("training", "sample_packing"), packing, "sample_packing")
+    _memory_savers(reader)
+
+
+def _memory_savers(reader: KeyReader) -> None:
+    """Plugins and switches that change the memory picture (integrations/*/args.py)."""
+    plugins = " ".join(string_list(reader.value("plugins")) or []).lower()
+    if "cut_cross_entropy" in plugins and as_bool(reader.value("cut_cross_entropy")) is not False:
+        # CutCrossEntropyArgs.cut_cross_entropy defaults to True once the plugin is listed.
+        key = "cut_cross_entropy" if reader.has("cut_cross_entropy") else "plugins"
+        reader.put(("training", "chunked_loss"), True, key)
+    elif "liger" in plugins:
+        put_switches(reader, [(("training", "chunked_loss"), "liger_fused_linear_cross_entropy")])
+    put_switches(
+        reader,
+        [
+            (("training", "compile"), "torch_compile"),
+            (("training", "activation_offloading"), "activation_offloading"),
+        ],
+    )
+    if reader.value("gradient_checkpointing") == "offload":  # deprecated spelling of the same
+        reader.put(("training", "activation_offloading"), True, "gradient_checkpointing")
+    saved = string_list(reader.value("lora_modules_to_save"))
+    if saved and reader.get(("peft", "kind")) != "full":
+        reader.put(("peft", "modules_to_save"), saved, "lora_modules_to_save")
 
 
 def _hardware(reader: KeyReader, found: dict[str, Any], related: dict[str, Document]) -> None:

@@ -22,7 +22,9 @@ from tunelint.config.dialects.reader import (
     as_float,
     as_int,
     hf_training_fields,
+    put_switches,
     read_fields,
+    string_list,
 )
 from tunelint.config.dialects.rendering import (
     RenderTable,
@@ -278,6 +280,9 @@ class LlamaFactoryDialect:
             dropout if dropout is not None and 0 <= dropout < 1 else 0.0,
             "lora_dropout",
         )
+        saved = string_list(reader.value("additional_target"))  # modules_to_save of LoRA
+        if saved:
+            reader.put(("peft", "modules_to_save"), saved, "additional_target")
         targets = _targets(reader.value("lora_target"))
         reader.put(("peft", "target_modules"), targets or "all-linear", "lora_target")
 
@@ -320,6 +325,15 @@ class LlamaFactoryDialect:
         if packing is not None:
             key = "packing" if reader.has("packing") else "neat_packing"
             reader.put(("training", "sample_packing"), packing, key)
+        # model_args.py: Liger kernels (fused linear cross-entropy among them); Unsloth's
+        # gradient checkpointing offloads the saved activations to CPU.
+        put_switches(
+            reader,
+            [
+                (("training", "chunked_loss"), "enable_liger_kernel"),
+                (("training", "activation_offloading"), "use_unsloth_gc"),
+            ],
+        )
         disabled = as_bool(reader.value("disable_gradient_checkpointing"))
         reader.put(
             ("training", "gradient_checkpointing"), not disabled, "disable_gradient_checkpointing"

@@ -215,6 +215,25 @@ def hf_training_fields(
     ]
 
 
+def put_switches(reader: KeyReader, switches: Iterable[tuple[PlanPath, str]]) -> None:
+    """Put True on each Plan path whose key is switched on (a truthy string such as
+    `offload` or `legacy` counts as on); the first key written wins for a path."""
+    for path, key in switches:
+        value = reader.value(key)
+        on = as_bool(value) if not isinstance(value, str) or as_bool(value) is not None else True
+        if on and reader.get(path) is not True:
+            reader.put(path, True, key)
+
+
+def string_list(value: Any) -> list[str] | None:
+    """A list of names, or a comma-separated string of them (LLaMA-Factory's style)."""
+    if isinstance(value, str) and value.strip():
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    return None
+
+
 def read_fields(
     reader: KeyReader, fields: Iterable[tuple[PlanPath, str, Converter, float | None]]
 ) -> None:

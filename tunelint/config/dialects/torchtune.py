@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import DialectFacts
-from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
+from tunelint.config.dialects.reader import (
+    KeyReader,
+    as_bool,
+    as_float,
+    as_int,
+    dtype_name,
+    put_switches,
+)
 from tunelint.config.dialects.rendering import RenderTable, ToKey, removals, render_fix
 from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping, Sequence
@@ -244,6 +251,19 @@ class TorchtuneDialect:
             reader.put(("training", "lr_scheduler"), "cosine", "lr_scheduler", _COMPONENT)
         elif "linear" in scheduler:
             reader.put(("training", "lr_scheduler"), "linear", "lr_scheduler", _COMPONENT)
+        # recipes/*: the chunked / linear cross-entropy losses never build the full logits;
+        # `optimizer_in_bwd` steps per parameter in backward; offloading and compile flags.
+        loss = (_component(reader.node("loss")) or "").rsplit(".", 1)[-1]
+        if loss in ("CEWithChunkedOutputLoss", "LinearCrossEntropyLoss") or "Chunked" in loss:
+            reader.put(("training", "chunked_loss"), True, "loss", _COMPONENT)
+        put_switches(
+            reader,
+            [
+                (("training", "optimizer_in_backward"), "optimizer_in_bwd"),
+                (("training", "activation_offloading"), "enable_activation_offloading"),
+                (("training", "compile"), "compile"),
+            ],
+        )
         checkpointing = as_bool(reader.value("enable_activation_checkpointing"))
         if checkpointing is not None:
             reader.put(

@@ -32,7 +32,9 @@ from tunelint.config.dialects.reader import (
     as_int,
     dtype_name,
     hf_training_fields,
+    put_switches,
     read_fields,
+    string_list,
 )
 from tunelint.config.dialects.rendering import (
     RenderTable,
@@ -325,6 +327,9 @@ class TrlDialect:
         elif reader.get(("model", "quantization")) == "4bit":
             kind = "qlora"
         reader.put(("peft", "kind"), kind, "use_peft")
+        saved = string_list(reader.value("lora_modules_to_save"))  # TRL ModelConfig
+        if saved:
+            reader.put(("peft", "modules_to_save"), saved, "lora_modules_to_save")
         for path, key, convert, default in (
             (("peft", "r"), "lora_r", as_int, 16),
             (("peft", "alpha"), "lora_alpha", as_float, 32.0),
@@ -386,6 +391,14 @@ class TrlDialect:
         packing = as_bool(reader.value("packing"))
         if packing is not None:
             reader.put(("training", "sample_packing"), packing, "packing")
+        # transformers TrainingArguments: Liger's fused linear cross-entropy; torch.compile.
+        put_switches(
+            reader,
+            [
+                (("training", "chunked_loss"), "use_liger_kernel"),
+                (("training", "compile"), "torch_compile"),
+            ],
+        )
 
     @staticmethod
     def _data(reader: KeyReader) -> None:
