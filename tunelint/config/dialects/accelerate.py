@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import DeepSpeedSettings
-from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts
+from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, MissingFile
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
@@ -145,6 +146,9 @@ def attach_accelerate(
     if doc is None or not isinstance(doc.root, Mapping):
         builtin = TRL_BUILTIN.get(reference.removesuffix(".yaml"))
         if builtin is None:
+            if path is None:
+                missing = MissingFile(reader.ref(*keys), reference, "accelerate config")
+                reader.missing.append(missing)
             return None
         distributed, precision = builtin
         reader.put(("hardware", "distributed"), distributed, *keys)
@@ -212,10 +216,14 @@ class AccelerateDialect:
         ds: DeepSpeedSettings | None = None
         if settings.deepspeed_file:
             ds = attach_deepspeed(reader, ("deepspeed_config", "deepspeed_config_file"), related)
-        found: dict[str, Any] = {
+        found: dict[str, Any] = {}
+        R.read_wrap_classes(reader, found, ("fsdp_config", "fsdp_transformer_layer_cls_to_wrap"))
+        R.read_fp8(reader, found, "mixed_precision", value="fp8")
+        found |= {
             F.FRAGMENT: True,
             F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
             F.WRITTEN: frozenset(reader.written),
+            F.MISSING_FILES: reader.missing,
             F.BOTH_PRECISIONS: [ds.both_precisions] if ds and ds.both_precisions else [],
         }
         return MappedConfig(

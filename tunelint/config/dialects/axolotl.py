@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
@@ -404,7 +405,18 @@ class AxolotlDialect:
             reader.put(("output", "dir"), output, "output_dir")
         if isinstance(reader.value("wandb_project"), str) and reader.value("wandb_project"):
             reader.put(("output", "report_to"), ["wandb"], "wandb_project")
+        R.read_wrap_classes(
+            reader,
+            found,
+            ("fsdp_config", "fsdp_transformer_layer_cls_to_wrap"),
+            ("fsdp_config", "transformer_layer_cls_to_wrap"),
+        )
+        R.read_fp8(reader, found, "fp8")
+        found[F.EXPERTS_QUANTIZED] = as_bool(reader.value("quantize_moe_experts")) is True
+        R.read_splits(reader, found, "datasets", "path", "split")
+        R.read_eval_fraction(reader, found, "val_set_size")
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.MISSING_FILES] = reader.missing
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,

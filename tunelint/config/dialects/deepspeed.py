@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
-from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, PrecisionPair
+from tunelint.config.dialects.facts import (
+    DeepSpeedValue,
+    DialectFacts,
+    MissingFile,
+    PrecisionPair,
+)
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
@@ -252,6 +257,8 @@ def attach_deepspeed(
     path = resolve_reference(reader.doc.filename, reference.strip())
     doc = read_related(path) if path is not None else None
     if doc is None or not isinstance(doc.root, Mapping):
+        if path is None:
+            reader.missing.append(MissingFile(reader.ref(*keys), reference, "DeepSpeed config"))
         named = _STAGE_IN_NAME.search(reference.rsplit("/", 1)[-1])
         if named:
             stage = int(named.group(1))

@@ -37,6 +37,12 @@ LOADER = "loader"
 PURPOSE = "purpose"
 PARTIAL = "partial"
 FULL_REASONS = "full_reasons"
+MISSING_FILES = "missing_files"
+FSDP_WRAP = "fsdp_wrap"
+FP8 = "fp8"
+EXPERTS_QUANTIZED = "experts_quantized"
+TRAIN_SPLITS = "train_splits"
+EVAL_FRACTION = "eval_fraction"
 SHARDING_OUTSIDE = "sharding_outside"
 
 # How a framework loads the file, as far as the rules care (DialectFacts.loader).
@@ -88,6 +94,40 @@ class RemovedKey:
 
 
 @dataclass(frozen=True, slots=True)
+class MissingFile:
+    """A file the config names that tunelint could not find (it may exist where it runs)."""
+
+    ref: KeyRef
+    reference: str  # as written
+    kind: str  # "DeepSpeed config" | "accelerate config"
+
+
+@dataclass(frozen=True, slots=True)
+class WrapClasses:
+    """FSDP's transformer-based auto-wrap classes as written."""
+
+    ref: KeyRef
+    classes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSplit:
+    """A training dataset and the split of it that trains (as written)."""
+
+    ref: KeyRef
+    name: str
+    split: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvalFraction:
+    """The share of the training data held out for evaluation (axolotl `val_set_size`...)."""
+
+    ref: KeyRef
+    fraction: float
+
+
+@dataclass(frozen=True, slots=True)
 class Yaml11String:
     ref: KeyRef
     raw: str  # as written, e.g. "2e-5"
@@ -113,6 +153,16 @@ class DialectFacts(Mapping[str, Any]):
     # The launch command, not the file, decides whether the run is sharded across GPUs
     # (torchtune: `tune run full_finetune_distributed` vs `..._single_device`).
     sharding_outside: bool = False
+    # FSDP auto-wrap classes, FP8 training switched on (where), whether the framework's
+    # switch to quantize MoE experts is set (axolotl `quantize_moe_experts`).
+    fsdp_wrap: WrapClasses | None = None
+    fp8: KeyRef | None = None
+    experts_quantized: bool = False
+    # Training datasets with the split they take; the held-out evaluation share.
+    train_splits: tuple[DatasetSplit, ...] = ()
+    eval_fraction: EvalFraction | None = None
+    # Files the config names that could not be found (their settings are unknown).
+    missing_files: tuple[MissingFile, ...] = ()
     # What the config itself says that explains training beyond an adapter (continued
     # pre-training, QAT, a value head...), in the framework's words.
     full_reasons: tuple[str, ...] = ()

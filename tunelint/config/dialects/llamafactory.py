@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
@@ -185,10 +186,12 @@ class LlamaFactoryDialect:
             report = [] if report in ("none", "") else [report]
         if isinstance(report, list) and all(isinstance(r, str) for r in report):
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
+        R.read_eval_fraction(reader, found, "val_size")
         found[F.PURPOSE] = _purpose(reader)
         if reader.value("stage") == "pt":
             found[F.FULL_REASONS] = ["`stage: pt`: continued pre-training"]
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.MISSING_FILES] = reader.missing
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,

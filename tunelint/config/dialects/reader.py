@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tunelint.config.dialects.facts import KeyRef, Yaml11String
-from tunelint.config.document import Document, Entry, Mapping, Node, Scalar
+from tunelint.config.dialects.facts import KeyRef, MissingFile, Yaml11String
+from tunelint.config.document import Document, Entry, Mapping, Node, Scalar, Sequence
 from tunelint.config.plan_edits import DialectKey, PlanPath
 from tunelint.config.source_map import SourceLocation, SourceMap
 
@@ -48,6 +48,8 @@ class KeyReader:
         self.source_map: SourceMap = parent.source_map if parent else SourceMap()
         self.data: dict[str, Any] = parent.data if parent else {}
         self.written: set[PlanPath] = parent.written if parent else set()
+        # Files this one names that could not be found (shared with related readers).
+        self.missing: list[MissingFile] = parent.missing if parent else []
         if self.root is not None:
             self._index(self.root, ())
 
@@ -60,6 +62,10 @@ class KeyReader:
             )
             if isinstance(entry.value, Mapping):
                 self._index(entry.value, path)
+            elif isinstance(entry.value, Sequence):  # mappings in a list, by position
+                for index, item in enumerate(entry.value.items):
+                    if isinstance(item, Mapping):
+                        self._index(item, (*path, str(index)))
 
     # -- looking things up -------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.dialects.reader import (
@@ -162,6 +163,8 @@ class TorchtuneDialect:
         output = reader.value("output_dir")
         if isinstance(output, str):
             reader.put(("output", "dir"), output, "output_dir")
+        R.read_splits(reader, found, "dataset", "source", "split")
+        R.read_fp8(reader, found, "enable_fp8_training")
         found[F.PURPOSE] = _purpose(reader)
         if "qat" in (_component(reader.node("quantizer")) or "").lower():
             found[F.FULL_REASONS] = ["`quantizer`: quantization-aware training"]

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
@@ -243,7 +244,15 @@ class TrlDialect:
         self._hardware(reader, found, related)
         found[F.REMOVED_KEYS] = _removed_keys(reader, method)
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
+        R.read_wrap_classes(
+            reader,
+            found,
+            ("fsdp_config", "transformer_layer_cls_to_wrap"),
+            ("fsdp_transformer_layer_cls_to_wrap",),
+        )
+        R.read_split(reader, found, "dataset_name", "dataset_train_split", "train")
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.MISSING_FILES] = reader.missing
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,
