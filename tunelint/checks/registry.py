@@ -20,6 +20,9 @@ RULE_MODULES = (
     "tunelint.checks.rules.security",
     "tunelint.checks.rules.outputs",
     "tunelint.checks.rules.structure",
+    "tunelint.checks.rules.references",
+    "tunelint.checks.rules.failures",
+    "tunelint.checks.rules.practice",
 )
 
 

@@ -183,7 +183,7 @@ def _mismatch(value: DeepSpeedValue, plan: Plan, ctx: Context) -> str | None:
     code="TL504",
     name="deepspeed-value-mismatch",
     severity="error",
-    applies_to=TRAINING,
+    applies_to=TRAINING_RUN,  # a JSON alone has no trainer values to contradict
     source=ECOSYSTEM,
     summary="DeepSpeed config values contradict the trainer's",
     docs=RuleDocs(

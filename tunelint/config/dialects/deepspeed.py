@@ -201,6 +201,9 @@ class DeepSpeedDialect:
         found: dict[str, Any] = {
             F.FRAGMENT: True,
             F.LOADER: F.JSON,
+            # Hard-coded values no trainer config nearby vouches for (TL522); a config that
+            # names this file is checked against them when it is linted (TL504).
+            F.DEEPSPEED_VALUES: [] if _used_nearby(doc) else settings.values,
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
         }
@@ -238,6 +241,14 @@ def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
 
 
 _STAGE_IN_NAME = re.compile(r"(?:zero|z|stage)[_-]?([0-3])(?![0-9])", re.IGNORECASE)
+
+
+def _used_nearby(doc: Document) -> bool:
+    from pathlib import Path
+
+    from tunelint.config.dialects.related import named_nearby
+
+    return not doc.filename.startswith("<") and named_nearby(Path(doc.filename))
 
 
 def attach_deepspeed(

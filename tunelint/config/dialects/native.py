@@ -60,8 +60,16 @@ class NativeDialect:
         else:
             data = {}
         # tunelint's own runner trains with TRL: rules about TRL's trainers apply.
+        written = frozenset(
+            (section, key)
+            for section, values in (data.items() if isinstance(data, dict) else ())
+            for key in (values if isinstance(values, dict) else {None: None})
+            if key is not None
+        ) | frozenset((k,) for k in (data if isinstance(data, dict) else {}))
         return MappedConfig(
-            data=data, source_map=source_map, facts=DialectFacts(trainer="trl", loader=TUNELINT)
+            data=data,
+            source_map=source_map,
+            facts=DialectFacts(trainer="trl", loader=TUNELINT, written=written),
         )
 
     def render(
