@@ -206,3 +206,26 @@ def test_torchtune_memory_savers() -> None:
     assert _read(plain, "t.yaml", "torchtune").plan.training.chunked_loss
     full_ce = TUNE.replace("modules.loss.LinearCrossEntropyLoss", "nn.CrossEntropyLoss")
     assert _read(full_ce, "t.yaml", "torchtune").plan.training.chunked_loss is False
+
+
+def test_another_projects_hfargumentparser_file_is_not_claimed_as_trl() -> None:
+    from tunelint.config.detect import detect_dialect
+    from tunelint.config.document import parse_document
+
+    other = (
+        "model_name_or_path: meta-llama/Llama-2-7b-hf\nuse_qlora: true\nuse_lora: true\n"
+        "lora_rank: 64\nlora_alpha: 16\ntokenizer_name: meta-llama/Llama-2-7b-hf\n"
+        "use_slow_tokenizer: true\ndataset_name: x/y\nwith_tracking: true\n"
+        "checkpointing_steps: epoch\nlearning_rate: 1.0e-04\nwarmup_ratio: 0.03\n"
+    )
+    assert detect_dialect(parse_document(other, "tulu.yaml")).name != "trl"
+    # No TL510 "renamed in transformers" on the other project's own `warmup_ratio`.
+    codes = {d.code for d in lint_text(other, "tulu.yaml", OPTIONS).diagnostics}
+    assert "TL510" not in codes
+    # A TRL wrapper adds a few arguments of its own and keeps TRL's: still TRL.
+    wrapper = (
+        "model_name_or_path: Qwen/Qwen2.5-1.5B\ndataset_name: x/y\nchat_template: t\n"
+        "system_prompt: s\nreward_funcs: [accuracy]\nnum_generations: 8\nuse_vllm: true\n"
+        "max_completion_length: 1024\nlearning_rate: 1.0e-06\n"
+    )
+    assert detect_dialect(parse_document(wrapper, "grpo.yaml")).name == "trl"

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
@@ -207,12 +209,32 @@ def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
     return found
 
 
+# A file with this many keys that neither TRL nor transformers knows, outnumbering the keys
+# only TRL has, is another project's HfArgumentParser config (open-instruct, ...). Wrappers of
+# TRL (alignment-handbook, open-r1) add a few arguments of their own and keep TRL's.
+FOREIGN_KEYS_MIN = 5
+
+
+@cache
+def _field_names(name: str) -> frozenset[str]:
+    text = (Path(__file__).parent / "data" / name).read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line and line[0] != "#")
+
+
+def other_parser_project(keys: set[str]) -> bool:
+    """Whether the keys say the file belongs to another HfArgumentParser project."""
+    trl_own = _field_names("trl_fields.txt")
+    known = trl_own | _field_names("training_arguments.txt") | REMOVED.keys()
+    unknown = len(keys - known)
+    return unknown >= FOREIGN_KEYS_MIN and unknown > len(keys & trl_own)
+
+
 def detect_trl(doc: Document) -> float:
     root = doc.root
     if not isinstance(root, Mapping):
         return 0.0
     keys = set(root.keys())
-    if keys & _FOREIGN:
+    if keys & _FOREIGN or other_parser_project(keys):
         return 0.2 if "model_name_or_path" in keys else 0.0
     return marker_score(
         keys, _MARKERS, requires=("model_name_or_path",), cap_without=0.4, ceiling=0.95
