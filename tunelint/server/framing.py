@@ -107,11 +107,19 @@ class FrameDecoder:
         assert self._length is not None
         available = min(len(self._buffer), self._length)
         start = max(0, self._scanned - _MARKER_SPAN)
-        for match in _MARKER.finditer(self._buffer, start, available):
-            if _HEADER_LINE.match(self._buffer, match.start()) is not None:
-                del self._buffer[: match.start()]
-                declared, self._length = self._length, None
-                return FramingError(f"Content-Length {declared} overran the message")
+        stray = next(
+            (
+                match.start()
+                for match in _MARKER.finditer(self._buffer, start, available)
+                if _HEADER_LINE.match(self._buffer, match.start()) is not None
+            ),
+            None,
+        )
+        if stray is not None:
+            # A frame header inside the body: the declared length overran the message.
+            del self._buffer[:stray]
+            declared, self._length = self._length, None
+            return FramingError(f"Content-Length {declared} overran the message")
         self._scanned = available
         if available < self._length:
             return None

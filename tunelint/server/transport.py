@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -100,7 +101,15 @@ def _stdin_reader(stdin: BinaryIO) -> Callable[[], Awaitable[bytes]]:
     """Reads on a daemon thread: a read blocked on stdin never holds up the exit."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[bytes] = asyncio.Queue()
-    read = getattr(stdin, "read1", stdin.read)
+    try:
+        fd = stdin.fileno()
+    except (AttributeError, OSError, ValueError):  # an in-memory stream
+        fd = None
+
+    def read(size: int) -> bytes:
+        # os.read on the descriptor, not the buffered object: a daemon thread blocked
+        # inside BufferedReader holds its lock, and the interpreter aborts at exit.
+        return os.read(fd, size) if fd is not None else stdin.read(size)
 
     def pump() -> None:
         while True:
