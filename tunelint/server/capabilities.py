@@ -24,11 +24,18 @@ def _markdown(formats: Any) -> bool:
     return formats is None or types.MarkupKind.Markdown in formats
 
 
+def _encoding_name(encoding: Any) -> str:
+    """ "utf-8" / "utf-16" / "utf-32", whether pygls hands over the enum or its value."""
+    if isinstance(encoding, types.PositionEncodingKind):
+        return encoding.value
+    return str(encoding or types.PositionEncodingKind.Utf16.value)
+
+
 @dataclass(frozen=True, slots=True)
 class ClientFacts:
     """The client's capabilities that change what the server does."""
 
-    position_encoding: str = types.PositionEncodingKind.Utf16
+    position_encoding: str = types.PositionEncodingKind.Utf16.value
     pull_diagnostics: bool = False  # textDocument/diagnostic, else publishDiagnostics
     diagnostic_refresh: bool = False  # workspace/diagnostic/refresh
     configuration: bool = False  # workspace/configuration
@@ -44,7 +51,7 @@ class ClientFacts:
         """The facts of a client, with the position encoding pygls negotiated."""
         resolve_properties = _get(caps, "text_document", "code_action", "resolve_support")
         return cls(
-            position_encoding=str(encoding or types.PositionEncodingKind.Utf16),
+            position_encoding=_encoding_name(encoding),
             pull_diagnostics=_get(caps, "text_document", "diagnostic") is not None,
             diagnostic_refresh=bool(_get(caps, "workspace", "diagnostics", "refresh_support")),
             configuration=bool(_get(caps, "workspace", "configuration")),
