@@ -4,6 +4,7 @@ The server keeps its own copy instead of pygls' workspace because pygls splits l
 `str.splitlines`, which also breaks on form feeds, U+2028 and other characters that LSP
 clients treat as ordinary text; an incremental edit after one of them would land on the
 wrong line. Here lines end only at "\\r\\n", "\\r" or "\\n", as the LSP specification says.
+pygls' copy is not kept at all (`protocol.py`): one copy, updated once per change.
 """
 
 from __future__ import annotations
