@@ -217,3 +217,11 @@ def test_exit_after_shutdown_exits_with_0(server: RawServer):
     assert "error" not in server.response(2)
     server.send(frame(notification("exit")))
     assert server.process.wait(timeout=30) == 0
+
+
+def test_json_that_is_no_message_gets_invalid_request(server: RawServer):
+    server.initialize()
+    server.send(frame(b"[1, 2, 3]"))
+    assert server.response(None)["error"]["code"] == -32600
+    server.send(server.hover(2))
+    assert server.response(2)["result"] is None

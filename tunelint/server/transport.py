@@ -68,17 +68,20 @@ def dispatch(protocol: JsonRPCProtocol, body: bytes) -> None:
 
 
 def _reply_error(protocol: JsonRPCProtocol, body: bytes, exc: JsonRpcException) -> None:
-    """Answer a request with `exc`; a notification has nobody to answer, so it is logged."""
+    """Answer a request with `exc`. A notification or a response to one of our requests
+    has nobody waiting for an answer: it is logged."""
     try:
         raw = json.loads(body)
     except ValueError:
         raw = None
-    request_id = raw.get("id") if isinstance(raw, dict) else None
-    method = raw.get("method") if isinstance(raw, dict) else None
-    log.error("rejected %s message: %s", method or "a", exc)
-    if isinstance(raw, dict) and "id" in raw and isinstance(request_id, int | str):
-        _send(protocol, {"jsonrpc": "2.0", "id": request_id, "error": _error(exc)})
-    elif not isinstance(raw, dict) or "method" not in raw:
+    if not isinstance(raw, dict):
+        raw = {}
+    request_id = raw.get("id")
+    log.error("rejected %s message: %s", raw.get("method") or "a", exc)
+    if "method" in raw:
+        if isinstance(request_id, int | str):
+            _send(protocol, {"jsonrpc": "2.0", "id": request_id, "error": _error(exc)})
+    elif "result" not in raw and "error" not in raw:
         _send(protocol, {"jsonrpc": "2.0", "id": None, "error": _error(exc)})
 
 
