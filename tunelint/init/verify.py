@@ -1,0 +1,32 @@
+"""Lint what `tunelint init` is about to write, exactly as `tunelint check` will read it: the
+config and its companion files in a scratch folder, linted from disk."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from tunelint.checks.finding import Diagnostic
+from tunelint.init.decide import Decision
+from tunelint.init.writers import companion_files, write_config
+from tunelint.lint import LintResult, lint_file
+
+
+def rendered_files(decision: Decision, name: str, fmt: str | None = None) -> dict[str, str]:
+    """Every file `tunelint init` writes for `decision`: config name -> text, then companions."""
+    return {name: write_config(decision, fmt), **companion_files(decision, fmt)}
+
+
+def lint_rendered(files: dict[str, str], name: str) -> LintResult:
+    """Lint `name` among `files` as they would be on disk."""
+    with tempfile.TemporaryDirectory(prefix="tunelint-init-") as folder:
+        for file, text in files.items():
+            path = Path(folder) / file
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        return lint_file(Path(folder) / name)
+
+
+def findings_of(decision: Decision, name: str, fmt: str | None = None) -> list[Diagnostic]:
+    """The diagnostics `tunelint check` would report on the written config (none expected)."""
+    return lint_rendered(rendered_files(decision, name, fmt), name).diagnostics
