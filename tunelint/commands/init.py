@@ -51,6 +51,10 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     return {key: getattr(args, key) for key in keys}
 
 
+def _or(value: Any, default: Any) -> Any:
+    return default if value is None else value  # 0 is an answer (and an invalid one)
+
+
 def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
@@ -75,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
             goal=given["goal"],
             model=given["model"],
             gpu=given["gpu"],
-            gpu_count=given["gpu_count"] or 1,
-            days=given["days"] or DEFAULT_DAYS,
-            tasks=given["tasks"] or 1,
+            gpu_count=_or(given["gpu_count"], 1),
+            days=_or(given["days"], DEFAULT_DAYS),
+            tasks=_or(given["tasks"], 1),
             priority=given["priority"] or "quality",
             data=given["data"] or DEFAULT_DATA,
             data_format=args.data_format,
