@@ -43,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", choices=FORMATS, help="config format (default native)")
     p.add_argument("--output", "-o", metavar="PATH", help="file to write (default by model)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.add_argument(
+        "--choices",
+        action="store_true",
+        help="print the accepted answers as JSON (for editors) and exit",
+    )
     p.set_defaults(func=run)
 
 
@@ -65,6 +70,9 @@ def run(args: argparse.Namespace) -> int:
     from tunelint.init.formats import format_caps
     from tunelint.init.prompts import Interrupted, ask_missing, ask_output
 
+    if args.choices:
+        _print_choices()
+        return EXIT_OK
     given = _given(args)
     missing = [key for key in REQUIRED if given[key] is None]
     asking = bool(missing) and _interactive()
@@ -109,6 +117,27 @@ def run(args: argparse.Namespace) -> int:
         print("tunelint init: interrupted", file=sys.stderr)
         return 130
     return _write(result, Path(output), args.force)
+
+
+def _print_choices() -> None:
+    """The values each question accepts, from the same tables the checks use."""
+    import json
+
+    from tunelint.init.answers import DATA_FORMATS, FORMATS, GOALS, PRIORITIES
+    from tunelint.init.formats import format_caps
+    from tunelint.knowledge.gpus import gpu_names
+    from tunelint.knowledge.models import model_names
+
+    choices = {
+        "goal": list(GOALS),
+        "priority": list(PRIORITIES),
+        "format": {name: format_caps(name).label for name in FORMATS},
+        "data_format": list(DATA_FORMATS),
+        "gpu": gpu_names(),
+        "model": [name for name in model_names() if "/" in name],
+    }
+    json.dump(choices, sys.stdout, indent=2)
+    sys.stdout.write("\n")
 
 
 def _write(decision: Any, output: Path, force: bool) -> int:
