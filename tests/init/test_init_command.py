@@ -101,3 +101,22 @@ def test_nothing_fits_writes_nothing(project: Path) -> None:
     assert "nothing written" in out.stderr and "does not fit RTX 3060-8GB" in out.stderr
     assert "what would fit:" in out.stderr and "--model" in out.stderr
     assert list(project.iterdir()) == [project / "tunelint.toml"]
+
+
+def test_same_settings_file_is_not_in_the_way(project: Path) -> None:
+    args = (*BASE, "--format", "trl")
+    assert tunelint("init", *args, "-o", "c/one.yaml", cwd=project).returncode == 0
+    second = tunelint("init", *args, "-o", "c/two.yaml", cwd=project)
+    assert second.returncode == 0, second.stderr  # the same tunelint.toml: shared, kept
+    assert tunelint("check", "c", "--fail-on", "info", cwd=project).returncode == 0
+
+
+def test_choices_list_what_each_question_accepts(project: Path) -> None:
+    import json
+
+    out = tunelint("init", "--choices", cwd=project)
+    assert out.returncode == 0
+    choices = json.loads(out.stdout)
+    assert choices["goal"] == ["new-capability", "improve-existing"]
+    assert set(choices["format"]) == {"native", "axolotl", "llamafactory", "trl"}
+    assert "RTX 4090" in choices["gpu"] and "meta-llama/Llama-3.1-8B" in choices["model"]

@@ -145,7 +145,12 @@ def _write(decision: Any, output: Path, force: bool) -> int:
 
     files = rendered_files(decision, output.name)
     targets = {output.parent / name: text for name, text in files.items()}
-    existing = [str(path) for path in targets if path.exists()]
+    # A file already holding exactly this text (a shared tunelint.toml) is not in the way.
+    existing = [
+        str(path)
+        for path, text in targets.items()
+        if path.exists() and (not path.is_file() or path.read_bytes() != text.encode())
+    ]
     if existing and not force:
         print(
             f"tunelint init: {', '.join(existing)} exists; nothing written (--force overwrites)",

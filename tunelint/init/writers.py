@@ -92,6 +92,8 @@ def _axolotl(decision: Decision) -> str:
     out.blank()
     assert plan.data is not None
     out.section("datasets")
+    # axolotl's prompt_strategies/dpo/chatml.py `prompt_pairs` reads prompt/chosen/rejected;
+    # `chat_template` reads a `messages` list (the chat layout).
     kind = "chatml.prompt_pairs" if method == "dpo" else "chat_template"
     out.lines.append(f"  - path: {scalar(plan.data.train)}")
     out.key("type", kind, f"{plan.data.format} records", indent=4)
