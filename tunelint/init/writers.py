@@ -26,6 +26,18 @@ LLAMAFACTORY_TEMPLATES = {
     "gemma": "gemma",
     "phi3": "phi",
 }
+# Plan training fields -> Hugging Face TrainingArguments keys (LLaMA-Factory and TRL both
+# pass their files to TrainingArguments).
+HF_TRAINING_KEYS = {
+    "micro_batch_size": "per_device_train_batch_size",
+    "gradient_accumulation_steps": "gradient_accumulation_steps",
+    "epochs": "num_train_epochs",
+    "learning_rate": "learning_rate",
+    "optimizer": "optim",
+    "lr_scheduler": "lr_scheduler_type",
+    "warmup_ratio": "warmup_ratio",
+    "logging_steps": "logging_steps",
+}
 
 
 def _note(decision: Decision, path: PlanPath) -> Note:
@@ -155,20 +167,8 @@ def _llamafactory(decision: Decision) -> str:
     out.blank()
     out.comment("train")
     _precision_flags(out, decision)
-    _training_keys(
-        out,
-        decision,
-        {
-            "micro_batch_size": "per_device_train_batch_size",
-            "gradient_accumulation_steps": "gradient_accumulation_steps",
-            "epochs": "num_train_epochs",
-            "learning_rate": "learning_rate",
-            "optimizer": "optim",
-            "lr_scheduler": "lr_scheduler_type",
-            "warmup_ratio": "warmup_ratio",
-            "logging_steps": "logging_steps",
-        },
-    )
+    # LLaMA-Factory 0.9 still accepts warmup_ratio, and checkpoints unless told not to.
+    _training_keys(out, decision, HF_TRAINING_KEYS)
     if not plan.training.gradient_checkpointing:
         out.key("disable_gradient_checkpointing", True, n("training", "gradient_checkpointing"))
     _deepspeed_key(out, decision)
@@ -203,16 +203,10 @@ def _trl(decision: Decision) -> str:
         out,
         decision,
         {
-            "micro_batch_size": "per_device_train_batch_size",
-            "gradient_accumulation_steps": "gradient_accumulation_steps",
-            "epochs": "num_train_epochs",
-            "learning_rate": "learning_rate",
-            "optimizer": "optim",
-            "lr_scheduler": "lr_scheduler_type",
-            # transformers 5.2 folded warmup_ratio into warmup_steps (a value below 1 is a ratio)
+            **HF_TRAINING_KEYS,
+            # transformers 5.2 folded warmup_ratio into warmup_steps (below 1: a ratio)
             "warmup_ratio": "warmup_steps",
             "gradient_checkpointing": "gradient_checkpointing",
-            "logging_steps": "logging_steps",
         },
     )
     _deepspeed_key(out, decision)
