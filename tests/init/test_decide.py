@@ -3,6 +3,8 @@ formats whose written configs re-lint with zero findings, parse in their dialect
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tunelint.config.detect import detect_dialect
@@ -211,3 +213,19 @@ def test_tiny_model_on_cpu_sized_config() -> None:
     decision = _decide(goal="new-capability", model="tunelint/tiny", gpu="RTX 4090")
     assert decision.plan.model.name == "tunelint/tiny"
     assert decision.plan.model.max_seq_len <= decision.model.max_position_embeddings
+
+
+def test_a_config_with_findings_is_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunelint.init import verify
+
+    decision = _decide(goal="improve-existing", model=MODELS[0], gpu="A100-80GB")
+    good = verify.write_config(decision)
+    monkeypatch.setattr(verify, "write_config", lambda d, f=None: good.replace("bf16", "fp16"))
+    with pytest.raises(verify.NotWritten, match="TL101"):
+        verify.write_decision(decision, tmp_path / "c.tune.yaml")
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    written = verify.write_decision(decision, tmp_path / "c.tune.yaml")
+    assert written == [tmp_path / "c.tune.yaml"] and written[0].read_text() == good

@@ -141,32 +141,14 @@ def _print_choices() -> None:
 
 
 def _write(decision: Any, output: Path, force: bool) -> int:
-    from tunelint.init.verify import lint_rendered, rendered_files
+    from tunelint.init.verify import NotWritten, write_decision
 
-    files = rendered_files(decision, output.name)
-    targets = {output.parent / name: text for name, text in files.items()}
-    # A file already holding exactly this text (a shared tunelint.toml) is not in the way.
-    existing = [
-        str(path)
-        for path, text in targets.items()
-        if path.exists() and (not path.is_file() or path.read_bytes() != text.encode())
-    ]
-    if existing and not force:
-        print(
-            f"tunelint init: {', '.join(existing)} exists; nothing written (--force overwrites)",
-            file=sys.stderr,
-        )
+    try:
+        written = write_decision(decision, output, force=force)
+    except (NotWritten, OSError) as exc:
+        print(f"tunelint init: {exc}", file=sys.stderr)
         return EXIT_NOT_WRITTEN
-    findings = lint_rendered(files, output.name).diagnostics
-    if findings:  # a decision the rules disagree with is a bug here, not the user's problem
-        print("tunelint init: the config would not pass `tunelint check`:", file=sys.stderr)
-        for diag in findings:
-            print(f"  {diag.code} {diag.message}", file=sys.stderr)
-        return EXIT_NOT_WRITTEN
-    for path, text in targets.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    _summary(decision, list(targets))
+    _summary(decision, written)
     return EXIT_OK
 
 
