@@ -229,3 +229,24 @@ def test_a_config_with_findings_is_never_written(
     monkeypatch.undo()
     written = verify.write_decision(decision, tmp_path / "c.tune.yaml")
     assert written == [tmp_path / "c.tune.yaml"] and written[0].read_text() == good
+
+
+def test_each_decision_names_its_rule() -> None:
+    import re
+
+    decided = (
+        "  kind:",
+        "precision:",
+        "  max_seq_len:",
+        "  micro_batch_size:",
+        "  gradient_checkpointing:",
+        "  distributed:",
+    )
+    seen = 0
+    for gpu, count in GPUS:
+        decision = _decide(goal="improve-existing", model=MODELS[1], gpu=gpu, gpu_count=count)
+        for line in write_config(decision).splitlines():
+            if line.startswith(decided):
+                assert re.search(r"# (tunelint: ignore\[)?TL\d{3}", line), line
+                seen += 1
+    assert seen >= 6 * len(GPUS)

@@ -213,7 +213,7 @@ def _decide(answers: InitAnswers, *, suggest: bool) -> Decision | NoFit:
             f"{caps.label} cannot train {kind} ({reason}): LoRA instead",
         )
         kind, reason = "lora", None
-    peft_why = f"TL303: {reason}" if reason else "article §3: LoRA unless a need says otherwise"
+    peft_why = f"TL303: {reason}" if reason else "TL302/TL303: LoRA, the default (article §3)"
 
     def build(strategy: Strategy, seq: int, mbs: int, accumulation: int) -> Plan:
         own_reason = reason if strategy.peft == kind and kind not in ("lora", "qlora") else None
@@ -260,7 +260,9 @@ def _fit_why(fit: Fit, gpu: GpuSpec, count: int) -> dict[PlanPath, str]:
         ("model", "max_seq_len"): f"TL402: longest that fits with {HEADROOM:.0%} headroom",
         ("training", "micro_batch_size"): f"TL402: largest that fits: {on}",
         ("training", "gradient_checkpointing"): (
-            "TL402: needed to fit" if fit.strategy.gradient_checkpointing else "fits without it"
+            "TL402: needed to fit"
+            if fit.strategy.gradient_checkpointing
+            else "TL402: fits without it (no recompute, ~30% faster)"
         ),
     }
     if fit.strategy.distributed == "deepspeed-zero3":
@@ -268,7 +270,7 @@ def _fit_why(fit: Fit, gpu: GpuSpec, count: int) -> dict[PlanPath, str]:
             f"TL402: the model does not fit one {gpu.name}; ZeRO-3 shards it over {count}"
         )
     elif fit.strategy.distributed == "ddp":
-        why[("hardware", "distributed")] = "the model fits one GPU: plain data parallel"
+        why[("hardware", "distributed")] = "TL402: the model fits one GPU: plain data parallel"
     return why
 
 
