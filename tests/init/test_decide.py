@@ -250,3 +250,10 @@ def test_each_decision_names_its_rule() -> None:
                 assert re.search(r"# (tunelint: ignore\[)?TL\d{3}", line), line
                 seen += 1
     assert seen >= 6 * len(GPUS)
+
+
+def test_model_names_are_written_as_loadable_ids() -> None:
+    alias = _decide(goal="improve-existing", model="Llama-3.1-8B", gpu="H100")
+    assert alias.plan.model.name == "meta-llama/Llama-3.1-8B"
+    variant = _decide(goal="improve-existing", model="Qwen/Qwen2.5-7B-Instruct", gpu="H100")
+    assert variant.plan.model.name == "Qwen/Qwen2.5-7B-Instruct"  # sized as its base, kept

@@ -156,7 +156,9 @@ def _summary(decision: Any, written: list[Path]) -> None:
     plan = decision.plan
     w = sys.stdout.write
     gpus = f" x {decision.answers.gpu_count}" if decision.answers.gpu_count > 1 else ""
-    w(f"{decision.model.display_name} on {decision.gpu.name}{gpus}\n")
+    sized = decision.model.display_name
+    as_ = "" if sized == plan.model.name else f" (sized as {sized})"
+    w(f"{plan.model.name}{as_} on {decision.gpu.name}{gpus}\n")
     for label, path in (
         ("method", ("method", "kind")),
         ("peft", ("peft", "kind")),

@@ -173,8 +173,10 @@ def decide(answers: InitAnswers) -> Decision | NoFit:
 
 def _decide(answers: InitAnswers, *, suggest: bool) -> Decision | NoFit:
     gpu, spec = resolve(answers)
-    # A catalog alias (`Llama-3.1-8B`) is written as its hub id, which every framework loads.
-    answers = replace(answers, model=spec.display_name) if spec.source == "catalog" else answers
+    # A bare catalog alias (`Llama-3.1-8B`) is written as its hub id, which every framework
+    # loads; a hub id or path as given (`...-Instruct` sizes as its base but is not it).
+    if spec.source == "catalog" and "/" not in answers.model and "\\" not in answers.model:
+        answers = replace(answers, model=spec.display_name)
     caps = format_caps(answers.format)
     method, method_why, rlhf, notes = _method(answers, gpu)
     layouts = DATA_FOR_METHOD[method]

@@ -49,7 +49,7 @@ def _header(decision: Decision, label: str, run: str) -> YamlLines:
     d, a = decision, decision.answers
     count = f" x {a.gpu_count}" if a.gpu_count > 1 else ""
     out.comment(
-        f"{label} config written by `tunelint init` for {d.model.display_name} on "
+        f"{label} config written by `tunelint init` for {d.plan.model.name} on "
         f"{d.gpu.name}{count}: est. {d.per_gpu_gib:.1f} of {d.gpu.memory_gib:g} GiB per GPU"
     )
     out.comment(f"Train: {run}")
