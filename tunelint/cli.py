@@ -11,7 +11,18 @@ import sys
 
 from tunelint import __version__
 
-COMMANDS = ("check", "fix", "estimate", "detect", "explain", "rules", "schema", "run", "server")
+COMMANDS = (
+    "check",
+    "fix",
+    "estimate",
+    "detect",
+    "explain",
+    "rules",
+    "schema",
+    "run",
+    "server",
+    "init",
+)
 EXIT_USAGE = 2
 
 
@@ -54,6 +65,7 @@ _HELP = {
     "schema": "print the JSON Schema of the tunelint format",
     "run": "train a config (needs the [train] extra)",
     "server": "start the language server",
+    "init": "write a new fine-tuning config by the article's rules",
 }
 
 
