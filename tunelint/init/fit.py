@@ -69,11 +69,11 @@ def find_fit(
     gpu: GpuSpec,
     gpu_count: int,
     kind: str,
-    max_positions: int,
+    max_positions: int | None,
 ) -> Fit | None:
     """The first (least invasive) strategy reaching PREFERRED_SEQ tokens, else the one
     reaching the longest sequence of at least MIN_SEQ."""
-    limit = min(MAX_SEQ, max_positions)
+    limit = min(MAX_SEQ, max_positions or MAX_SEQ)  # None: the config does not say
     tried = [
         (strategy, seq, scn)
         for strategy in strategies(kind, gpu_count)
