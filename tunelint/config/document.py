@@ -358,6 +358,32 @@ def _kind_for(filename: str, text: str) -> str:
     return "json" if text.lstrip().startswith("{") else "yaml"
 
 
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How a file's bytes were written, so that a fix writes them back the same way."""
+
+    codec: str = "utf-8"
+    bom: bytes = b""
+
+    def encode(self, text: str) -> bytes:
+        return self.bom + text.encode(self.codec, "surrogatepass")
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def sniff_encoding(data: bytes) -> Encoding:
+    """The encoding `decode` reads these bytes with (its BOM kept for writing back)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return Encoding(codec, bom)
+    return Encoding()
+
+
 def decode(data: bytes) -> tuple[str | None, ParseError | None]:
     """Bytes to text: UTF-8 (with or without BOM) or UTF-16 with a BOM; else a clear error."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
