@@ -14,7 +14,7 @@ from tunelint import __version__
 from tunelint.checks.finding import Diagnostic
 from tunelint.checks.registry import all_rules
 from tunelint.config.positions import LineIndex
-from tunelint.config.secrets import mask_secrets
+from tunelint.config.secrets import hide, secret_spans
 
 FORMATS = ("text", "concise", "json", "sarif", "github")
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
@@ -66,24 +66,46 @@ def _source_lines(text: str | None, diag: Diagnostic) -> list[str]:
     source = index.line_text(line)
     start = diag.range.start.column
     end = diag.range.end.column if diag.range.end.line == line else len(source)
-    source, start, end = _excerpt(source, start, end)
-    # Masking and escaping change the line's length: keep the caret under its span.
-    before = _shown(source[:start])
-    span = _shown(source[start : max(end, start)])
-    shown = before + span + _shown(source[max(end, start) :])
-    width = max(1, min(len(span), len(shown) - len(before)) if span else 1)
+    source, start, end = _excerpt(source.replace("\t", " "), start, end)
+    shown, start, end = _masked(source, start, max(end, start))
     number = str(line + 1)
     pad = " " * len(number)
     return [
         f"{pad} |",
         f"{number} | {shown}",
-        f"{pad} | {' ' * len(before)}{'^' * width}",
+        f"{pad} | {' ' * start}{'^' * max(1, min(end, len(shown)) - start)}",
         f"{pad} |",
     ]
 
 
-def _shown(text: str) -> str:
-    return escape_controls(mask_secrets(text.expandtabs(1)))
+def _masked(source: str, start: int, end: int) -> tuple[str, int, int]:
+    """The line with secrets masked and control characters escaped, and where the span
+    [start, end) lands in it (masking and escaping change lengths)."""
+    pieces: list[tuple[int, int, str | None]] = []  # (from, to, mask or None for plain text)
+    last = 0
+    for a, b in secret_spans(source):
+        if last < a:
+            pieces.append((last, a, None))
+        pieces.append((a, b, hide(source[a:b])))
+        last = b
+    if last < len(source) or not pieces:
+        pieces.append((last, len(source), None))
+
+    def column(at: int) -> int:
+        out = 0
+        for a, b, mask in pieces:
+            if at >= b:
+                out += len(mask if mask is not None else escape_controls(source[a:b]))
+            elif at > a and mask is None:
+                out += len(escape_controls(source[a:at]))
+            if at < b:
+                break
+        return out
+
+    shown = "".join(
+        mask if mask is not None else escape_controls(source[a:b]) for a, b, mask in pieces
+    )
+    return shown, column(start), column(end)
 
 
 def render_text(

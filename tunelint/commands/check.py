@@ -238,7 +238,8 @@ def run(args: argparse.Namespace) -> int:
     )
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
-    checked = skipped = fixed = failed = 0
+    checked = skipped = fixed = 0
+    failed = len(missing)
     for outcome in _check_all(files, options, args):
         if outcome.error is not None:
             print(f"tunelint: {escape_controls(outcome.error)}", file=sys.stderr)

@@ -56,33 +56,37 @@ def find_tokens(text: str) -> Iterator[tuple[str, int, int]]:
             yield label, match.start(), match.end()
 
 
-def _hide(secret: str) -> str:
-    return secret[:3] + MASK
-
-
-def mask_secrets(text: str) -> str:
-    """The text with every token, and every value TL602 would call a credential, masked
-    (its first three characters kept, so that a reader still sees which one it was)."""
-    if not text:
-        return text
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """Sorted, disjoint (start, end) of every token, and every value TL602 would call a
+    credential, in the text."""
     spans: list[tuple[int, int]] = [(start, end) for _, start, end in find_tokens(text)]
     if _SECRET_KEY.search(text):
         for match in _ASSIGNMENT.finditer(text):
             if secret_kind((match.group("key"),), match.group("value")) is not None:
                 spans.append(match.span("value"))
-    if not spans:
-        return text
-    merged: list[list[int]] = []
+    merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
-            merged.append([start, end])
+            merged.append((start, end))
+    return merged
+
+
+def hide(secret: str) -> str:
+    """A secret as shown: its first three characters, so a reader still sees which one."""
+    return secret[:3] + MASK
+
+
+def mask_secrets(text: str) -> str:
+    """The text with every secret (see `secret_spans`) masked."""
+    if not text:
+        return text
     out: list[str] = []
     last = 0
-    for start, end in merged:
+    for start, end in secret_spans(text):
         out.append(text[last:start])
-        out.append(_hide(text[start:end]))
+        out.append(hide(text[start:end]))
         last = end
     out.append(text[last:])
     return "".join(out)
