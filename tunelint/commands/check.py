@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tunelint.checks.finding import SEVERITY_RANK, Diagnostic
 from tunelint.checks.registry import get_rule
+from tunelint.cli import dialect_name
 from tunelint.config.document import Encoding, sniff_encoding
 from tunelint.config.positions import DOCUMENT_START, LineIndex
 from tunelint.config.secrets import mask_secrets
@@ -54,18 +55,6 @@ PARALLEL_FROM = 64  # below this, starting workers costs more than it saves
 
 def _codes(text: str) -> tuple[str, ...]:
     return tuple(c.strip().upper() for c in text.split(",") if c.strip())
-
-
-def dialect_name(value: str) -> str:
-    """argparse type of --dialect: a known dialect, else a usage error naming the valid ones."""
-    from tunelint.config.dialects import DIALECTS
-
-    names = [d.name for d in DIALECTS]
-    if value not in names:
-        raise argparse.ArgumentTypeError(
-            f"unknown dialect {value!r} (choose from {', '.join(names)})"
-        )
-    return value
 
 
 def add_lint_options(parser: argparse.ArgumentParser) -> None:

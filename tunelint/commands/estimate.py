@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+from tunelint.cli import dialect_name
+
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_ERROR = 0, 1, 2
 
 
@@ -26,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("config", metavar="CONFIG", help="config file (any supported format)")
     p.add_argument("--gpu", metavar="NAME", help="target GPU (e.g. A100-80GB, 'RTX 4090', T4)")
     p.add_argument("--gpu-count", type=int, metavar="N", help="GPUs per node")
-    p.add_argument("--dialect", metavar="NAME", help="force the config format")
+    p.add_argument("--dialect", type=dialect_name, metavar="NAME", help="force the config format")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.set_defaults(func=run)
 

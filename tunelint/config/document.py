@@ -486,7 +486,17 @@ def parse_document(text: str, filename: str = "<stdin>") -> Document:
             errors.append(
                 ParseError("TL900", f"YAML syntax error: {problem}", _mark_range(index, mark))
             )
-    except yaml.YAMLError as exc:  # e.g. multiple documents, reader errors
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at its offset
+        at = index.position(exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or " ")
+        errors.append(
+            ParseError(
+                "TL900",
+                f"YAML error: character U+{char:04X} is not allowed in YAML",
+                Range(at, Position(at.line, at.column + 1)),
+            )
+        )
+    except yaml.YAMLError as exc:  # e.g. multiple documents
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         message = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         errors.append(ParseError("TL900", f"YAML error: {message}", _mark_range(index, mark)))
