@@ -115,3 +115,55 @@ def test_lines_agree_with_the_parser_for_every_line_break() -> None:
         index = LineIndex(text)
         assert "precision: fp16" in index.line_text(line)
         assert text[index.offset(node.range.start) : index.offset(node.range.end)] == "fp16"
+
+
+def test_positions_come_from_character_offsets_in_lsp_lines() -> None:
+    """libyaml counts U+2028/U+0085 as line breaks; positions here follow LSP's lines."""
+    text = 'a: "x\u2028y\x85z\U0001f600"\rb: 1\r\nc: [1,\u2029 2]\n'
+    doc = parse_document(text)
+    _, b = doc.node_at(("b",))
+    _, c = doc.node_at(("c",))
+    assert isinstance(b, Scalar) and (b.range.start.line, b.range.start.column) == (1, 3)
+    assert isinstance(c, Sequence) and c.range.start.line == 2
+    assert (c.items[1].range.start.line, c.items[1].range.start.column) == (2, 8)
+
+
+def test_merge_keys_merge_with_positions_of_the_merged_values() -> None:
+    text = (
+        "base: &base\n  gpu: A100-80GB\n  count: 1\nother: &other\n  count: 4\n  nodes: 2\n"
+        "hardware:\n  <<: [*base, *other]\n  count: 2\n"
+    )
+    doc = parse_document(text)
+    assert doc.errors == []
+    assert doc.plain()["hardware"] == {"gpu": "A100-80GB", "nodes": 2, "count": 2}
+    _, gpu = doc.node_at(("hardware", "gpu"))
+    _, nodes = doc.node_at(("hardware", "nodes"))
+    assert isinstance(gpu, Scalar) and (gpu.range.start.line, gpu.range.start.column) == (1, 7)
+    assert isinstance(nodes, Scalar) and nodes.range.start.line == 5
+    bad = parse_document("a: &a 1\nb:\n  <<: *a\n")
+    assert [e.code for e in bad.errors] == ["TL900"] and "merge" in bad.errors[0].message
+
+
+def test_huge_integers_and_node_counts_are_bounded() -> None:
+    doc = parse_document("n: " + "7" * 5000 + "\nm: 0x" + "f" * 5000 + "\n")
+    assert doc.errors == [] and doc.plain()["n"] == float("inf")
+    flow = "a: [" + ",".join(["1"] * 200_000) + "]\n"
+    start = time.perf_counter()
+    errors = parse_document(flow).errors
+    assert [e.code for e in errors] == ["TL905"] and "50,000 values" in errors[0].message
+    assert errors[0].range.start.line == 0 and errors[0].range.start.column > 90_000
+    assert time.perf_counter() - start < 5.0  # generous: bounded by the cap, not the input
+    assert parse_document("a: [" + ",".join(["1"] * 40_000) + "]\n").errors == []
+
+
+def test_encodings_round_trip() -> None:
+    from tunelint.config.document import sniff_encoding
+
+    for bom, codec in (
+        (b"", "utf-8"),
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        data = bom + "a: é\n".encode(codec)
+        assert sniff_encoding(data).encode(decode(data)[0] or "") == data

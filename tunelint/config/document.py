@@ -170,6 +170,21 @@ def _range(index: LineIndex, node: yaml.Node) -> Range:
     return Range(index.position(node.start_mark.index), index.position(node.end_mark.index))
 
 
+_MAX_INT_BITS = 12_000  # about 3,600 digits: below Python's int-str limit (4,300 digits)
+
+
+def _int(digits: str, base: int) -> int | float:
+    """An integer; one too long to print (Python refuses to str() it past 4,300 digits, which
+    would crash every message that quotes it) is read as an infinity: no config means it."""
+    try:
+        value = int(digits, base)
+    except ValueError:
+        return float("-inf") if digits.startswith("-") else float("inf")
+    if value.bit_length() > _MAX_INT_BITS:
+        return float("inf") if value > 0 else float("-inf")
+    return value
+
+
 def _resolve_core(raw: str) -> Any:
     """YAML 1.2 core schema: what the text means, independent of the 1.1 quirks."""
     if raw in _CORE_NULL:
@@ -180,13 +195,10 @@ def _resolve_core(raw: str) -> Any:
         return False
     if _CORE_INT.match(raw):
         if raw.startswith("0o"):
-            return int(raw[2:], 8)
+            return _int(raw[2:], 8)
         if raw.startswith("0x"):
-            return int(raw[2:], 16)
-        try:
-            return int(raw)
-        except ValueError:  # past Python's int-str digit limit: no config means it exactly
-            return float(raw)
+            return _int(raw[2:], 16)
+        return _int(raw, 10)
     if _CORE_FLOAT.match(raw):
         return float(raw)
     if raw in _CORE_SPECIAL:
