@@ -54,7 +54,7 @@ def trust_remote_code(plan: Plan, ctx: Context) -> Iterator[Finding]:
         "a key or a comment), an AWS secret access key, or a long literal value under a key "
         "named like `token`, `api_key`, `secret` or `password`.",
         why="Configs are committed, shared and pasted into issues; a token in one is a leaked "
-        "token. tunelint never repeats the value: excerpts, diffs, messages and hovers mask it.",
+        "token. tunelint never repeats the value: source excerpts, diffs and messages mask it.",
         example="hub_token: hf_...",
         fix="Remove it, revoke the token, and read it from the environment (`HF_TOKEN`, "
         "`WANDB_API_KEY`, `huggingface-cli login`).",
