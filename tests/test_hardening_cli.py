@@ -192,6 +192,7 @@ def test_symlink_loops_end_and_each_real_file_once(project: Path) -> None:
             "TL900",
             3,
         ),
+        ("deep.json", '{"train_batch_size": 8, "x": ' + "[" * 3000 + "]" * 3000 + "}", "TL905", 1),
         ("unclosed.yaml", "base_model: x\nlist: [1, 2\nnext: 3\nlast: 4\n", "TL900", 3),
         (
             "bomb.yaml",
@@ -251,6 +252,9 @@ def test_invalid_utf8_on_stdin(project: Path) -> None:
     _no_traceback(out)
     assert out.returncode == 2 and "<stdin>:2:9: not UTF-8" in out.stderr
     assert "All checks passed" not in out.stdout
+    detect = tunelint("detect", "-", cwd=project, stdin=b"model:\n  name: \xff\xfe\n")
+    _no_traceback(detect)
+    assert detect.returncode == 2 and "<stdin>:2:9: not UTF-8" in detect.stderr
 
 
 def test_fix_skips_a_read_only_file_and_goes_on(project: Path) -> None:

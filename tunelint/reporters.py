@@ -134,11 +134,20 @@ def render_text(
 
 
 def summary(
-    diagnostics: Sequence[Diagnostic], files: int, skipped: int, fixed: int = 0, failed: int = 0
+    diagnostics: Sequence[Diagnostic],
+    files: int,
+    skipped: int,
+    fixed: int = 0,
+    failed: int = 0,
+    unwritten: int = 0,
 ) -> str:
+    """The last line. `failed`: files that could not be read; `unwritten`: files whose fixes
+    could not be written (either is an I/O error: never "All checks passed!" beside it)."""
     counts = Counter(d.severity for d in diagnostics)
     skipped_note = f", {skipped} skipped: not fine-tuning configs" if skipped else ""
     failed_note = f", {failed} could not be read" if failed else ""
+    failed_note += f", fixes of {unwritten} not written" if unwritten else ""
+    failed += unwritten
     checked = f"{files} file{'s' if files != 1 else ''} checked{skipped_note}{failed_note}"
     fixed_note = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}. " if fixed else ""
     if not diagnostics:

@@ -135,3 +135,22 @@ async def test_positions_and_fixes_follow_lsp_lines(
         fix_all = await client.code_action_resolve_async(fix_all)
     fixed = _apply(text, edits_of(fix_all.edit, doc.uri), enc)
     assert fixed == text.replace("precision: fp16", "precision: bf16")
+
+
+async def test_hover_never_shows_a_secret(client: LanguageClient, tmp_path_factory) -> None:
+    """A token used as a key is quoted by TL901's message: the hover shows it masked."""
+    token = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+    text = f"model:\n  name: x\n  {token}: 1\nprecision: bf16\n"
+    doc = Doc(client, tmp_path_factory.mktemp("hover") / "run.tune.yaml", text).open()
+    diagnostics = await doc.diagnostics()
+    on_key = [d for d in diagnostics if d.range.start.line == 2]
+    assert {d.code for d in on_key} >= {"TL602", "TL901"}
+    assert all(token[3:] not in d.message for d in diagnostics)
+    hover = await client.text_document_hover_async(
+        types.HoverParams(
+            text_document=types.TextDocumentIdentifier(uri=doc.uri),
+            position=types.Position(line=2, character=4),
+        )
+    )
+    assert hover is not None and "hf_********" in str(hover.contents)
+    assert token[3:] not in str(hover.contents)

@@ -227,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
     )
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
-    checked = skipped = fixed = 0
+    checked = skipped = fixed = unwritten = 0
     failed = len(missing)
     for outcome in _check_all(files, options, args):
         if outcome.error is not None:
@@ -238,6 +238,7 @@ def run(args: argparse.Namespace) -> int:
             if not outcome.read:
                 failed += 1
                 continue
+            unwritten += 1
         fixed += outcome.applied
         if not outcome.is_config and not outcome.diagnostics:
             skipped += 1
@@ -255,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("text", "concise"):
         render_text(diagnostics, texts, out, show_source=args.format == "text")
         if not args.quiet:
-            print(summary(diagnostics, checked, skipped, fixed, failed), file=out)
+            print(summary(diagnostics, checked, skipped, fixed, failed, unwritten), file=out)
     elif args.format == "json":
         render_json(diagnostics, out)
     elif args.format == "sarif":

@@ -42,9 +42,9 @@ def detect_file(path: str, forced: str | None = None) -> dict[str, object]:
     from tunelint.config.detect import detect_dialect
     from tunelint.config.document import parse_document
     from tunelint.config.settings import SettingsError, find_settings
-    from tunelint.lint import read_text
+    from tunelint.lint import decode_text, read_text
 
-    text = sys.stdin.read() if path == "-" else read_text(path)
+    text = decode_text(sys.stdin.buffer.read(), "<stdin>") if path == "-" else read_text(path)
     doc = parse_document(text, "<stdin>" if path == "-" else path)
     if forced is None and path != "-":
         try:
