@@ -83,8 +83,11 @@ def _strings(doc: Document) -> list[StringValue]:
 
     walk(doc.root, ())
     # Tokens outside values (in a key or a comment) are leaked all the same: no key path.
+    tokens = list(find_tokens(doc.text))
+    if not tokens:
+        return found
     inside = [(doc.index.offset(v.range.start), doc.index.offset(v.range.end)) for v in found]
-    for _, start, end in find_tokens(doc.text):
+    for _, start, end in tokens:
         if not any(a <= start and end <= b for a, b in inside):
             at = Range(doc.index.position(start), doc.index.position(end))
             found.append(StringValue((), doc.text[start:end], at))

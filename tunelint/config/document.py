@@ -212,6 +212,10 @@ class _Builder:
     def __init__(self, errors: list[ParseError], index: LineIndex) -> None:
         self.errors = errors
         self.index = index
+        # libyaml breaks lines at CR, LF, CRLF and also U+0085/U+2028/U+2029; without the
+        # last three its lines and columns are LSP's.
+        text = index.text
+        self.marks_are_lsp = not ("\x85" in text or "\u2028" in text or "\u2029" in text)
         self.built: dict[int, Node] = {}
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
@@ -272,6 +276,9 @@ class _Builder:
         return result
 
     def range(self, node: yaml.Node) -> Range:
+        if self.marks_are_lsp:  # the same lines either way: take the marks as they are
+            s, e = node.start_mark, node.end_mark
+            return Range(Position(s.line, s.column), Position(e.line, e.column))
         return _range(self.index, node)
 
     def entries(self, node: yaml.MappingNode, depth: int) -> list[Entry]:

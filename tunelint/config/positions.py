@@ -7,6 +7,7 @@ position means the same in the document, the CLI and the editor."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -71,8 +72,6 @@ class LineIndex:
         return min(self._starts[pos.line] + pos.column, len(self.text))
 
     def position(self, offset: int) -> Position:
-        from bisect import bisect_right
-
         line = bisect_right(self._starts, offset) - 1
         return Position(line, offset - self._starts[line])
 
