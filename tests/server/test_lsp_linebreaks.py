@@ -13,6 +13,7 @@ import pytest
 from lsp_helpers import Doc, edits_of, encoding
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+from test_lsp_actions import request_actions
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -76,24 +77,6 @@ def _span(text: str, rng: types.Range, enc: str) -> str:
     return text[_offset(text, rng.start, enc) : _offset(text, rng.end, enc)]
 
 
-async def _actions(
-    client: LanguageClient, doc: Doc, diagnostics: list[types.Diagnostic], only: list[str]
-) -> list[types.CodeAction]:
-    rng = (
-        diagnostics[0].range
-        if diagnostics
-        else types.Range(types.Position(0, 0), types.Position(0, 0))
-    )
-    result = await client.text_document_code_action_async(
-        types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=doc.uri),
-            range=rng,
-            context=types.CodeActionContext(diagnostics=diagnostics, only=only),
-        )
-    )
-    return [a for a in result or [] if isinstance(a, types.CodeAction)]
-
-
 # The server's PositionConverter (tunelint/server/positions.py, owned by the server work)
 # still splits lines on "\n" only; splitting on "\r\n|\r|\n" there makes these pass. Strict:
 # the marker must go when that lands.
@@ -123,13 +106,13 @@ async def test_positions_and_fixes_follow_lsp_lines(
     assert _span(text, by_code["TL901"].range, enc) == "distributd"
 
     # The quick fix of the typo renames the key and nothing else.
-    actions = await _actions(client, doc, [by_code["TL901"]], ["quickfix"])
+    actions = await request_actions(client, doc, [by_code["TL901"]], only=["quickfix"])
     rename = next(a for a in actions if a.edit is not None and "distributed" in a.title)
     renamed = _apply(text, edits_of(rename.edit, doc.uri), enc)
     assert renamed == text.replace("distributd", "distributed")
 
     # Fix-all changes fp16 to bf16 in place: line breaks, odd characters and comments stay.
-    actions = await _actions(client, doc, [], ["source.fixAll"])
+    actions = await request_actions(client, doc, [], only=["source.fixAll"])
     fix_all = next(a for a in actions if a.kind == "source.fixAll.tunelint")
     if fix_all.edit is None:  # deferred: the client resolves it when chosen
         fix_all = await client.code_action_resolve_async(fix_all)
