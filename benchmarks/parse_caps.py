@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 PROBE = (
-    "import resource, sys, time, runpy\n"
+    "import json, resource, sys, time, runpy\n"
     "sys.argv = ['tunelint', 'check', '--quiet', '--format', 'concise', {path!r}]\n"
     "start = time.perf_counter()\n"
     "try:\n    runpy.run_module('tunelint.cli', run_name='__main__')\n"
@@ -23,7 +23,7 @@ PROBE = (
     "except Exception as exc:\n    print(f'CRASH {{type(exc).__name__}}: {{exc}}'[:80])\n"
     "took = time.perf_counter() - start\n"
     "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "print('PROBE ' + repr((took, peak)), file=sys.stderr)"
+    "print('PROBE ' + json.dumps([took, peak]), file=sys.stderr)"
 )
 
 
@@ -60,7 +60,7 @@ def main() -> None:
                     check=False,
                 )
                 line = next(x for x in out.stderr.splitlines() if x.startswith("PROBE "))
-                took, peak = eval(line[6:])  # a tuple of two numbers printed above
+                took, peak = json.loads(line[6:])
                 times.append(took)
                 peaks.append(peak / 1024)
             finding = out.stdout.splitlines()[0][:90] if out.stdout else "(nothing)"
