@@ -17,7 +17,13 @@ from tunelint.config.detect import detect_dialect
 from tunelint.config.dialects import Dialect, MappedConfig
 from tunelint.config.document import Document, Mapping, Scalar, Sequence, decode, parse_document
 from tunelint.config.plan import Plan
-from tunelint.config.positions import DOCUMENT_START, Range, TextEdit, apply_edits
+from tunelint.config.positions import (
+    DOCUMENT_START,
+    Range,
+    TextEdit,
+    apply_edits,
+    with_line_breaks,
+)
 from tunelint.config.secrets import find_tokens, mask_secrets
 from tunelint.config.settings import Settings, find_settings
 from tunelint.config.source_map import SourceMap
@@ -162,6 +168,7 @@ def _render(
                 break
             edits.extend(rendered)
         if ok and edits:
+            edits = with_line_breaks(edits, doc.newline)
             fix = RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
     return Diagnostic(
         file=other or file,

@@ -128,6 +128,7 @@ class Suppression:
     range: Range
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SUPPRESSION = re.compile(r"(?:^|\s)#\s*tunelint:\s*ignore(?:\[([^\]]*)\])?[ \t]*(.*)$")
 
 
@@ -146,6 +147,12 @@ class Document:
         if self._index is None:
             self._index = LineIndex(self.text)
         return self._index
+
+    @property
+    def newline(self) -> str:
+        """The file's line break (its first one), which inserted lines must use too."""
+        match = _LINE_BREAK.search(self.text)
+        return match.group() if match else "\n"
 
     def node_at(self, path: tuple[str, ...]) -> tuple[Entry | None, Node | None]:
         """The entry (key + value) at a mapping path, or (None, None) when absent."""

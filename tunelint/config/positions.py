@@ -99,6 +99,13 @@ class LineIndex:
         return self._starts[min(line, len(self._starts) - 1)]
 
 
+def with_line_breaks(edits: list[TextEdit], newline: str) -> list[TextEdit]:
+    """Edits whose inserted lines end as the file's lines do (renderers write "\n")."""
+    if newline == "\n":
+        return edits
+    return [TextEdit(e.range, _BREAKS.sub(newline, e.new_text)) for e in edits]
+
+
 def apply_edits(text: str, edits: list[TextEdit]) -> str:
     """Apply non-overlapping edits; later ones first so earlier offsets stay valid."""
     index = LineIndex(text)
