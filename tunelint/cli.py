@@ -33,6 +33,18 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
+def dialect_name(value: str) -> str:
+    """argparse type of --dialect: a known dialect, else a usage error naming the valid ones."""
+    from tunelint.config.dialects import DIALECTS
+
+    names = [d.name for d in DIALECTS]
+    if value not in names:
+        raise argparse.ArgumentTypeError(
+            f"unknown dialect {value!r} (choose from {', '.join(names)})"
+        )
+    return value
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tunelint",

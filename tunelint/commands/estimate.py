@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+from tunelint.cli import dialect_name
+
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_ERROR = 0, 1, 2
 
 
@@ -32,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="GPUs per node (default: the config's; a sharded run without one is estimated "
         "at the fewest GPUs that fit)",
     )
-    p.add_argument("--dialect", metavar="NAME", help="force the config format")
+    p.add_argument("--dialect", type=dialect_name, metavar="NAME", help="force the config format")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.add_argument(
         "--plot", metavar="FILE", help="also draw the estimate (.png or .svg; needs [plot])"
