@@ -77,17 +77,9 @@ def _span(text: str, rng: types.Range, enc: str) -> str:
     return text[_offset(text, rng.start, enc) : _offset(text, rng.end, enc)]
 
 
-# The server's PositionConverter (tunelint/server/positions.py, owned by the server work)
-# still splits lines on "\n" only; splitting on "\r\n|\r|\n" there makes these pass. Strict:
-# the marker must go when that lands.
-_CR_PENDING = pytest.mark.xfail(
-    strict=True, reason="server/positions.py splits on \\n only (CR-only lines)"
-)
-
-
 @pytest.mark.parametrize(
     "variant",
-    [pytest.param(v, marks=_CR_PENDING) if VARIANTS[v][1] == "\r" else v for v in sorted(VARIANTS)],
+    sorted(VARIANTS),
 )
 async def test_positions_and_fixes_follow_lsp_lines(
     client: LanguageClient, tmp_path_factory, variant: str
