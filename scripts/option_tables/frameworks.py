@@ -1,0 +1,449 @@
+"""One extractor per framework: the option table of one release, read from its source.
+
+A table is {section: {"keys": {key: info}, "bases": [...], "unknown": ..., "validation": ...}}.
+`unknown` says what the framework does with a key it does not know (error: it refuses the
+config at launch; warning: it ignores the key). `bases` name sections whose keys also apply,
+`framework:Section` when they live in another framework's table (TRL -> transformers)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from scripts.option_tables.classes import (
+    ClassInfo,
+    FieldInfo,
+    deprecations,
+    imports,
+    literal,
+    read_classes,
+    string_of,
+)
+from scripts.option_tables.sources import Archive
+
+Table = dict[str, dict[str, Any]]
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Package:
+    """The classes of a set of modules, resolvable by name, with their import maps."""
+
+    def __init__(self, archive: Archive, paths: Iterable[str]) -> None:
+        self.classes: dict[str, ClassInfo] = {}
+        self.imports: dict[str, dict[str, str]] = {}
+        self.sources: dict[str, str] = {}
+        for path in paths:
+            source = archive.files[path]
+            self.sources[path] = source
+            self.imports[path] = imports(source)
+            for name, info in read_classes(source, path).items():
+                # On a name clash the stable module wins over experimental/ and dev/ ones.
+                if name not in self.classes or "experimental" in self.classes[name].module:
+                    self.classes[name] = info
+
+    def enums(self) -> dict[str, list[Any]]:
+        return {n: c.enum_values for n, c in self.classes.items() if c.is_enum and c.enum_values}
+
+    def flatten(
+        self, name: str, external: dict[str, str]
+    ) -> tuple[dict[str, FieldInfo], list[str], list[str], bool]:
+        """Fields of a class and its in-package bases (the class's own win), the bases in
+        other frameworks, the messages of all their methods, and whether extras are refused."""
+        fields: dict[str, FieldInfo] = {}
+        outside: list[str] = []
+        messages: list[str] = []
+        forbids = False
+        seen: set[str] = set()
+
+        def walk(cls_name: str) -> None:
+            nonlocal forbids
+            info = self.classes.get(cls_name)
+            if info is None or cls_name in seen:
+                return
+            seen.add(cls_name)
+            forbids = forbids or info.forbids_extra
+            messages.extend(info.strings)
+            for key, value in info.fields.items():
+                fields.setdefault(key, value)
+            for base in info.bases:
+                short = base.split(".")[-1]
+                if short in self.classes:
+                    walk(short)
+                    continue
+                origin = self.imports.get(info.module, {}).get(short, "")
+                for module_prefix, framework in external.items():
+                    if origin.startswith(module_prefix):
+                        outside.append(f"{framework}:{origin.split(':')[1]}")
+
+        walk(name)
+        return fields, outside, messages, forbids
+
+
+def _enum_choices(fields: dict[str, FieldInfo], enums: dict[str, list[Any]]) -> None:
+    for info in fields.values():
+        if info.choices is not None:
+            continue
+        names = set(_NAME.findall(info.type))
+        values = [v for n in sorted(names) if n in enums for v in enums[n]]
+        if values:
+            info.choices = values
+
+
+def _section(
+    package: Package,
+    name: str,
+    unknown: str,
+    validation: str,
+    external: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    fields, outside, messages, forbids = package.flatten(name, external or {})
+    _enum_choices(fields, package.enums())
+    for key, new in deprecations(messages, set(fields)).items():
+        fields[key].deprecated = True
+        fields[key].renamed_to = fields[key].renamed_to or new
+    for info in fields.values():
+        # Help texts say "use `x`" of other things too ("the use of `--y` is preferred").
+        if info.renamed_to not in fields:
+            info.renamed_to = None
+    keys: dict[str, Any] = {}
+    for key, info in sorted(fields.items()):
+        written = info.alias or key  # pydantic reads the alias from the file
+        data = info.as_json()
+        data.pop("alias", None)
+        if info.alias:
+            data["field"] = key
+        keys[written] = data
+    if validation == "pydantic" and forbids:
+        unknown = "error"
+    section: dict[str, Any] = {"keys": keys, "unknown": unknown, "validation": validation}
+    if outside:
+        section["bases"] = outside
+    return section
+
+
+def transformers(archive: Archive) -> Table:
+    paths = [
+        p
+        for p in (
+            "transformers/training_args.py",
+            "transformers/training_args_seq2seq.py",
+            "transformers/trainer_utils.py",
+            "transformers/debug_utils.py",
+        )
+        if p in archive.files
+    ]
+    package = Package(archive, paths)
+    # HfArgumentParser.parse_yaml_file/parse_json_file/parse_dict default to
+    # allow_extra_keys=False and raise on a key no dataclass field takes.
+    return {
+        name: _section(package, name, "error", "dataclass")
+        for name in ("TrainingArguments", "Seq2SeqTrainingArguments")
+        if name in package.classes
+    }
+
+
+def trl(archive: Archive) -> Table:
+    paths = [p for p in archive.glob("trl/") if "/_" not in p or p.endswith("_config.py")]
+    package = Package(archive, paths)
+    external = {"transformers": "transformers"}
+    # TrlParser (trl/scripts/utils.py) refuses config keys no dataclass takes.
+    table: Table = {}
+    for name, info in sorted(package.classes.items()):
+        if "dataclass" not in info.decorators or name.startswith("_"):
+            continue
+        if not (name.endswith("Config") or name == "ScriptArguments"):
+            continue
+        section = _section(package, name, "error", "dataclass", external)
+        section["module"] = info.module.removesuffix(".py").replace("/", ".")
+        table[name] = section
+    return table
+
+
+def _class_list(source: str, variable: str) -> list[str]:
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == variable for t in node.targets)
+            and isinstance(node.value, (ast.List, ast.Tuple))
+        ):
+            return [ast.unparse(e) for e in node.value.elts]
+    return []
+
+
+def llamafactory(archive: Archive) -> Table:
+    package = Package(archive, archive.glob("llamafactory/hparams/"))
+    external = {"transformers": "transformers"}
+    parser = archive.files.get("llamafactory/hparams/parser.py", "")
+    table: Table = {}
+    # `llamafactory-cli train x.yaml` parses one flat dict into these dataclasses with
+    # HfArgumentParser.parse_dict(allow_extra_keys=False) unless ALLOW_EXTRA_ARGS is set.
+    for command, variable in (
+        ("train", "_TRAIN_ARGS"),
+        ("infer", "_INFER_ARGS"),
+        ("eval", "_EVAL_ARGS"),
+    ):
+        classes = _class_list(parser, variable)
+        for name in classes:
+            if name not in table and name in package.classes:
+                table[name] = _section(package, name, "error", "dataclass", external)
+        if classes:
+            table[command] = {
+                "keys": {},
+                "unknown": "error",
+                "validation": "dataclass",
+                "bases": [c for c in classes if c in table],
+            }
+    return table
+
+
+def axolotl(archive: Archive) -> Table:
+    package = Package(archive, archive.glob("axolotl/utils/schemas/"))
+    # pydantic's default is extra="ignore": AxolotlInputConfig drops a key it does not know.
+    table = {"config": _section(package, "AxolotlInputConfig", "warning", "pydantic")}
+    return table
+
+
+def _dict_keys(source: str, suffix: str) -> dict[str, set[str]]:
+    """`name["key"] = ...` assignments in a module, for dict variables ending in `suffix`."""
+    out: dict[str, set[str]] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
+            target, key = node.value, node.slice
+            if (
+                isinstance(target, ast.Name)
+                and target.id.endswith(suffix)
+                and isinstance(key, ast.Constant)
+                and isinstance(key.value, str)
+            ):
+                out.setdefault(target.id, set()).add(key.value)
+    return out
+
+
+def accelerate(archive: Archive) -> Table:
+    package = Package(archive, ["accelerate/commands/config/config_args.py"])
+    # BaseConfig.from_yaml_file/from_json_file raise ValueError on keys no field takes.
+    table: Table = {
+        "config": _section(package, "ClusterConfig", "error", "dataclass"),
+        "sagemaker": _section(package, "SageMakerConfig", "error", "dataclass"),
+    }
+    # The plugin dicts (fsdp_config, deepspeed_config, ...) are what `accelerate config`
+    # writes; `accelerate launch` copies them onto its arguments and ignores others.
+    cluster = archive.files.get("accelerate/commands/config/cluster.py", "")
+    for name, keys in sorted(_dict_keys(cluster, "_config").items()):
+        if name in table["config"]["keys"]:
+            table[name] = {
+                "keys": {k: {"type": ""} for k in sorted(keys)},
+                "unknown": "warning",
+                "validation": "dict",
+            }
+    return table
+
+
+def _constants(archive: Archive, paths: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path in paths:
+        own: dict[str, Any] = {}  # the last assignment in a module is the one in force
+        for node in ast.parse(archive.files[path]).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    ok, value = literal(node.value)
+                    if ok:
+                        own[target.id] = value
+        for name, value in own.items():
+            out.setdefault(name, value)
+    return out
+
+
+_GETTERS = {"get_scalar_param", "get_dict_param", "get_list_param"}
+_TOP_LEVEL = {"param_dict", "ds_config"}
+
+
+def _deepspeed_reads(source: str, constants: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Keys read from the top-level dict (`param_dict`, `ds_config`) and from
+    `param_dict[SECTION]`. Returns {section: {key: default}} with "" for the top level."""
+    tree = ast.parse(source)
+    # `{k: param_dict.get(k) for k in ("tensorboard", "wandb")}`: the loop names keys.
+    loops: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.comprehension) and isinstance(node.target, ast.Name):
+            ok, values = literal(node.iter)
+            if ok and isinstance(values, list) and all(isinstance(v, str) for v in values):
+                loops[node.target.id] = values
+
+    def keys_of(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found = [node.value]
+        elif isinstance(node, ast.Name) and isinstance(constants.get(node.id), str):
+            found = [constants[node.id]]
+        elif isinstance(node, ast.Name):
+            found = loops.get(node.id, [])
+        else:
+            found = []
+        return [k for k in found if _NAME.fullmatch(k)]
+
+    def where(node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Call) and _is_keys(node):
+            node = node.func.value  # type: ignore[attr-defined]
+        if isinstance(node, ast.Name) and node.id in _TOP_LEVEL:
+            return [""]
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in _TOP_LEVEL
+        ):
+            return keys_of(node.slice)
+        return []
+
+    out: dict[str, dict[str, Any]] = {}
+
+    def add(sections: list[str], keys: list[str], default: Any = None) -> None:
+        for section in sections:
+            for key in keys:
+                out.setdefault(section, {}).setdefault(key, default)
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _GETTERS and len(node.args) >= 2:
+                default = None
+                if len(node.args) >= 3:
+                    arg = node.args[2]
+                    if isinstance(arg, ast.Name) and arg.id in constants:
+                        default = constants[arg.id]
+                    else:
+                        default = literal(arg)[1]
+                add(where(node.args[0]), keys_of(node.args[1]), default)
+            elif name == "get" and isinstance(func, ast.Attribute) and node.args:
+                add(where(func.value), keys_of(node.args[0]))
+        elif isinstance(node, ast.Subscript):
+            add(where(node.value), keys_of(node.slice))
+        elif (
+            isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.In)
+        ):
+            add(where(node.comparators[0]), keys_of(node.left))
+    return out
+
+
+def _is_keys(node: ast.Call) -> bool:
+    return isinstance(node.func, ast.Attribute) and node.func.attr == "keys"
+
+
+def deepspeed(archive: Archive) -> Table:
+    constant_paths = [p for p in archive.glob("deepspeed/") if p.endswith("constants.py")]
+    readers = [
+        p
+        for p in archive.glob("deepspeed/")
+        if p.endswith(("/config.py", "_config.py"))
+        # inference/ has its own config; module_inject/ reads nested dicts named param_dict.
+        and "/inference/" not in p
+        and "/module_inject/" not in p
+    ]
+    constants = _constants(archive, ["deepspeed/runtime/constants.py", *constant_paths])
+    # DeepSpeedConfig reads the keys it knows from the dict and ignores the rest.
+    sections: dict[str, dict[str, Any]] = {}
+    for path in readers:
+        local = {**constants, **_constants(archive, [path])}
+        for section, keys in _deepspeed_reads(archive.files[path], local).items():
+            merged = sections.setdefault(section, {})
+            for key, default in keys.items():
+                if merged.get(key) is None:
+                    merged[key] = default
+    table: Table = {}
+    for section, keys in sorted(sections.items()):
+        table[section or "config"] = {
+            "keys": {k: {"type": "", "default": d} for k, d in sorted(keys.items())},
+            "unknown": "warning",
+            "validation": "dict",
+        }
+    # The ZeRO sections are pydantic models with extra="forbid" (DeepSpeedConfigModel).
+    package = Package(
+        archive,
+        [
+            p
+            for p in (
+                "deepspeed/runtime/config_utils.py",
+                "deepspeed/runtime/zero/config.py",
+                "deepspeed/runtime/zero/offload_config.py",
+            )
+            if p in archive.files
+        ],
+    )
+    for section, cls in (
+        ("zero_optimization", "DeepSpeedZeroConfig"),
+        ("offload_param", "DeepSpeedZeroOffloadParamConfig"),
+        ("offload_optimizer", "DeepSpeedZeroOffloadOptimizerConfig"),
+    ):
+        if cls in package.classes:
+            table[section] = _section(package, cls, "error", "pydantic")
+    return table
+
+
+def _cfg_reads(source: str) -> dict[str, Any]:
+    """Top-level keys a torchtune recipe reads: `cfg.key`, `cfg.get("key", d)`, `cfg["key"]`."""
+    out: dict[str, Any] = {}
+    methods = {"get", "pop", "keys", "items", "values", "copy"}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            receiver = node.func.value
+            if (
+                isinstance(receiver, ast.Name)
+                and receiver.id == "cfg"
+                and node.func.attr == "get"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                default = literal(node.args[1])[1] if len(node.args) > 1 else None
+                out.setdefault(str(node.args[0].value), default)
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id == "cfg" and node.attr not in methods:
+                out.setdefault(node.attr, None)
+        elif (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "cfg"
+            and isinstance(node.slice, ast.Constant)
+        ):
+            out.setdefault(str(node.slice.value), None)
+    return out
+
+
+def torchtune(archive: Archive) -> Table:
+    table: Table = {}
+    recipes = [
+        p for p in archive.glob("recipes/") if p.count("/") == 1 and not p.endswith("__init__.py")
+    ]
+    for path in recipes:
+        keys = _cfg_reads(archive.files[path])
+        if keys:
+            # OmegaConf hands the recipe the whole file; keys it never reads are ignored.
+            table[path.removeprefix("recipes/").removesuffix(".py")] = {
+                "keys": {k: {"type": "", "default": d} for k, d in sorted(keys.items())},
+                "unknown": "warning",
+                "validation": "dict",
+            }
+    if table:
+        # A config does not name its recipe (the `tune run` command line does): any recipe.
+        table["any"] = {
+            "keys": {},
+            "unknown": "warning",
+            "validation": "dict",
+            "bases": sorted(table),
+        }
+    return table
+
+
+EXTRACTORS: dict[str, Callable[[Archive], Table]] = {
+    "transformers": transformers,
+    "trl": trl,
+    "axolotl": axolotl,
+    "llamafactory": llamafactory,
+    "accelerate": accelerate,
+    "deepspeed": deepspeed,
+    "torchtune": torchtune,
+}
+
+__all__ = ["EXTRACTORS", "Table", "string_of"]
