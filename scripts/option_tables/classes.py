@@ -23,6 +23,7 @@ class FieldInfo:
     default: Any = None
     default_expr: str | None = None  # the source text when the default is not a literal
     choices: list[Any] | None = None
+    enum: bool = False  # choices of an Enum the framework converts the value to (raises)
     help: str = ""
     alias: str | None = None
     deprecated: bool = False
@@ -41,6 +42,8 @@ class FieldInfo:
             out["help"] = self.help
         if self.deprecated:
             out["deprecated"] = True
+        if self.enum:
+            out["enum"] = True
         return out
 
 

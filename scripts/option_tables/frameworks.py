@@ -81,14 +81,26 @@ class Package:
         return fields, outside, messages, forbids
 
 
-def _enum_choices(fields: dict[str, FieldInfo], enums: dict[str, list[Any]]) -> None:
+_PLAIN = {"Optional", "Union", "None", "str", "int", "float", "bool", "typing"}
+
+
+def _enum_choices(fields: dict[str, FieldInfo], enums: dict[str, list[Any]], any_str: bool) -> None:
+    """Allowed values of fields typed by an Enum of the package. Only when every class the
+    type names is such an Enum: `OptimizerNames | CustomOptimizers` with OptimizerNames
+    from another package must not shrink to the custom ones. With `any_str` (pydantic),
+    `str | SomeEnum` takes any string, so it has no fixed choices."""
     for info in fields.values():
         if info.choices is not None:
             continue
-        names = set(_NAME.findall(info.type))
+        if any_str and "str" in _NAME.findall(info.type):
+            continue
+        names = set(_NAME.findall(info.type)) - _PLAIN
+        if not names or not names <= set(enums):
+            continue
         values = [v for n in sorted(names) if n in enums for v in enums[n]]
         if values:
             info.choices = values
+            info.enum = True
 
 
 def _section(
@@ -99,7 +111,7 @@ def _section(
     external: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     fields, outside, messages, forbids = package.flatten(name, external or {})
-    _enum_choices(fields, package.enums())
+    _enum_choices(fields, package.enums(), any_str=validation == "pydantic")
     for key, new in deprecations(messages, set(fields)).items():
         fields[key].deprecated = True
         fields[key].renamed_to = fields[key].renamed_to or new
@@ -158,7 +170,38 @@ def trl(archive: Archive) -> Table:
         section = _section(package, name, "error", "dataclass", external)
         section["module"] = info.module.removesuffix(".py").replace("/", ".")
         table[name] = section
+    # `trl sft --config x.yaml` parses the file into the script's dataclasses together.
+    for path in archive.glob("trl/scripts/") + archive.glob("trl/commands/scripts/"):
+        classes = [c for c in _parser_classes(archive.files[path]) if c in table]
+        if classes:
+            table[path.rsplit("/", 1)[1].removesuffix(".py")] = {
+                "keys": {},
+                "unknown": "error",
+                "validation": "dataclass",
+                "bases": classes,
+            }
     return table
+
+
+def _parser_classes(source: str) -> list[str]:
+    """The dataclasses a script hands TrlParser: `TrlParser((A, B))`, `dataclass_types = (A, B)`."""
+    for node in ast.walk(ast.parse(source)):
+        value = None
+        if isinstance(node, ast.Call) and _name_of(node.func) == "TrlParser" and node.args:
+            value = node.args[0]
+        elif isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "dataclass_types" for t in node.targets
+        ):
+            value = node.value
+        if isinstance(value, (ast.Tuple, ast.List)):
+            return [ast.unparse(e) for e in value.elts]
+    return []
+
+
+def _name_of(node: ast.AST) -> str:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _class_list(source: str, variable: str) -> list[str]:
