@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,13 @@ class ClassInfo:
     is_enum: bool = False
     decorators: list[str] = field(default_factory=list)
     enum_values: list[Any] = field(default_factory=list)
+
+
+def parse(source: str) -> ast.Module:
+    """Parse framework source; its invalid escape sequences are its own business."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source)
 
 
 def literal(node: ast.AST) -> tuple[bool, Any]:
@@ -174,7 +182,7 @@ def read_field(name: str, annotation: ast.AST, value: ast.AST | None) -> FieldIn
 def read_classes(source: str, module: str) -> dict[str, ClassInfo]:
     """Every class of a module with its annotated fields and the strings of its methods."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return {}
     out: dict[str, ClassInfo] = {}
@@ -249,7 +257,7 @@ def deprecations(messages: list[str], known: set[str]) -> dict[str, str | None]:
 def imports(source: str) -> dict[str, str]:
     """Local name -> `module:Name` for `from module import Name [as local]`."""
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except SyntaxError:
         return {}
     out: dict[str, str] = {}
@@ -257,4 +265,15 @@ def imports(source: str) -> dict[str, str]:
         if isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 out[alias.asname or alias.name] = f"{node.module}:{alias.name}"
+    # `Base = Seq2SeqTrainingArguments` (LLaMA-Factory picks its base class in an if/else;
+    # the plain branch comes last and wins).
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in out
+        ):
+            out[node.targets[0].id] = out[node.value.id]
     return out

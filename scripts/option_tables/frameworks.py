@@ -18,6 +18,7 @@ from scripts.option_tables.classes import (
     deprecations,
     imports,
     literal,
+    parse,
     read_classes,
     string_of,
 )
@@ -185,7 +186,7 @@ def trl(archive: Archive) -> Table:
 
 def _parser_classes(source: str) -> list[str]:
     """The dataclasses a script hands TrlParser: `TrlParser((A, B))`, `dataclass_types = (A, B)`."""
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         value = None
         if isinstance(node, ast.Call) and _name_of(node.func) == "TrlParser" and node.args:
             value = node.args[0]
@@ -205,7 +206,7 @@ def _name_of(node: ast.AST) -> str:
 
 
 def _class_list(source: str, variable: str) -> list[str]:
-    for node in ast.parse(source).body:
+    for node in parse(source).body:
         if (
             isinstance(node, ast.Assign)
             and any(isinstance(t, ast.Name) and t.id == variable for t in node.targets)
@@ -251,7 +252,7 @@ def axolotl(archive: Archive) -> Table:
 def _dict_keys(source: str, suffix: str) -> dict[str, set[str]]:
     """`name["key"] = ...` assignments in a module, for dict variables ending in `suffix`."""
     out: dict[str, set[str]] = {}
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store):
             target, key = node.value, node.slice
             if (
@@ -273,22 +274,56 @@ def accelerate(archive: Archive) -> Table:
     }
     # The plugin dicts (fsdp_config, deepspeed_config, ...) are what `accelerate config`
     # writes; `accelerate launch` copies them onto its arguments and ignores others.
+    # `accelerate launch` also takes every option of its argument group (fsdp_args ->
+    # fsdp_config), including ones the questionnaire stopped writing.
     cluster = archive.files.get("accelerate/commands/config/cluster.py", "")
-    for name, keys in sorted(_dict_keys(cluster, "_config").items()):
+    plugin_keys = {n: {k: "" for k in ks} for n, ks in _dict_keys(cluster, "_config").items()}
+    launch = archive.files.get("accelerate/commands/launch.py", "")
+    for group, options in _launch_options(launch).items():
+        name = group.removesuffix("_args") + "_config"
+        if name in plugin_keys:
+            for key, text in options.items():
+                if plugin_keys[name].get(key, "") == "":
+                    plugin_keys[name][key] = text
+    for name, keys in sorted(plugin_keys.items()):
         if name in table["config"]["keys"]:
             table[name] = {
-                "keys": {k: {"type": ""} for k in sorted(keys)},
+                "keys": {
+                    k: {"type": "", **({"help": h} if h else {})} for k, h in sorted(keys.items())
+                },
                 "unknown": "warning",
                 "validation": "dict",
             }
     return table
 
 
+def _launch_options(source: str) -> dict[str, dict[str, str]]:
+    """`group.add_argument("--name", help=...)` calls: {group variable: {name: help}}."""
+    out: dict[str, dict[str, str]] = {}
+    if not source:
+        return out
+    for node in ast.walk(parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add_argument"
+            and isinstance(node.func.value, ast.Name)
+            and node.args
+        ):
+            flag = string_of(node.args[0]) or ""
+            if not flag.startswith("--"):
+                continue
+            text = next((string_of(k.value) for k in node.keywords if k.arg == "help"), None)
+            key = flag[2:].replace("-", "_")
+            out.setdefault(node.func.value.id, {})[key] = " ".join((text or "").split())[:400]
+    return out
+
+
 def _constants(archive: Archive, paths: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for path in paths:
         own: dict[str, Any] = {}  # the last assignment in a module is the one in force
-        for node in ast.parse(archive.files[path]).body:
+        for node in parse(archive.files[path]).body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target = node.targets[0]
                 if isinstance(target, ast.Name) and target.id.isupper():
@@ -307,7 +342,7 @@ _TOP_LEVEL = {"param_dict", "ds_config"}
 def _deepspeed_reads(source: str, constants: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Keys read from the top-level dict (`param_dict`, `ds_config`) and from
     `param_dict[SECTION]`. Returns {section: {key: default}} with "" for the top level."""
-    tree = ast.parse(source)
+    tree = parse(source)
     # `{k: param_dict.get(k) for k in ("tensorboard", "wandb")}`: the loop names keys.
     loops: dict[str, list[str]] = {}
     for node in ast.walk(tree):
@@ -429,7 +464,7 @@ def _cfg_reads(source: str) -> dict[str, Any]:
     """Top-level keys a torchtune recipe reads: `cfg.key`, `cfg.get("key", d)`, `cfg["key"]`."""
     out: dict[str, Any] = {}
     methods = {"get", "pop", "keys", "items", "values", "copy"}
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             receiver = node.func.value
             if (
