@@ -56,6 +56,7 @@ class ClassInfo:
     fields: dict[str, FieldInfo] = field(default_factory=dict)
     strings: list[str] = field(default_factory=list)  # messages in its methods (deprecations)
     forbids_extra: bool = False
+    populate_by_name: bool = False  # pydantic takes a field's name as well as its alias
     is_enum: bool = False
     decorators: list[str] = field(default_factory=list)
     enum_values: list[Any] = field(default_factory=list)
@@ -210,6 +211,9 @@ def read_classes(source: str, module: str) -> dict[str, ClassInfo]:
                 if target.id == "model_config":
                     text = ast.unparse(stmt.value)
                     info.forbids_extra = "'forbid'" in text or '"forbid"' in text
+                    info.populate_by_name = bool(
+                        re.search(r"populate_by_name['\"]?\s*[=:]\s*True", text)
+                    )
                 elif info.is_enum and not target.id.startswith("_"):
                     ok, value = literal(stmt.value)
                     if ok and isinstance(value, (str, int)):

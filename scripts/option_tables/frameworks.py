@@ -35,6 +35,7 @@ class Package:
         self.classes: dict[str, ClassInfo] = {}
         self.imports: dict[str, dict[str, str]] = {}
         self.sources: dict[str, str] = {}
+        self.by_name = False  # set by flatten(): the last class read populates by name
         for path in paths:
             source = archive.files[path]
             self.sources[path] = source
@@ -48,14 +49,17 @@ class Package:
         return {n: c.enum_values for n, c in self.classes.items() if c.is_enum and c.enum_values}
 
     def flatten(
-        self, name: str, external: dict[str, str]
+        self, name: str, external: dict[str, str], sections: frozenset[str] = frozenset()
     ) -> tuple[dict[str, FieldInfo], list[str], list[str], bool]:
         """Fields of a class and its in-package bases (the class's own win), the bases in
-        other frameworks, the messages of all their methods, and whether extras are refused."""
+        other frameworks or that are sections of their own (`sections`: referenced, not
+        copied, to keep tables small), the messages of all their methods, and whether
+        extras are refused."""
         fields: dict[str, FieldInfo] = {}
         outside: list[str] = []
         messages: list[str] = []
         forbids = False
+        self.by_name = False
         seen: set[str] = set()
 
         def walk(cls_name: str) -> None:
@@ -65,11 +69,15 @@ class Package:
                 return
             seen.add(cls_name)
             forbids = forbids or info.forbids_extra
+            self.by_name = self.by_name or info.populate_by_name
             messages.extend(info.strings)
             for key, value in info.fields.items():
                 fields.setdefault(key, value)
             for base in info.bases:
                 short = base.split(".")[-1]
+                if short in sections and short != name:
+                    outside.append(short)
+                    continue
                 if short in self.classes:
                     walk(short)
                     continue
@@ -110,8 +118,9 @@ def _section(
     unknown: str,
     validation: str,
     external: dict[str, str] | None = None,
+    sections: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    fields, outside, messages, forbids = package.flatten(name, external or {})
+    fields, outside, messages, forbids = package.flatten(name, external or {}, sections)
     _enum_choices(fields, package.enums(), any_str=validation == "pydantic")
     for key, new in deprecations(messages, set(fields)).items():
         fields[key].deprecated = True
@@ -120,6 +129,7 @@ def _section(
         # Help texts say "use `x`" of other things too ("the use of `--y` is preferred").
         if info.renamed_to not in fields:
             info.renamed_to = None
+    by_name = package.by_name
     keys: dict[str, Any] = {}
     for key, info in sorted(fields.items()):
         written = info.alias or key  # pydantic reads the alias from the file
@@ -127,6 +137,8 @@ def _section(
         data.pop("alias", None)
         if info.alias:
             data["field"] = key
+            if by_name:  # populate_by_name: the field's own name is taken too
+                keys[key] = {**data, "field": key, "alias": info.alias}
         keys[written] = data
     if validation == "pydantic" and forbids:
         unknown = "error"
@@ -163,12 +175,16 @@ def trl(archive: Archive) -> Table:
     external = {"transformers": "transformers"}
     # TrlParser (trl/scripts/utils.py) refuses config keys no dataclass takes.
     table: Table = {}
-    for name, info in sorted(package.classes.items()):
-        if "dataclass" not in info.decorators or name.startswith("_"):
-            continue
-        if not (name.endswith("Config") or name == "ScriptArguments"):
-            continue
-        section = _section(package, name, "error", "dataclass", external)
+    names = frozenset(
+        name
+        for name, info in package.classes.items()
+        if "dataclass" in info.decorators
+        and not name.startswith("_")
+        and (name.endswith("Config") or name == "ScriptArguments")
+    )
+    for name in sorted(names):
+        info = package.classes[name]
+        section = _section(package, name, "error", "dataclass", external, names)
         section["module"] = info.module.removesuffix(".py").replace("/", ".")
         table[name] = section
     # `trl sft --config x.yaml` parses the file into the script's dataclasses together.
@@ -246,6 +262,23 @@ def axolotl(archive: Archive) -> Table:
     package = Package(archive, archive.glob("axolotl/utils/schemas/"))
     # pydantic's default is extra="ignore": AxolotlInputConfig drops a key it does not know.
     table = {"config": _section(package, "AxolotlInputConfig", "warning", "pydantic")}
+    # A plugin listed under `plugins:` (axolotl.integrations.<name>.SomePlugin) merges its
+    # args models into the config schema: one section per integration package.
+    for path in archive.glob("axolotl/integrations/"):
+        if not path.endswith("/args.py"):
+            continue
+        plugin = Package(archive, [*archive.glob("axolotl/utils/schemas/"), path])
+        own = [n for n, c in plugin.classes.items() if c.module == path and c.fields]
+        merged: dict[str, Any] = {}
+        for name in own:
+            merged.update(_section(plugin, name, "warning", "pydantic")["keys"])
+        if merged:
+            module = path.removesuffix("/args.py").replace("/", ".")
+            table[f"plugin:{module}"] = {
+                "keys": merged,
+                "unknown": "warning",
+                "validation": "pydantic",
+            }
     return table
 
 
@@ -335,7 +368,6 @@ def _constants(archive: Archive, paths: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-_GETTERS = {"get_scalar_param", "get_dict_param", "get_list_param"}
 _TOP_LEVEL = {"param_dict", "ds_config"}
 
 
@@ -386,7 +418,8 @@ def _deepspeed_reads(source: str, constants: dict[str, Any]) -> dict[str, dict[s
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if name in _GETTERS and len(node.args) >= 2:
+            if len(node.args) >= 2 and where(node.args[0]) == [""] and keys_of(node.args[1]):
+                # get_scalar_param(param_dict, KEY, DEFAULT) and helpers of the same shape
                 default = None
                 if len(node.args) >= 3:
                     arg = node.args[2]
@@ -408,6 +441,55 @@ def _deepspeed_reads(source: str, constants: dict[str, Any]) -> dict[str, dict[s
 
 def _is_keys(node: ast.Call) -> bool:
     return isinstance(node.func, ast.Attribute) and node.func.attr == "keys"
+
+
+def _model_sections(source: str, constants: dict[str, Any], models: set[str]) -> dict[str, str]:
+    """{key: model class} for `Model(**param_dict.get(KEY, {}))`, also through a variable
+    (`d = param_dict.get(FP16, {})` ... `DeepSpeedFP16Config(**d)`)."""
+
+    def key_of(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr == "get" and node.args and _is_top(node.func.value):
+                node = node.args[0]
+            else:
+                return None
+        elif isinstance(node, ast.Subscript) and _is_top(node.value):
+            node = node.slice
+        else:
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name) and isinstance(constants.get(node.id), str):
+            return constants[node.id]
+        return None
+
+    out: dict[str, str] = {}
+    for function in ast.walk(parse(source)):
+        if not isinstance(function, (ast.FunctionDef, ast.Module)):
+            continue
+        variables: dict[str, str] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, key = node.targets[0], key_of(node.value)
+                if isinstance(target, ast.Name) and key:
+                    variables.setdefault(target.id, key)
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and _name_of(node.func) in models:
+                for kw in node.keywords:
+                    if kw.arg is None:
+                        value = kw.value
+                        key = (
+                            variables.get(value.id)
+                            if isinstance(value, ast.Name)
+                            else key_of(value)
+                        )
+                        if key:
+                            out.setdefault(key, _name_of(node.func))
+    return out
+
+
+def _is_top(node: ast.AST) -> bool:
+    return isinstance(node, ast.Name) and node.id in _TOP_LEVEL
 
 
 def deepspeed(archive: Archive) -> Table:
@@ -437,26 +519,32 @@ def deepspeed(archive: Archive) -> Table:
             "unknown": "warning",
             "validation": "dict",
         }
-    # The ZeRO sections are pydantic models with extra="forbid" (DeepSpeedConfigModel).
+    # Sections parsed into pydantic models (DeepSpeedConfigModel: extra="forbid"): the ZeRO
+    # ones, and every `Model(**param_dict.get(KEY))` the readers build (fp16, compile...).
     package = Package(
         archive,
-        [
-            p
-            for p in (
-                "deepspeed/runtime/config_utils.py",
-                "deepspeed/runtime/zero/config.py",
-                "deepspeed/runtime/zero/offload_config.py",
-            )
-            if p in archive.files
-        ],
+        [p for p in ("deepspeed/runtime/config_utils.py", *readers) if p in archive.files],
     )
-    for section, cls in (
-        ("zero_optimization", "DeepSpeedZeroConfig"),
-        ("offload_param", "DeepSpeedZeroOffloadParamConfig"),
-        ("offload_optimizer", "DeepSpeedZeroOffloadOptimizerConfig"),
-    ):
-        if cls in package.classes:
-            table[section] = _section(package, cls, "error", "pydantic")
+    models = {
+        "zero_optimization": "DeepSpeedZeroConfig",
+        "offload_param": "DeepSpeedZeroOffloadParamConfig",
+        "offload_optimizer": "DeepSpeedZeroOffloadOptimizerConfig",
+    }
+    for path in readers:
+        local = {**constants, **_constants(archive, [path])}
+        found = _model_sections(archive.files[path], local, set(package.classes))
+        for key, cls in found.items():
+            models.setdefault(key, cls)
+    for section, cls in sorted(models.items()):
+        if cls not in package.classes:
+            continue
+        model = _section(package, cls, "error", "pydantic")
+        if not model["keys"]:
+            continue
+        # Keys the dict readers know but the model does not list stay known (as dict keys).
+        for key, info in table.get(section, {}).get("keys", {}).items():
+            model["keys"].setdefault(key, info)
+        table[section] = model
     return table
 
 

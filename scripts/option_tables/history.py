@@ -42,10 +42,12 @@ def merge(tables: dict[str, Table]) -> dict[str, Any]:
 
 
 def _span(info: dict[str, Any], versions: list[str], present: list[str]) -> None:
-    """`added`: first release with it (unless it is in the oldest one read); `removed`: the
-    first release after its last appearance. A gap in the middle is not modelled."""
+    """`added`: first pinned release with it (unless it is in the oldest one read);
+    `removed`: the first pinned release after its last appearance (`last_seen`): the change
+    happened in between. A gap in the middle is not modelled."""
     first, last = versions.index(present[0]), versions.index(present[-1])
     if first > 0:
         info["added"] = versions[first]
     if last < len(versions) - 1:
         info["removed"] = versions[last + 1]
+        info["last_seen"] = versions[last]

@@ -66,6 +66,7 @@ def test_requirements_found_walking_up(tmp_path: Path) -> None:
     found = resolve_version("trl", cfg)
     assert found is not None
     assert (found.version, found.source) == ("0.18.2", str(tmp_path.resolve() / "requirements.txt"))
+    assert found.exact
 
 
 def test_nearest_file_wins_and_other_requirement_files_count(tmp_path: Path) -> None:
@@ -74,6 +75,7 @@ def test_nearest_file_wins_and_other_requirement_files_count(tmp_path: Path) -> 
     (tmp_path / "exp" / "requirements-train.txt").write_text("trl>=0.16,<0.20\n")
     found = resolve_version("trl", _config(tmp_path, "exp"))
     assert found is not None and found.version == "0.19.1"
+    assert not found.exact  # chosen from a range: an assumption
 
 
 def test_pyproject_dependencies_and_poetry(tmp_path: Path) -> None:
@@ -112,7 +114,7 @@ def test_settings_win_over_requirements(tmp_path: Path) -> None:
     settings = find_settings(cfg)
     assert settings.versions == {"trl": "0.18"}
     found = resolve_version("trl", cfg, settings)
-    assert found is not None and found.version == "0.18"
+    assert found is not None and (found.version, found.exact) == ("0.18", True)
     assert found.source.endswith("pyproject.toml")
 
 
@@ -127,7 +129,11 @@ def test_nothing_stated_gives_the_newest_known(tmp_path: Path) -> None:
     assert found is not None
     if tmp_path.anchor and any((p / "requirements.txt").exists() for p in tmp_path.parents):
         pytest.skip("a requirements file above the temp folder decides")
-    assert (found.version, found.source) == (table("trl").newest, "newest known")
+    assert (found.version, found.source, found.exact) == (
+        table("trl").newest,
+        "newest known",
+        False,
+    )
     assert resolve_version("no-such-framework", None) is None
 
 

@@ -73,7 +73,7 @@ def test_trl_script_sections_include_transformers_at_its_own_version() -> None:
     assert _kinds(old) == [("evaluation_strategy", "deprecated", "warning", "eval_strategy")]
     new = unknown_keys("trl", ["evaluation_strategy"], related={"transformers": "5.0"})
     assert _kinds(new) == [("evaluation_strategy", "removed", "error", "eval_strategy")]
-    assert "transformers 4.56.2" in new[0].message
+    assert "between 4.46.3 and 4.56.2" in new[0].message
 
 
 def test_nested_paths_find_their_section() -> None:
@@ -114,6 +114,16 @@ def test_llamafactory_train_takes_its_dataclasses_and_seq2seq_arguments() -> Non
     ]
 
 
+def test_axolotl_plugin_keys_count_when_the_plugin_is_listed() -> None:
+    plugin = "plugin:axolotl.integrations.liger"
+    assert _kinds(unknown_keys("axolotl", ["liger_rms_norm"])) == [
+        ("liger_rms_norm", "unknown", "warning", None)
+    ]
+    assert unknown_keys("axolotl", ["liger_rms_norm", "lora_r"], also=[plugin]) == []
+    typo = unknown_keys("axolotl", ["liger_rms_norn"], also=[plugin])
+    assert _kinds(typo) == [("liger_rms_norn", "unknown", "warning", "liger_rms_norm")]
+
+
 def test_torchtune_keys_any_recipe_reads() -> None:
     assert unknown_keys("torchtune", ["batch_size", "gradient_accumulation_steps"]) == []
     assert _kinds(unknown_keys("torchtune", ["gradient_accumulation_step"])) == [
@@ -131,11 +141,18 @@ def test_values_enum_and_type() -> None:
     # An Enum transformers converts the value to in __post_init__ (raises): error.
     (bad,) = unknown_keys("transformers", ["eval_strategy"], values={"eval_strategy": "step"})
     assert (bad.kind, bad.severity, bad.suggestion) == ("bad-value", "error", "steps")
-    # A dataclass field HfArgumentParser passes on unchecked: warning.
+    # A dataclass field HfArgumentParser passes on unchecked: info only (frameworks write
+    # off-type values themselves, e.g. accelerate's `downcast_bf16: 'no'`).
     info = lookup("transformers", "learning_rate")
     assert info is not None
     found = check_value(info, "2e-5", validation="dataclass")
-    assert found is not None and (found.kind, found.severity) == ("bad-type", "warning")
+    assert found is not None and (found.kind, found.severity) == ("bad-type", "info")
+    # `Literal["auto"] | bool`: a bool is no bad choice; another string is.
+    tf32 = lookup("axolotl", "tf32")
+    assert tf32 is not None and tf32.choices == ("auto",)
+    assert check_value(tf32, True, validation="pydantic") is None
+    wrong = check_value(tf32, "always", validation="pydantic")
+    assert wrong is not None and (wrong.kind, wrong.severity) == ("bad-value", "error")
     assert check_value(info, 2e-5, validation="dataclass") is None
 
 
@@ -158,7 +175,8 @@ def test_completion_keys_and_hover() -> None:
     assert info is not None
     text = hover_text(info)
     assert text.startswith("**max_seq_length** `Optional[int]`")
-    assert "removed in 0.20.0" in text and "use `max_length` instead" in text
+    assert "removed after 0.19.1 (gone in 0.20.0)" in text
+    assert "use `max_length` instead" in text
     rl = lookup("axolotl", "rl")
     assert rl is not None and "Allowed: `dpo`" in hover_text(rl)
 

@@ -149,6 +149,7 @@ def test_merge_records_added_removed_deprecated_and_renamed() -> None:
         "deprecated": "1.1",
         "renamed_to": "new",
         "removed": "1.2",
+        "last_seen": "1.1",
     }
     assert keys["new"] == {"type": "int", "added": "1.1"}
     assert keys["kept"] == {"type": "float"}  # the newest release's facts win

@@ -35,6 +35,9 @@ class ResolvedVersion:
     framework: str
     version: str
     source: str  # where it came from, for messages: a file, "settings", or "newest known"
+    # True for a settings entry or an `==` pin. A version chosen from a range or the newest
+    # known one is an assumption: a finding resting on it is never an error (house policy).
+    exact: bool = False
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -192,7 +195,7 @@ def resolve_version(
     pinned = (getattr(settings, "versions", None) or {}).get(framework)
     if pinned:
         source = getattr(settings, "source", None)
-        return ResolvedVersion(framework, str(pinned), f"{source or 'settings'}")
+        return ResolvedVersion(framework, str(pinned), f"{source or 'settings'}", exact=True)
     known = _known_versions(framework)
     if config_path is not None:
         start = config_path if config_path.is_dir() else config_path.parent
@@ -201,7 +204,11 @@ def resolve_version(
             spec, path = declared
             version = version_from_spec(spec, known)
             if version is not None:
-                return ResolvedVersion(framework, version, path)
+                exact = any(
+                    op in ("==", "===") and not raw.endswith(".*")
+                    for op, raw in _CLAUSE.findall(spec)
+                )
+                return ResolvedVersion(framework, version, path, exact)
     if known:
         return ResolvedVersion(framework, known[-1], "newest known")
     return None

@@ -54,6 +54,7 @@ class KeyInfo:
     added: str | None = None
     deprecated: str | None = None
     removed: str | None = None
+    last_seen: str | None = None  # the last pinned release with it, when removed
     renamed_to: str | None = None
     field: str | None = None  # the attribute name when the file key is a pydantic alias
 
@@ -116,6 +117,11 @@ def table_digest(table: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def sections(framework: str) -> tuple[str, ...]:
+    """The section names of a framework's table (axolotl plugins: `plugin:<module>`)."""
+    return tuple(table(framework).sections)
+
+
 def frameworks() -> tuple[str, ...]:
     """The frameworks that have a table."""
     return tuple(sorted(p.stem for p in DATA_DIR.glob("*.json")))
@@ -144,6 +150,7 @@ def table(framework: str) -> OptionTable:
                 added=info.get("added"),
                 deprecated=info.get("deprecated"),
                 removed=info.get("removed"),
+                last_seen=info.get("last_seen"),
                 renamed_to=info.get("renamed_to"),
                 field=info.get("field"),
             )
@@ -156,7 +163,11 @@ def table(framework: str) -> OptionTable:
 
 
 def _sections(
-    framework: str, section: str | None, version: str | None, related: Mapping[str, str] | None
+    framework: str,
+    section: str | None,
+    version: str | None,
+    related: Mapping[str, str] | None,
+    also: Iterable[str] = (),
 ) -> list[tuple[Section, str | None]]:
     """A section and, depth first, its bases (possibly in another framework's table), each
     with the version to read it at: `related` gives other frameworks' versions."""
@@ -178,18 +189,23 @@ def _sections(
     walk(framework, section or DEFAULT_SECTION.get(framework, "config"))
     if not out:
         raise KeyError(f"{framework} has no section {section!r}")
+    for extra in also:
+        walk(framework, extra)
+    if not out:
+        raise KeyError(f"{framework} has no section {section!r}")
     return out
 
 
-def _split(framework: str, key: str | Iterable[str], section: str | None) -> tuple[str, str]:
+def _split(framework: str, key: str | Iterable[str], section: str | None) -> tuple[str, str] | None:
     """(section, key) for a written key path: in `zero_optimization.offload_param.device`
-    the innermost parent that is a section of the table holds the last key."""
+    the parent `offload_param` is a section of the table and holds `device`. None when the
+    parent is no section (`optimizer.params.lr`: a free-form dict the table cannot judge)."""
     parts = key.split(".") if isinstance(key, str) else list(key)
-    sections = table(framework).sections
-    for parent in reversed(parts[:-1]):
-        if parent in sections:
-            return parent, parts[-1]
-    return section or DEFAULT_SECTION.get(framework, "config"), parts[-1]
+    if len(parts) == 1:
+        return section or DEFAULT_SECTION.get(framework, "config"), parts[0]
+    if parts[-2] in table(framework).sections:
+        return parts[-2], parts[-1]
+    return None
 
 
 def lookup(
@@ -199,12 +215,18 @@ def lookup(
     *,
     section: str | None = None,
     related: Mapping[str, str] | None = None,
+    also: Iterable[str] = (),
 ) -> KeyInfo | None:
     """The key's entry valid at `version` (None: the newest pinned release), else the entry
     that says why it is not (removed, not yet added), else None."""
-    section, name = _split(framework, key, section)
+    parts = key.split(".") if isinstance(key, str) else list(key)
+    split = _split(framework, parts, section)
+    if split is None:
+        return None
+    top = len(parts) == 1  # `also` sections (plugins) hold top-level keys
+    section, name = split
     fallback = None
-    for found, at in _sections(framework, section, version, related):
+    for found, at in _sections(framework, section, version, related, also if top else ()):
         info = found.keys.get(name)
         if info is None:
             continue
@@ -220,10 +242,12 @@ def keys(
     *,
     section: str | None = None,
     related: Mapping[str, str] | None = None,
+    also: Iterable[str] = (),
 ) -> dict[str, KeyInfo]:
-    """Every key the section takes at `version`, bases included (for completion)."""
+    """Every key the section takes at `version`, bases and `also` sections included (for
+    completion)."""
     out: dict[str, KeyInfo] = {}
-    for found, at in _sections(framework, section, version, related):
+    for found, at in _sections(framework, section, version, related, also):
         for name, info in found.keys.items():
             if name not in out and info.valid_in(at):
                 out[name] = info
@@ -238,20 +262,31 @@ def unknown_keys(
     section: str | None = None,
     related: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
+    also: Iterable[str] = (),
 ) -> list[KeyProblem]:
     """Problems of the written key paths (dotted strings or tuples) at `version`: unknown
     (with a did-you-mean), removed or renamed, not yet added, deprecated; and, for paths in
-    `values`, a value of the wrong type or outside the allowed values."""
+    `values`, a value of the wrong type or outside the allowed values.
+
+    `related` gives the versions of frameworks whose tables the sections extend (TRL's
+    configs extend transformers' TrainingArguments); `also` names further sections whose
+    keys the file may hold (axolotl: `plugin:axolotl.integrations.liger` when `plugins:`
+    lists that plugin)."""
+    also = tuple(also)
     problems: list[KeyProblem] = []
     for path in written:
         dotted = path if isinstance(path, str) else ".".join(path)
-        where, name = _split(framework, dotted, section)
-        chain = _sections(framework, where, version, related)
+        split = _split(framework, dotted, section)
+        if split is None:
+            continue  # inside a free-form value (`optimizer.params`): nothing to judge
+        where, name = split
+        extra = also if "." not in dotted else ()  # plugin keys sit at the top level
+        chain = _sections(framework, where, version, related, extra)
         policy = chain[0][0].unknown
-        info = lookup(framework, dotted, version, section=section, related=related)
+        info = lookup(framework, dotted, version, section=section, related=related, also=also)
         label = f"{framework} {version}" if version else framework
         if info is None:
-            valid = keys(framework, version, section=where, related=related)
+            valid = keys(framework, version, section=where, related=related, also=extra)
             close = difflib.get_close_matches(name, list(valid), n=2, cutoff=_MATCH_CUTOFF)
             hint = f"; did you mean `{close[0]}`?" if close else ""
             problems.append(
@@ -274,7 +309,8 @@ def unknown_keys(
                 KeyProblem(
                     dotted,
                     "removed",
-                    f"`{name}` was removed in {info.framework} {info.removed}{instead}",
+                    f"`{name}` was removed from {info.framework} between {info.last_seen} "
+                    f"and {info.removed}; {at} does not take it{instead}",
                     policy,
                     new,
                     new is not None,
@@ -449,13 +485,32 @@ def _pydantic_coerces(value: Any, kinds: set[str]) -> bool:
     return isinstance(value, float) and "int" in kinds and value.is_integer()
 
 
+def _other_alternative_takes(info: KeyInfo, value: Any) -> bool:
+    """`Literal["auto"] | bool`: `true` is no bad choice. Enum choices stay strict: the
+    framework converts `str | SomeEnum` values to the Enum and raises on others."""
+    if info.enum:
+        return False
+    others = [a for a in _top_level(info.type) if not a.strip().startswith("Literal")]
+    if not others:
+        return False
+    kinds = accepted_kinds(" | ".join(others))
+    return kinds is None or _kind(value) in kinds
+
+
 def check_value(info: KeyInfo, value: Any, *, validation: str = "dataclass") -> KeyProblem | None:
     """A value outside the key's allowed values or of a type it does not take.
 
     Severity: error where the framework rejects it at launch (pydantic validation; an Enum
-    the framework converts the value to), warning where it passes the value on unchecked."""
+    the framework converts the value to); for values a dataclass passes on unchecked, a bad
+    choice is a warning and a type other than the annotation's only info (frameworks write
+    such values themselves: `accelerate config` writes `downcast_bf16: 'no'`)."""
     name = info.key
-    if info.choices is not None and value is not None and not isinstance(value, (list, dict)):
+    if (
+        info.choices is not None
+        and value is not None
+        and not isinstance(value, (list, dict))
+        and not _other_alternative_takes(info, value)
+    ):
         if value not in info.choices and str(value) not in {str(c) for c in info.choices}:
             strings = [str(c) for c in info.choices]
             close = difflib.get_close_matches(str(value), strings, n=2, cutoff=0.6)
@@ -483,7 +538,7 @@ def check_value(info: KeyInfo, value: Any, *, validation: str = "dataclass") -> 
         name,
         "bad-type",
         f"`{name}` takes {info.type}, not {kind} `{value!r}`",
-        "error" if validation == "pydantic" else "warning",
+        "error" if validation == "pydantic" else "info",
     )
 
 
@@ -505,7 +560,7 @@ def hover_text(info: KeyInfo) -> str:
     if info.deprecated:
         history.append(f"deprecated in {info.deprecated}")
     if info.removed:
-        history.append(f"removed in {info.removed}")
+        history.append(f"removed after {info.last_seen} (gone in {info.removed})")
     if info.renamed_to:
         history.append(f"use `{info.renamed_to}` instead")
     if history:
