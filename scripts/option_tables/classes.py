@@ -180,12 +180,22 @@ def read_field(name: str, annotation: ast.AST, value: ast.AST | None) -> FieldIn
     return info
 
 
-def read_classes(source: str, module: str) -> dict[str, ClassInfo]:
+def module_statements(tree: ast.Module) -> list[ast.stmt]:
+    """Module-level statements, also those inside module-level if/try/with blocks."""
+    out: list[ast.stmt] = []
+    todo = list(tree.body)
+    while todo:
+        stmt = todo.pop(0)
+        out.append(stmt)
+        if isinstance(stmt, (ast.If, ast.Try, ast.With)):
+            for block in ("body", "orelse", "finalbody", "handlers"):
+                for child in getattr(stmt, block, []):
+                    todo.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+    return out
+
+
+def read_classes(tree: ast.Module, module: str) -> dict[str, ClassInfo]:
     """Every class of a module with its annotated fields and the strings of its methods."""
-    try:
-        tree = parse(source)
-    except SyntaxError:
-        return {}
     out: dict[str, ClassInfo] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
@@ -258,20 +268,17 @@ def deprecations(messages: list[str], known: set[str]) -> dict[str, str | None]:
     return out
 
 
-def imports(source: str) -> dict[str, str]:
+def imports(tree: ast.Module) -> dict[str, str]:
     """Local name -> `module:Name` for `from module import Name [as local]`."""
-    try:
-        tree = parse(source)
-    except SyntaxError:
-        return {}
+    statements = module_statements(tree)
     out: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in statements:
         if isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 out[alias.asname or alias.name] = f"{node.module}:{alias.name}"
     # `Base = Seq2SeqTrainingArguments` (LLaMA-Factory picks its base class in an if/else;
     # the plain branch comes last and wins).
-    for node in ast.walk(tree):
+    for node in statements:
         if (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1

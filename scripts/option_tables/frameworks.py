@@ -39,8 +39,12 @@ class Package:
         for path in paths:
             source = archive.files[path]
             self.sources[path] = source
-            self.imports[path] = imports(source)
-            for name, info in read_classes(source, path).items():
+            try:
+                tree = parse(source)
+            except SyntaxError:
+                continue
+            self.imports[path] = imports(tree)
+            for name, info in read_classes(tree, path).items():
                 # On a name clash the stable module wins over experimental/ and dev/ ones.
                 if name not in self.classes or "experimental" in self.classes[name].module:
                     self.classes[name] = info
@@ -170,7 +174,12 @@ def transformers(archive: Archive) -> Table:
 
 
 def trl(archive: Archive) -> Table:
-    paths = [p for p in archive.glob("trl/") if "/_" not in p or p.endswith("_config.py")]
+    # Only modules that define dataclasses (a text test first: parsing all of TRL is slow).
+    paths = [
+        p
+        for p in archive.glob("trl/")
+        if ("/_" not in p or p.endswith("_config.py")) and "@dataclass" in archive.files[p]
+    ]
     package = Package(archive, paths)
     external = {"transformers": "transformers"}
     # TrlParser (trl/scripts/utils.py) refuses config keys no dataclass takes.
@@ -264,14 +273,13 @@ def axolotl(archive: Archive) -> Table:
     table = {"config": _section(package, "AxolotlInputConfig", "warning", "pydantic")}
     # A plugin listed under `plugins:` (axolotl.integrations.<name>.SomePlugin) merges its
     # args models into the config schema: one section per integration package.
-    for path in archive.glob("axolotl/integrations/"):
-        if not path.endswith("/args.py"):
-            continue
-        plugin = Package(archive, [*archive.glob("axolotl/utils/schemas/"), path])
-        own = [n for n, c in plugin.classes.items() if c.module == path and c.fields]
+    args = [p for p in archive.glob("axolotl/integrations/") if p.endswith("/args.py")]
+    plugins = Package(archive, [*archive.glob("axolotl/utils/schemas/"), *args])
+    for path in args:
+        own = [n for n, c in plugins.classes.items() if c.module == path and c.fields]
         merged: dict[str, Any] = {}
         for name in own:
-            merged.update(_section(plugin, name, "warning", "pydantic")["keys"])
+            merged.update(_section(plugins, name, "warning", "pydantic")["keys"])
         if merged:
             module = path.removesuffix("/args.py").replace("/", ".")
             table[f"plugin:{module}"] = {

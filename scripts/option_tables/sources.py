@@ -46,25 +46,56 @@ def fetch(folder: Path, package: str, version: str, offline: bool) -> Path:
 
 
 class Archive:
-    """The Python files of a wheel or sdist, by their import path (`trl/trainer/x.py`)."""
+    """The Python files of a wheel or sdist by import path (`trl/trainer/x.py`), read on
+    first access (a transformers wheel holds thousands of files the tables never need)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.files: dict[str, str] = {}
+        self._members: dict[str, str] = {}  # import path -> member name in the archive
+        self.files = _LazyFiles(self)
         if path.suffix == ".whl":
             with zipfile.ZipFile(path) as zf:
-                for name in zf.namelist():
-                    if name.endswith(".py"):
-                        self.files[name] = zf.read(name).decode("utf-8", "replace")
-        else:
-            with tarfile.open(path) as tf:
-                for member in tf.getmembers():
-                    if member.isfile() and member.name.endswith(".py"):
-                        # Strip the `package-1.2.3/` folder of an sdist.
-                        name = member.name.split("/", 1)[1]
-                        handle = tf.extractfile(member)
-                        if handle is not None:
-                            self.files[name] = handle.read().decode("utf-8", "replace")
+                names = zf.namelist()
+            self._members = {n: n for n in names if n.endswith(".py")}
+            return
+        # A gzipped tar has no random access: read its Python files in one pass.
+        with tarfile.open(path) as tf:
+            for member in tf.getmembers():
+                if member.isfile() and member.name.endswith(".py"):
+                    # Strip the `package-1.2.3/` folder of an sdist.
+                    name = member.name.split("/", 1)[1]
+                    handle = tf.extractfile(member)
+                    self._members[name] = member.name
+                    if handle is not None:
+                        self.files[name] = handle.read().decode("utf-8", "replace")
+
+    def read(self, name: str) -> str:
+        with zipfile.ZipFile(self.path) as zf:
+            return zf.read(self._members[name]).decode("utf-8", "replace")
 
     def glob(self, prefix: str, suffix: str = ".py") -> list[str]:
-        return sorted(n for n in self.files if n.startswith(prefix) and n.endswith(suffix))
+        return sorted(n for n in self._members if n.startswith(prefix) and n.endswith(suffix))
+
+
+class _LazyFiles:
+    """`archive.files[path]` reads the member once; `in` and `.get` answer from the index."""
+
+    def __init__(self, archive: Archive) -> None:
+        self._archive = archive
+        self._read: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._read:
+            self._read[name] = self._archive.read(name)
+        return self._read[name]
+
+    def __setitem__(self, name: str, text: str) -> None:
+        self._read[name] = text
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._archive._members
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        if name not in self._archive._members:
+            return default
+        return self[name]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scripts.gen_option_tables import main as generate
-from scripts.option_tables.classes import deprecations, read_classes
+from scripts.option_tables.classes import deprecations, parse, read_classes
 from scripts.option_tables.history import merge
 from scripts.option_tables.pins import GENERATOR_VERSION, PINS
 from scripts.option_tables.sources import archive_path
@@ -93,7 +93,7 @@ class Cfg(BaseModel):
 
 
 def test_dataclass_fields_types_defaults_choices_and_help() -> None:
-    classes = read_classes(DATACLASS, "pkg/args.py")
+    classes = read_classes(parse(DATACLASS), "pkg/args.py")
     args = classes["Args"]
     assert args.bases == ["Base"] and "dataclass" in args.decorators
     assert set(args.fields) == {"lr", "kind", "pick", "old_len", "new_len", "cache"}
@@ -111,13 +111,13 @@ def test_dataclass_fields_types_defaults_choices_and_help() -> None:
 
 
 def test_deprecation_messages_name_the_key_and_its_replacement() -> None:
-    args = read_classes(DATACLASS, "pkg/args.py")["Args"]
+    args = read_classes(parse(DATACLASS), "pkg/args.py")["Args"]
     # "using `Mode` for `pick` is deprecated" deprecates a value of `pick`, not `pick`.
     assert deprecations(args.strings, set(args.fields)) == {"lr": "new_len"}
 
 
 def test_pydantic_alias_extra_forbid_and_deprecated_marker() -> None:
-    cfg = read_classes(PYDANTIC, "pkg/cfg.py")["Cfg"]
+    cfg = read_classes(parse(PYDANTIC), "pkg/cfg.py")["Cfg"]
     assert cfg.forbids_extra
     assert cfg.fields["overrides"].alias == "model_config"
     assert cfg.fields["overrides"].help == "Overrides."
