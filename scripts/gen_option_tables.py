@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from scripts.option_tables.frameworks import EXTRACTORS  # noqa: E402
+from scripts.option_tables.frameworks import EXTRACTORS, PLACEHOLDERS  # noqa: E402
 from scripts.option_tables.history import merge  # noqa: E402
 from scripts.option_tables.pins import GENERATOR_VERSION, PINS  # noqa: E402
 from scripts.option_tables.sources import Archive, fetch  # noqa: E402
@@ -42,6 +42,8 @@ def build(framework: str, wheels: Path, offline: bool) -> dict[str, Any]:
         per_version[version] = EXTRACTORS[framework](archive)
     table: dict[str, Any] = {"framework": framework, "generator": GENERATOR_VERSION}
     table.update(merge(per_version))
+    if framework in PLACEHOLDERS:
+        table["placeholders"] = PLACEHOLDERS[framework]
     table["sha256"] = table_digest(table)
     return table
 

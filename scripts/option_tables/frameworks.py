@@ -426,7 +426,7 @@ def _deepspeed_reads(source: str, constants: dict[str, Any]) -> dict[str, dict[s
         if isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            if len(node.args) >= 2 and where(node.args[0]) == [""] and keys_of(node.args[1]):
+            if len(node.args) >= 2 and where(node.args[0]) and keys_of(node.args[1]):
                 # get_scalar_param(param_dict, KEY, DEFAULT) and helpers of the same shape
                 default = None
                 if len(node.args) >= 3:
@@ -556,8 +556,9 @@ def deepspeed(archive: Archive) -> Table:
     return table
 
 
-def _cfg_reads(source: str) -> dict[str, Any]:
-    """Top-level keys a torchtune recipe reads: `cfg.key`, `cfg.get("key", d)`, `cfg["key"]`."""
+def _cfg_reads(source: str, constants: dict[str, str]) -> dict[str, Any]:
+    """Top-level keys a torchtune recipe reads: `cfg.key`, `cfg.get("key", d)`, `cfg["key"]`,
+    `cfg.get(PROFILER_KEY)` with the constant's value from torchtune's own modules."""
     out: dict[str, Any] = {}
     methods = {"get", "pop", "keys", "items", "values", "copy"}
     for node in ast.walk(parse(source)):
@@ -568,10 +569,14 @@ def _cfg_reads(source: str) -> dict[str, Any]:
                 and receiver.id == "cfg"
                 and node.func.attr == "get"
                 and node.args
-                and isinstance(node.args[0], ast.Constant)
             ):
-                default = literal(node.args[1])[1] if len(node.args) > 1 else None
-                out.setdefault(str(node.args[0].value), default)
+                first = node.args[0]
+                key = string_of(first)
+                if key is None and isinstance(first, ast.Name):
+                    key = constants.get(first.id)
+                if key:
+                    default = literal(node.args[1])[1] if len(node.args) > 1 else None
+                    out.setdefault(key, default)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id == "cfg" and node.attr not in methods:
                 out.setdefault(node.attr, None)
@@ -587,11 +592,22 @@ def _cfg_reads(source: str) -> dict[str, Any]:
 
 def torchtune(archive: Archive) -> Table:
     table: Table = {}
+    # recipes/*.py and recipes/dev/*.py (their configs ship in recipes/configs/dev/).
     recipes = [
-        p for p in archive.glob("recipes/") if p.count("/") == 1 and not p.endswith("__init__.py")
+        p
+        for p in archive.glob("recipes/")
+        if (p.count("/") == 1 or p.startswith("recipes/dev/")) and not p.endswith("__init__.py")
     ]
+    # `X_KEY = "x"` constants of torchtune/training, read by text (parsing all of torchtune
+    # for a few constants is slow).
+    constant = re.compile(r"^([A-Z][A-Z0-9_]*_KEY)\s*=\s*[\"'](\w+)[\"']", re.M)
+    constants = {
+        name: value
+        for path in archive.glob("torchtune/training/")
+        for name, value in constant.findall(archive.files[path])
+    }
     for path in recipes:
-        keys = _cfg_reads(archive.files[path])
+        keys = _cfg_reads(archive.files[path], constants)
         if keys:
             # OmegaConf hands the recipe the whole file; keys it never reads are ignored.
             table[path.removeprefix("recipes/").removesuffix(".py")] = {
@@ -609,6 +625,12 @@ def torchtune(archive: Archive) -> Table:
         }
     return table
 
+
+# Values a framework's config may hold that the program launching it replaces first: a
+# DeepSpeed config used through the HF Trainer or accelerate says "auto" and gets filled from
+# the training arguments (transformers/integrations/deepspeed.py HfTrainerDeepSpeedConfig
+# .fill_match, accelerate/utils/dataclasses.py DeepSpeedPlugin.fill_match).
+PLACEHOLDERS: dict[str, list[str]] = {"deepspeed": ["auto"]}
 
 EXTRACTORS: dict[str, Callable[[Archive], Table]] = {
     "transformers": transformers,

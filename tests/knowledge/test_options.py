@@ -98,6 +98,20 @@ def test_nested_paths_find_their_section() -> None:
     ]
 
 
+def test_deepspeed_auto_placeholder_and_nested_dict_sections() -> None:
+    """ "auto" is filled in by the HF Trainer/accelerate before DeepSpeed reads the file."""
+    values = {"fp16.enabled": "auto", "zero_optimization.reduce_bucket_size": "auto"}
+    assert unknown_keys("deepspeed", list(values), values=values) == []
+    wrong = {"fp16.enabled": "yes please"}
+    assert _kinds(unknown_keys("deepspeed", list(wrong), values=wrong)) == [
+        ("fp16.enabled", "bad-type", "error", None)
+    ]
+    # Read as get_scalar_param(param_dict[TORCH_AUTOCAST], TORCH_AUTOCAST_ENABLED, ...).
+    assert lookup("deepspeed", "torch_autocast.enabled") is not None
+    # Inside a free-form value (optimizer params) nothing is judged.
+    assert unknown_keys("deepspeed", ["optimizer.params.lr", "optimizer.params.betas"]) == []
+
+
 def test_accelerate_top_level_refused_plugin_keys_ignored() -> None:
     problems = unknown_keys("accelerate", ["distributed_typ", "fsdp_config.fsdp_sharding_strateg"])
     assert _kinds(problems) == [
@@ -126,6 +140,8 @@ def test_axolotl_plugin_keys_count_when_the_plugin_is_listed() -> None:
 
 def test_torchtune_keys_any_recipe_reads() -> None:
     assert unknown_keys("torchtune", ["batch_size", "gradient_accumulation_steps"]) == []
+    # Read as cfg.get(PROFILER_KEY): the constant's value comes from torchtune.training.
+    assert unknown_keys("torchtune", ["profiler", "early_exit_loss"]) == []
     assert _kinds(unknown_keys("torchtune", ["gradient_accumulation_step"])) == [
         ("gradient_accumulation_step", "unknown", "warning", "gradient_accumulation_steps")
     ]

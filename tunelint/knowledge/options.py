@@ -104,6 +104,8 @@ class OptionTable:
     framework: str
     versions: tuple[str, ...]
     sections: Mapping[str, Section]
+    # Values the launcher replaces before the framework reads them (DeepSpeed's "auto").
+    placeholders: tuple[str, ...] = ()
 
     @property
     def newest(self) -> str:
@@ -159,7 +161,9 @@ def table(framework: str) -> OptionTable:
         sections[name] = Section(
             name, keys, tuple(data.get("bases", ())), data["unknown"], data["validation"]
         )
-    return OptionTable(framework, tuple(raw["versions"]), sections)
+    return OptionTable(
+        framework, tuple(raw["versions"]), sections, tuple(raw.get("placeholders", ()))
+    )
 
 
 def _sections(
@@ -505,6 +509,8 @@ def check_value(info: KeyInfo, value: Any, *, validation: str = "dataclass") -> 
     choice is a warning and a type other than the annotation's only info (frameworks write
     such values themselves: `accelerate config` writes `downcast_bf16: 'no'`)."""
     name = info.key
+    if isinstance(value, str) and value in table(info.framework).placeholders:
+        return None
     if (
         info.choices is not None
         and value is not None
