@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -347,7 +347,7 @@ def unknown_keys(
         if values is not None and dotted in values:
             found = check_value(info, values[dotted], validation=_validation(chain, info))
             if found is not None:
-                problems.append(found)
+                problems.append(replace(found, key=dotted))  # the path as written
     return problems
 
 
