@@ -27,6 +27,7 @@ from scripts.option_tables.frameworks import EXTRACTORS, PLACEHOLDERS  # noqa: E
 from scripts.option_tables.history import merge  # noqa: E402
 from scripts.option_tables.pins import GENERATOR_VERSION, PINS  # noqa: E402
 from scripts.option_tables.sources import Archive, fetch  # noqa: E402
+from tunelint.config.versions import version_tuple  # noqa: E402
 from tunelint.knowledge.options import DATA_DIR, table_digest  # noqa: E402
 
 WHEELS = Path(
@@ -52,8 +53,19 @@ def render(table: dict[str, Any]) -> str:
     return json.dumps(table, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n"
 
 
+def _valid_at(info: dict[str, Any], version: str) -> bool:
+    v = version_tuple(version)
+    if "added" in info and v < version_tuple(info["added"]):
+        return False
+    return "removed" not in info or v < version_tuple(info["removed"])
+
+
 def summary(table: dict[str, Any]) -> str:
-    lines = [f"{table['framework']}: versions {', '.join(table['versions'])}"]
+    per_version = ", ".join(
+        f"{v}: {sum(_valid_at(i, v) for s in table['sections'].values() for i in s['keys'].values())}"
+        for v in table["versions"]
+    )
+    lines = [f"{table['framework']}: keys per release (all sections) {per_version}"]
     for name, section in table["sections"].items():
         keys = section["keys"]
         added = sum(1 for k in keys.values() if "added" in k)

@@ -179,6 +179,10 @@ def test_accepted_kinds_reads_annotations() -> None:
     assert accepted_kinds("Literal['a', 'b'] | None") == {"str", "null"}
     assert accepted_kinds("Union[IntervalStrategy, str]") is None
     assert accepted_kinds("Any") is None
+    assert accepted_kinds("(int | float) | None") == {"int", "float", "null"}
+    assert accepted_kinds("(list[str] | str) | None") == {"list", "str", "null"}
+    assert accepted_kinds("(int) | (str)") == {"int", "str"}
+    assert accepted_kinds("(str | SomeEnum) | None") is None
 
 
 def test_completion_keys_and_hover() -> None:

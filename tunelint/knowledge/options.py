@@ -399,33 +399,42 @@ _KINDS = {
 
 
 def _top_level(text: str) -> list[str]:
-    """The alternatives of a type: `A | B[C, D]` and `Union[A, B]` -> [A, B...]."""
+    """The alternatives of a type: `A | B[C, D]`, `(A | B) | None` and `Union[A, B]`."""
     text = text.strip()
+    while _wrapped(text):
+        text = text[1:-1].strip()
     for wrapper in ("Optional[", "Union["):
         if text.startswith(wrapper) and text.endswith("]"):
-            inner = _split_commas(text[len(wrapper) : -1])
+            inner = _split_top(text[len(wrapper) : -1], ",")
             return [a for part in inner for a in _top_level(part)] + (
                 ["None"] if wrapper == "Optional[" else []
             )
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch == "["
-        depth -= ch == "]"
-        if ch == "|" and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    if len(parts) == 1:
+    parts = _split_top(text, "|")
+    if len(parts) <= 1:
         return [text]
     return [a for part in parts for a in _top_level(part)]
 
 
-def _split_commas(text: str) -> list[str]:
+def _wrapped(text: str) -> bool:
+    """`(A | B)`: one pair of parentheses around all of it (not `(A) | (B)`)."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "[("
+        depth -= ch in "])"
+        if depth == 0 and i < len(text) - 1:
+            return False
+    return True
+
+
+def _split_top(text: str, separator: str) -> list[str]:
+    """`text` split at `separator`s outside brackets and parentheses."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
-        depth += ch == "["
-        depth -= ch == "]"
-        if ch == "," and depth == 0:
+        depth += ch in "[("
+        depth -= ch in "])"
+        if ch == separator and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     parts.append(text[start:])
@@ -440,7 +449,7 @@ def accepted_kinds(type_text: str) -> set[str] | None:
         head = re.sub(r"^(typing|t)\.", "", alternative.split("[", 1)[0].strip())
         if head == "Literal":
             values = alternative[alternative.index("[") + 1 : -1]
-            for value in _split_commas(values):
+            for value in _split_top(values, ","):
                 kinds |= {"null"} if value == "None" else _literal_kind(value)
             continue
         if head not in _KINDS:
