@@ -27,6 +27,7 @@ class FieldInfo:
     enum: bool = False  # choices of an Enum the framework converts the value to (raises)
     help: str = ""
     alias: str | None = None
+    alias_choices: list[str] = field(default_factory=list)  # AliasChoices("a", "b")
     deprecated: bool = False
     renamed_to: str | None = None
 
@@ -160,6 +161,12 @@ def read_field(name: str, annotation: ast.AST, value: ast.AST | None) -> FieldIn
         alias = kw.get("alias") or kw.get("validation_alias")
         if isinstance(alias, ast.Constant) and isinstance(alias.value, str):
             info.alias = alias.value
+        elif isinstance(alias, ast.Call) and _call_name(alias) == "AliasChoices":
+            info.alias_choices = [
+                a.value
+                for a in alias.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
         for marker in (kw.get("deprecated"), extra.get("deprecated")):
             if marker is not None and not (isinstance(marker, ast.Constant) and not marker.value):
                 info.deprecated = True

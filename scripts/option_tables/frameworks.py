@@ -144,12 +144,48 @@ def _section(
             if by_name:  # populate_by_name: the field's own name is taken too
                 keys[key] = {**data, "field": key, "alias": info.alias}
         keys[written] = data
+        for choice in info.alias_choices:  # validation_alias=AliasChoices(...): any of them
+            if choice != written:
+                keys.setdefault(choice, {**data, "field": key})
     if validation == "pydantic" and forbids:
         unknown = "error"
     section: dict[str, Any] = {"keys": keys, "unknown": unknown, "validation": validation}
     if outside:
         section["bases"] = outside
     return section
+
+
+def _nested_sections(package: Package, root: str, validation: str, taken: Iterable[str]) -> Table:
+    """A section per field of `root` typed by models of the package (`fsdp_config:
+    FSDPConfig`, `datasets: list[SFTDataset | DPODataset]`): the union of their keys, named
+    by the field's written key."""
+    fields, _, _, _ = package.flatten(root, {})
+    out: Table = {}
+    for key, info in sorted(fields.items()):
+        written = info.alias or key
+        models = [
+            n
+            for n in dict.fromkeys(_NAME.findall(info.type))
+            if n in package.classes
+            and package.classes[n].fields
+            and not package.classes[n].is_enum
+            and n != root
+        ]
+        if not models or written in taken:
+            continue
+        keys: dict[str, Any] = {}
+        refused = False
+        for model in models:
+            section = _section(package, model, "warning", validation)
+            for name, data in section["keys"].items():
+                keys.setdefault(name, data)
+            refused = refused or section["unknown"] == "error"
+        out[written] = {
+            "keys": keys,
+            "unknown": "error" if refused else "warning",
+            "validation": validation,
+        }
+    return out
 
 
 def transformers(archive: Archive) -> Table:
@@ -271,6 +307,7 @@ def axolotl(archive: Archive) -> Table:
     package = Package(archive, archive.glob("axolotl/utils/schemas/"))
     # pydantic's default is extra="ignore": AxolotlInputConfig drops a key it does not know.
     table = {"config": _section(package, "AxolotlInputConfig", "warning", "pydantic")}
+    table.update(_nested_sections(package, "AxolotlInputConfig", "pydantic", table))
     # A plugin listed under `plugins:` (axolotl.integrations.<name>.SomePlugin) merges its
     # args models into the config schema: one section per integration package.
     args = [p for p in archive.glob("axolotl/integrations/") if p.endswith("/args.py")]
@@ -553,6 +590,8 @@ def deepspeed(archive: Archive) -> Table:
         for key, info in table.get(section, {}).get("keys", {}).items():
             model["keys"].setdefault(key, info)
         table[section] = model
+    if "DeepSpeedZeroConfig" in package.classes:
+        table.update(_nested_sections(package, "DeepSpeedZeroConfig", "pydantic", table))
     return table
 
 

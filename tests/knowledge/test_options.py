@@ -128,6 +128,25 @@ def test_llamafactory_train_takes_its_dataclasses_and_seq2seq_arguments() -> Non
     ]
 
 
+def test_axolotl_nested_models_list_items_and_alias_choices() -> None:
+    """`datasets: list[SFTDataset | DPODataset | ...]` and `fsdp_config: FSDPConfig` are
+    sections; list indices in a path are skipped; AliasChoices names are all taken."""
+    written = [
+        "datasets.0.path",
+        "datasets.1.type",
+        "fsdp_config.version",
+        "fsdp_config.fsdp_version",
+    ]
+    assert unknown_keys("axolotl", written) == []
+    assert _kinds(unknown_keys("axolotl", [("datasets", 0, "typ")])) == [
+        ("datasets.0.typ", "unknown", "warning", "type")
+    ]
+    # DeepSpeed's DeepSpeedConfigModel populates by name: alias and field name both work.
+    both = ["zero_optimization.stage3_gather_16bit_weights_on_model_save"]
+    both.append("zero_optimization.gather_16bit_weights_on_model_save")
+    assert unknown_keys("deepspeed", both) == []
+
+
 def test_axolotl_plugin_keys_count_when_the_plugin_is_listed() -> None:
     plugin = "plugin:axolotl.integrations.liger"
     assert _kinds(unknown_keys("axolotl", ["liger_rms_norm"])) == [

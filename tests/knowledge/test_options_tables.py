@@ -87,6 +87,7 @@ PYDANTIC = """
 class Cfg(BaseModel):
     model_config = ConfigDict(extra="forbid")
     overrides: dict | None = Field(default=None, alias="model_config", json_schema_extra={"description": "Overrides."})
+    version: int | None = Field(default=None, validation_alias=AliasChoices("fsdp_version", "version"))
     cpu_offload: bool | None = Field(None, json_schema_extra={"deprecated": True, "new_param": "offload_optimizer"})
     offload_optimizer: dict | None = None
 """
@@ -121,6 +122,7 @@ def test_pydantic_alias_extra_forbid_and_deprecated_marker() -> None:
     assert cfg.forbids_extra
     assert cfg.fields["overrides"].alias == "model_config"
     assert cfg.fields["overrides"].help == "Overrides."
+    assert cfg.fields["version"].alias_choices == ["fsdp_version", "version"]
     assert (cfg.fields["cpu_offload"].deprecated, cfg.fields["cpu_offload"].renamed_to) == (
         True,
         "offload_optimizer",

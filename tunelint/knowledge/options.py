@@ -202,13 +202,15 @@ def _sections(
 
 def _split(framework: str, key: str | Iterable[str], section: str | None) -> tuple[str, str] | None:
     """(section, key) for a written key path: in `zero_optimization.offload_param.device`
-    the parent `offload_param` is a section of the table and holds `device`. None when the
-    parent is no section (`optimizer.params.lr`: a free-form dict the table cannot judge)."""
-    parts = key.split(".") if isinstance(key, str) else list(key)
-    if len(parts) == 1:
-        return section or DEFAULT_SECTION.get(framework, "config"), parts[0]
-    if parts[-2] in table(framework).sections:
-        return parts[-2], parts[-1]
+    the parent `offload_param` is a section of the table and holds `device`; list indices
+    are skipped (`datasets.0.path`: section `datasets`). None when the parent is no section
+    (`optimizer.params.lr`: a free-form dict the table cannot judge)."""
+    parts = key.split(".") if isinstance(key, str) else [str(p) for p in key]
+    parents = [p for p in parts[:-1] if not p.isdigit()]
+    if not parents:
+        return section or DEFAULT_SECTION.get(framework, "config"), parts[-1]
+    if parents[-1] in table(framework).sections:
+        return parents[-1], parts[-1]
     return None
 
 
@@ -223,7 +225,7 @@ def lookup(
 ) -> KeyInfo | None:
     """The key's entry valid at `version` (None: the newest pinned release), else the entry
     that says why it is not (removed, not yet added), else None."""
-    parts = key.split(".") if isinstance(key, str) else list(key)
+    parts = key.split(".") if isinstance(key, str) else [str(p) for p in key]
     split = _split(framework, parts, section)
     if split is None:
         return None
@@ -279,7 +281,7 @@ def unknown_keys(
     also = tuple(also)
     problems: list[KeyProblem] = []
     for path in written:
-        dotted = path if isinstance(path, str) else ".".join(path)
+        dotted = path if isinstance(path, str) else ".".join(str(p) for p in path)
         split = _split(framework, dotted, section)
         if split is None:
             continue  # inside a free-form value (`optimizer.params`): nothing to judge
