@@ -40,6 +40,7 @@ class ResolvedVersion:
     exact: bool = False
 
 
+@lru_cache(maxsize=4096)
 def version_tuple(text: str) -> tuple[int, ...]:
     """`1.2.3rc1` -> (1, 2, 3); trailing zeros dropped so 0.20 == 0.20.0."""
     match = _RELEASE.search(text)

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +173,20 @@ def _sections(
     related: Mapping[str, str] | None,
     also: Iterable[str] = (),
 ) -> list[tuple[Section, str | None]]:
+    return _sections_cached(
+        framework, section, version, tuple(sorted((related or {}).items())), tuple(also)
+    )
+
+
+@lru_cache(maxsize=1024)
+def _sections_cached(
+    framework: str,
+    section: str | None,
+    version: str | None,
+    related_items: tuple[tuple[str, str], ...],
+    also: tuple[str, ...],
+) -> list[tuple[Section, str | None]]:
+    related = dict(related_items)
     """A section and, depth first, its bases (possibly in another framework's table), each
     with the version to read it at: `related` gives other frameworks' versions."""
     out: list[tuple[Section, str | None]] = []
@@ -252,12 +266,27 @@ def keys(
 ) -> dict[str, KeyInfo]:
     """Every key the section takes at `version`, bases and `also` sections included (for
     completion)."""
+    return dict(
+        _keys_cached(
+            framework, section, version, tuple(sorted((related or {}).items())), tuple(also)
+        )
+    )
+
+
+@lru_cache(maxsize=512)
+def _keys_cached(
+    framework: str,
+    section: str | None,
+    version: str | None,
+    related_items: tuple[tuple[str, str], ...],
+    also: tuple[str, ...],
+) -> tuple[tuple[str, KeyInfo], ...]:
     out: dict[str, KeyInfo] = {}
-    for found, at in _sections(framework, section, version, related, also):
+    for found, at in _sections(framework, section, version, dict(related_items), also):
         for name, info in found.keys.items():
             if name not in out and info.valid_in(at):
                 out[name] = info
-    return out
+    return tuple(out.items())
 
 
 def unknown_keys(
@@ -292,8 +321,9 @@ def unknown_keys(
         info = lookup(framework, dotted, version, section=section, related=related, also=also)
         label = f"{framework} {version}" if version else framework
         if info is None:
-            valid = keys(framework, version, section=where, related=related, also=extra)
-            close = difflib.get_close_matches(name, list(valid), n=2, cutoff=_MATCH_CUTOFF)
+            close = _did_you_mean(
+                name, framework, where, version, tuple(sorted((related or {}).items())), extra
+            )
             hint = f"; did you mean `{close[0]}`?" if close else ""
             problems.append(
                 KeyProblem(
@@ -351,6 +381,20 @@ def unknown_keys(
             if found is not None:
                 problems.append(replace(found, key=dotted))  # the path as written
     return problems
+
+
+@lru_cache(maxsize=2048)
+def _did_you_mean(
+    name: str,
+    framework: str,
+    section: str,
+    version: str | None,
+    related_items: tuple[tuple[str, str], ...],
+    also: tuple[str, ...],
+) -> list[str]:
+    """Up to two keys near `name` (cached: the server re-lints the same typo per keystroke)."""
+    valid = _keys_cached(framework, section, version, related_items, also)
+    return difflib.get_close_matches(name, [k for k, _ in valid], n=2, cutoff=_MATCH_CUTOFF)
 
 
 def _version_of(chain: list[tuple[Section, str | None]], info: KeyInfo) -> str | None:
