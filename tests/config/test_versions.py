@@ -149,3 +149,16 @@ def test_resolved_version_drives_renamed_key_findings(tmp_path: Path) -> None:
         assert found is not None
         kinds[name] = [p.kind for p in unknown_keys("trl", ["max_seq_length"], found.version)]
     assert kinds == {"old": ["deprecated"], "new": ["removed"]}
+
+
+def test_a_removed_key_on_an_assumed_version_is_no_error(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("trl>=0.20\n")
+    found = resolve_version("trl", _config(tmp_path))
+    assert found is not None and not found.exact
+    pinned = unknown_keys("trl", ["max_seq_length"], found.version)
+    assumed = unknown_keys("trl", ["max_seq_length"], found.version, version_assumed=True)
+    assert [(p.kind, p.severity) for p in pinned] == [("removed", "error")]
+    assert [(p.kind, p.severity) for p in assumed] == [("removed", "warning")]
+    # A typo is wrong on every version: its severity does not rest on the version.
+    typo = unknown_keys("trl", ["lerning_rate"], found.version, version_assumed=True)
+    assert [(p.kind, p.severity) for p in typo] == [("unknown", "error")]

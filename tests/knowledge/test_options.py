@@ -40,6 +40,13 @@ def test_unknown_key_without_a_close_match_has_no_suggestion() -> None:
     assert (problem.kind, problem.suggestion, problem.unambiguous) == ("unknown", None, False)
 
 
+def test_a_release_newer_than_the_tables_may_know_the_key() -> None:
+    (known,) = unknown_keys("trl", ["brand_new_option"], "1.16.0")
+    (beyond,) = unknown_keys("trl", ["brand_new_option"], "9.0")
+    assert (known.severity, beyond.severity) == ("error", "warning")
+    assert "the tables know trl up to 1.16.0" in beyond.message
+
+
 def test_renamed_key_depends_on_the_version() -> None:
     """TRL deprecated `max_seq_length` (use `max_length`) and removed it in 0.20.0."""
     assert _kinds(unknown_keys("trl", ["max_seq_length"], "0.18")) == [

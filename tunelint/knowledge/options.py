@@ -298,6 +298,7 @@ def unknown_keys(
     related: Mapping[str, str] | None = None,
     values: Mapping[str, Any] | None = None,
     also: Iterable[str] = (),
+    version_assumed: bool = False,
 ) -> list[KeyProblem]:
     """Problems of the written key paths (dotted strings or tuples) at `version`: unknown
     (with a did-you-mean), removed or renamed, not yet added, deprecated; and, for paths in
@@ -306,8 +307,14 @@ def unknown_keys(
     `related` gives the versions of frameworks whose tables the sections extend (TRL's
     configs extend transformers' TrainingArguments); `also` names further sections whose
     keys the file may hold (axolotl: `plugin:axolotl.integrations.liger` when `plugins:`
-    lists that plugin)."""
+    lists that plugin). With `version_assumed` (the version was not pinned: the newest known,
+    or one picked from a range) a key that only the version makes wrong (removed, not yet
+    added) is at most a warning: a finding resting on an assumed fact is never an error."""
     also = tuple(also)
+    by_version = "warning" if version_assumed else None
+    # A release newer than the table's newest may have added the key: never an error.
+    newest = table(framework).newest
+    beyond = version is not None and version_tuple(version) > version_tuple(newest)
     problems: list[KeyProblem] = []
     for path in written:
         dotted = path if isinstance(path, str) else ".".join(str(p) for p in path)
@@ -325,12 +332,14 @@ def unknown_keys(
                 name, framework, where, version, tuple(sorted((related or {}).items())), extra
             )
             hint = f"; did you mean `{close[0]}`?" if close else ""
+            if beyond:
+                hint += f" (the tables know {framework} up to {newest})"
             problems.append(
                 KeyProblem(
                     dotted,
                     "unknown",
                     f"`{name}` is not a key {label} knows{hint}",
-                    policy,
+                    _at_most(policy, "warning" if beyond else None),
                     close[0] if close else None,
                     _unambiguous(name, close),
                 )
@@ -347,7 +356,7 @@ def unknown_keys(
                     "removed",
                     f"`{name}` was removed from {info.framework} between {info.last_seen} "
                     f"and {info.removed}; {at} does not take it{instead}",
-                    policy,
+                    _at_most(policy, by_version),
                     new,
                     new is not None,
                 )
@@ -359,7 +368,7 @@ def unknown_keys(
                     dotted,
                     "not-yet",
                     f"`{name}` was added in {info.framework} {info.added}; {at} does not know it",
-                    policy,
+                    _at_most(policy, by_version),
                 )
             )
             continue
@@ -410,6 +419,13 @@ def _validation(chain: list[tuple[Section, str | None]], info: KeyInfo) -> str:
         if found.name == info.section and info.key in found.keys:
             return found.validation
     return "dict"
+
+
+def _at_most(severity: str, cap: str | None) -> str:
+    order = ("info", "warning", "error")
+    if cap is None or order.index(severity) <= order.index(cap):
+        return severity
+    return cap
 
 
 def _unambiguous(name: str, close: list[str]) -> bool:
