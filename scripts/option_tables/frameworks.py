@@ -1,9 +1,5 @@
-"""One extractor per framework: the option table of one release, read from its source.
-
-A table is {section: {"keys": {key: info}, "bases": [...], "unknown": ..., "validation": ...}}.
-`unknown` says what the framework does with a key it does not know (error: it refuses the
-config at launch; warning: it ignores the key). `bases` name sections whose keys also apply,
-`framework:Section` when they live in another framework's table (TRL -> transformers)."""
+"""One extractor per framework: the option table of one release, read from its source with
+`ast` (scripts/option_tables/sections.py turns config classes into sections)."""
 
 from __future__ import annotations
 
@@ -13,179 +9,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from scripts.option_tables.classes import (
-    ClassInfo,
-    FieldInfo,
-    deprecations,
-    imports,
     literal,
     parse,
-    read_classes,
     string_of,
 )
+from scripts.option_tables.sections import (
+    NAME,
+    Package,
+    Table,
+    nested_sections,
+    section_of,
+)
 from scripts.option_tables.sources import Archive
-
-Table = dict[str, dict[str, Any]]
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class Package:
-    """The classes of a set of modules, resolvable by name, with their import maps."""
-
-    def __init__(self, archive: Archive, paths: Iterable[str]) -> None:
-        self.classes: dict[str, ClassInfo] = {}
-        self.imports: dict[str, dict[str, str]] = {}
-        self.sources: dict[str, str] = {}
-        self.by_name = False  # set by flatten(): the last class read populates by name
-        for path in paths:
-            source = archive.files[path]
-            self.sources[path] = source
-            try:
-                tree = parse(source)
-            except SyntaxError:
-                continue
-            self.imports[path] = imports(tree)
-            for name, info in read_classes(tree, path).items():
-                # On a name clash the stable module wins over experimental/ and dev/ ones.
-                if name not in self.classes or "experimental" in self.classes[name].module:
-                    self.classes[name] = info
-
-    def enums(self) -> dict[str, list[Any]]:
-        return {n: c.enum_values for n, c in self.classes.items() if c.is_enum and c.enum_values}
-
-    def flatten(
-        self, name: str, external: dict[str, str], sections: frozenset[str] = frozenset()
-    ) -> tuple[dict[str, FieldInfo], list[str], list[str], bool]:
-        """Fields of a class and its in-package bases (the class's own win), the bases in
-        other frameworks or that are sections of their own (`sections`: referenced, not
-        copied, to keep tables small), the messages of all their methods, and whether
-        extras are refused."""
-        fields: dict[str, FieldInfo] = {}
-        outside: list[str] = []
-        messages: list[str] = []
-        forbids = False
-        self.by_name = False
-        seen: set[str] = set()
-
-        def walk(cls_name: str) -> None:
-            nonlocal forbids
-            info = self.classes.get(cls_name)
-            if info is None or cls_name in seen:
-                return
-            seen.add(cls_name)
-            forbids = forbids or info.forbids_extra
-            self.by_name = self.by_name or info.populate_by_name
-            messages.extend(info.strings)
-            for key, value in info.fields.items():
-                fields.setdefault(key, value)
-            for base in info.bases:
-                short = base.split(".")[-1]
-                if short in sections and short != name:
-                    outside.append(short)
-                    continue
-                if short in self.classes:
-                    walk(short)
-                    continue
-                origin = self.imports.get(info.module, {}).get(short, "")
-                for module_prefix, framework in external.items():
-                    if origin.startswith(module_prefix):
-                        outside.append(f"{framework}:{origin.split(':')[1]}")
-
-        walk(name)
-        return fields, outside, messages, forbids
-
-
-_PLAIN = {"Optional", "Union", "None", "str", "int", "float", "bool", "typing"}
-
-
-def _enum_choices(fields: dict[str, FieldInfo], enums: dict[str, list[Any]], any_str: bool) -> None:
-    """Allowed values of fields typed by an Enum of the package. Only when every class the
-    type names is such an Enum: `OptimizerNames | CustomOptimizers` with OptimizerNames
-    from another package must not shrink to the custom ones. With `any_str` (pydantic),
-    `str | SomeEnum` takes any string, so it has no fixed choices."""
-    for info in fields.values():
-        if info.choices is not None:
-            continue
-        if any_str and "str" in _NAME.findall(info.type):
-            continue
-        names = set(_NAME.findall(info.type)) - _PLAIN
-        if not names or not names <= set(enums):
-            continue
-        values = [v for n in sorted(names) if n in enums for v in enums[n]]
-        if values:
-            info.choices = values
-            info.enum = True
-
-
-def _section(
-    package: Package,
-    name: str,
-    unknown: str,
-    validation: str,
-    external: dict[str, str] | None = None,
-    sections: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
-    fields, outside, messages, forbids = package.flatten(name, external or {}, sections)
-    _enum_choices(fields, package.enums(), any_str=validation == "pydantic")
-    for key, new in deprecations(messages, set(fields)).items():
-        fields[key].deprecated = True
-        fields[key].renamed_to = fields[key].renamed_to or new
-    for info in fields.values():
-        # Help texts say "use `x`" of other things too ("the use of `--y` is preferred").
-        if info.renamed_to not in fields:
-            info.renamed_to = None
-    by_name = package.by_name
-    keys: dict[str, Any] = {}
-    for key, info in sorted(fields.items()):
-        written = info.alias or key  # pydantic reads the alias from the file
-        data = info.as_json()
-        data.pop("alias", None)
-        if info.alias:
-            data["field"] = key
-            if by_name:  # populate_by_name: the field's own name is taken too
-                keys[key] = {**data, "field": key, "alias": info.alias}
-        keys[written] = data
-        for choice in info.alias_choices:  # validation_alias=AliasChoices(...): any of them
-            if choice != written:
-                keys.setdefault(choice, {**data, "field": key})
-    if validation == "pydantic" and forbids:
-        unknown = "error"
-    section: dict[str, Any] = {"keys": keys, "unknown": unknown, "validation": validation}
-    if outside:
-        section["bases"] = outside
-    return section
-
-
-def _nested_sections(package: Package, root: str, validation: str, taken: Iterable[str]) -> Table:
-    """A section per field of `root` typed by models of the package (`fsdp_config:
-    FSDPConfig`, `datasets: list[SFTDataset | DPODataset]`): the union of their keys, named
-    by the field's written key."""
-    fields, _, _, _ = package.flatten(root, {})
-    out: Table = {}
-    for key, info in sorted(fields.items()):
-        written = info.alias or key
-        models = [
-            n
-            for n in dict.fromkeys(_NAME.findall(info.type))
-            if n in package.classes
-            and package.classes[n].fields
-            and not package.classes[n].is_enum
-            and n != root
-        ]
-        if not models or written in taken:
-            continue
-        keys: dict[str, Any] = {}
-        refused = False
-        for model in models:
-            section = _section(package, model, "warning", validation)
-            for name, data in section["keys"].items():
-                keys.setdefault(name, data)
-            refused = refused or section["unknown"] == "error"
-        out[written] = {
-            "keys": keys,
-            "unknown": "error" if refused else "warning",
-            "validation": validation,
-        }
-    return out
 
 
 def transformers(archive: Archive) -> Table:
@@ -203,7 +38,7 @@ def transformers(archive: Archive) -> Table:
     # HfArgumentParser.parse_yaml_file/parse_json_file/parse_dict default to
     # allow_extra_keys=False and raise on a key no dataclass field takes.
     return {
-        name: _section(package, name, "error", "dataclass")
+        name: section_of(package, name, "error", "dataclass")
         for name in ("TrainingArguments", "Seq2SeqTrainingArguments")
         if name in package.classes
     }
@@ -229,7 +64,7 @@ def trl(archive: Archive) -> Table:
     )
     for name in sorted(names):
         info = package.classes[name]
-        section = _section(package, name, "error", "dataclass", external, names)
+        section = section_of(package, name, "error", "dataclass", external, names)
         section["module"] = info.module.removesuffix(".py").replace("/", ".")
         table[name] = section
     # `trl sft --config x.yaml` parses the file into the script's dataclasses together.
@@ -292,7 +127,7 @@ def llamafactory(archive: Archive) -> Table:
         classes = _class_list(parser, variable)
         for name in classes:
             if name not in table and name in package.classes:
-                table[name] = _section(package, name, "error", "dataclass", external)
+                table[name] = section_of(package, name, "error", "dataclass", external)
         if classes:
             table[command] = {
                 "keys": {},
@@ -306,8 +141,8 @@ def llamafactory(archive: Archive) -> Table:
 def axolotl(archive: Archive) -> Table:
     package = Package(archive, archive.glob("axolotl/utils/schemas/"))
     # pydantic's default is extra="ignore": AxolotlInputConfig drops a key it does not know.
-    table = {"config": _section(package, "AxolotlInputConfig", "warning", "pydantic")}
-    table.update(_nested_sections(package, "AxolotlInputConfig", "pydantic", table))
+    table = {"config": section_of(package, "AxolotlInputConfig", "warning", "pydantic")}
+    table.update(nested_sections(package, "AxolotlInputConfig", "pydantic", table))
     # A plugin listed under `plugins:` (axolotl.integrations.<name>.SomePlugin) merges its
     # args models into the config schema: one section per integration package.
     args = [p for p in archive.glob("axolotl/integrations/") if p.endswith("/args.py")]
@@ -316,7 +151,7 @@ def axolotl(archive: Archive) -> Table:
         own = [n for n, c in plugins.classes.items() if c.module == path and c.fields]
         merged: dict[str, Any] = {}
         for name in own:
-            merged.update(_section(plugins, name, "warning", "pydantic")["keys"])
+            merged.update(section_of(plugins, name, "warning", "pydantic")["keys"])
         if merged:
             module = path.removesuffix("/args.py").replace("/", ".")
             table[f"plugin:{module}"] = {
@@ -347,8 +182,8 @@ def accelerate(archive: Archive) -> Table:
     package = Package(archive, ["accelerate/commands/config/config_args.py"])
     # BaseConfig.from_yaml_file/from_json_file raise ValueError on keys no field takes.
     table: Table = {
-        "config": _section(package, "ClusterConfig", "error", "dataclass"),
-        "sagemaker": _section(package, "SageMakerConfig", "error", "dataclass"),
+        "config": section_of(package, "ClusterConfig", "error", "dataclass"),
+        "sagemaker": section_of(package, "SageMakerConfig", "error", "dataclass"),
     }
     # The plugin dicts (fsdp_config, deepspeed_config, ...) are what `accelerate config`
     # writes; `accelerate launch` copies them onto its arguments and ignores others.
@@ -437,7 +272,7 @@ def _deepspeed_reads(source: str, constants: dict[str, Any]) -> dict[str, dict[s
             found = loops.get(node.id, [])
         else:
             found = []
-        return [k for k in found if _NAME.fullmatch(k)]
+        return [k for k in found if NAME.fullmatch(k)]
 
     def where(node: ast.AST) -> list[str]:
         if isinstance(node, ast.Call) and _is_keys(node):
@@ -583,7 +418,7 @@ def deepspeed(archive: Archive) -> Table:
     for section, cls in sorted(models.items()):
         if cls not in package.classes:
             continue
-        model = _section(package, cls, "error", "pydantic")
+        model = section_of(package, cls, "error", "pydantic")
         if not model["keys"]:
             continue
         # Keys the dict readers know but the model does not list stay known (as dict keys).
@@ -591,7 +426,7 @@ def deepspeed(archive: Archive) -> Table:
             model["keys"].setdefault(key, info)
         table[section] = model
     if "DeepSpeedZeroConfig" in package.classes:
-        table.update(_nested_sections(package, "DeepSpeedZeroConfig", "pydantic", table))
+        table.update(nested_sections(package, "DeepSpeedZeroConfig", "pydantic", table))
     return table
 
 
@@ -681,4 +516,4 @@ EXTRACTORS: dict[str, Callable[[Archive], Table]] = {
     "torchtune": torchtune,
 }
 
-__all__ = ["EXTRACTORS", "Table", "string_of"]
+__all__ = ["EXTRACTORS", "PLACEHOLDERS", "Table"]

@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tunelint.knowledge.option_types import accepted_kinds
 from tunelint.knowledge.options import (
     KeyProblem,
-    accepted_kinds,
     check_value,
     hover_text,
     keys,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
@@ -21,6 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from tunelint.config.versions import version_tuple
+from tunelint.knowledge.option_types import (
+    accepted_kinds,
+    alternatives,
+    pydantic_coerces,
+    value_kind,
+)
 
 DATA_DIR = Path(__file__).parent / "data" / "options"
 
@@ -438,138 +443,16 @@ def _unambiguous(name: str, close: list[str]) -> bool:
     return first - second >= 0.05
 
 
-# --- values -----------------------------------------------------------------------------
-
-_KINDS = {
-    "int": {"int"},
-    "float": {"float", "int"},
-    "bool": {"bool"},
-    "str": {"str"},
-    "Path": {"str"},
-    "list": {"list"},
-    "List": {"list"},
-    "tuple": {"list"},
-    "Tuple": {"list"},
-    "Sequence": {"list"},
-    "set": {"list"},
-    "dict": {"dict"},
-    "Dict": {"dict"},
-    "Mapping": {"dict"},
-    "None": {"null"},
-    "NoneType": {"null"},
-}
-
-
-def _top_level(text: str) -> list[str]:
-    """The alternatives of a type: `A | B[C, D]`, `(A | B) | None` and `Union[A, B]`."""
-    text = text.strip()
-    while _wrapped(text):
-        text = text[1:-1].strip()
-    for wrapper in ("Optional[", "Union["):
-        if text.startswith(wrapper) and text.endswith("]"):
-            inner = _split_top(text[len(wrapper) : -1], ",")
-            return [a for part in inner for a in _top_level(part)] + (
-                ["None"] if wrapper == "Optional[" else []
-            )
-    parts = _split_top(text, "|")
-    if len(parts) <= 1:
-        return [text]
-    return [a for part in parts for a in _top_level(part)]
-
-
-def _wrapped(text: str) -> bool:
-    """`(A | B)`: one pair of parentheses around all of it (not `(A) | (B)`)."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return False
-    depth = 0
-    for i, ch in enumerate(text):
-        depth += ch in "[("
-        depth -= ch in "])"
-        if depth == 0 and i < len(text) - 1:
-            return False
-    return True
-
-
-def _split_top(text: str, separator: str) -> list[str]:
-    """`text` split at `separator`s outside brackets and parentheses."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += ch in "[("
-        depth -= ch in "])"
-        if ch == separator and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p.strip() for p in parts if p.strip()]
-
-
-def accepted_kinds(type_text: str) -> set[str] | None:
-    """JSON kinds a type annotation accepts (int, float, bool, str, list, dict, null), or None
-    when it accepts anything or names a class this table cannot see into."""
-    kinds: set[str] = set()
-    for alternative in _top_level(type_text):
-        head = re.sub(r"^(typing|t)\.", "", alternative.split("[", 1)[0].strip())
-        if head == "Literal":
-            values = alternative[alternative.index("[") + 1 : -1]
-            for value in _split_top(values, ","):
-                kinds |= {"null"} if value == "None" else _literal_kind(value)
-            continue
-        if head not in _KINDS:
-            return None  # Any, an Enum, a nested model, a torch dtype...
-        kinds |= _KINDS[head]
-    return kinds or None
-
-
-def _literal_kind(text: str) -> set[str]:
-    if text[:1] in "'\"":
-        return {"str"}
-    if text in ("True", "False"):
-        return {"bool"}
-    return {"float", "int"} if "." in text else {"int"}
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    return "list" if isinstance(value, (list, tuple)) else "dict"
-
-
-def _pydantic_coerces(value: Any, kinds: set[str]) -> bool:
-    """pydantic's lax mode: numeric strings to numbers, 0/1 and yes/no strings to bools."""
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if "bool" in kinds and text in {"true", "false", "yes", "no", "on", "off", "1", "0"}:
-            return True
-        try:
-            number = float(text)
-        except ValueError:
-            return False
-        return "float" in kinds or ("int" in kinds and number.is_integer())
-    if isinstance(value, bool):
-        return "int" in kinds or "float" in kinds
-    if isinstance(value, (int, float)) and "bool" in kinds:
-        return value in (0, 1)
-    return isinstance(value, float) and "int" in kinds and value.is_integer()
-
-
 def _other_alternative_takes(info: KeyInfo, value: Any) -> bool:
     """`Literal["auto"] | bool`: `true` is no bad choice. Enum choices stay strict: the
     framework converts `str | SomeEnum` values to the Enum and raises on others."""
     if info.enum:
         return False
-    others = [a for a in _top_level(info.type) if not a.strip().startswith("Literal")]
+    others = [a for a in alternatives(info.type) if not a.strip().startswith("Literal")]
     if not others:
         return False
     kinds = accepted_kinds(" | ".join(others))
-    return kinds is None or _kind(value) in kinds
+    return kinds is None or value_kind(value) in kinds
 
 
 def check_value(info: KeyInfo, value: Any, *, validation: str = "dataclass") -> KeyProblem | None:
@@ -606,10 +489,10 @@ def check_value(info: KeyInfo, value: Any, *, validation: str = "dataclass") -> 
     if validation == "dict" or not info.type:
         return None
     kinds = accepted_kinds(info.type)
-    kind = _kind(value)
+    kind = value_kind(value)
     if kinds is None or kind in kinds:
         return None
-    if validation == "pydantic" and _pydantic_coerces(value, kinds):
+    if validation == "pydantic" and pydantic_coerces(value, kinds):
         return None
     return KeyProblem(
         name,
