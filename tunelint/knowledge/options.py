@@ -6,7 +6,20 @@ from each framework's own source at pinned releases; nothing here imports a fram
 table is read on first use only, so a file of one dialect never pays for another's table.
 
 Rules pass the key paths a dialect wrote (`zero_optimization.stage`, `lora_r`) and get
-`KeyProblem`s back; completion and hover read `keys()` and `hover_text()`."""
+`KeyProblem`s back; completion and hover read `keys()` and `hover_text()`:
+
+    found = resolve_version("trl", path, settings)          # tunelint.config.versions
+    for problem in unknown_keys(
+        "trl", written_paths, found.version, section="dpo",
+        related={"transformers": transformers_version}, values=written_values,
+        version_assumed=not found.exact,
+    ):
+        ...  # problem.kind, .severity, .suggestion (a safe rename when .unambiguous)
+
+Sections: the object a launcher parses a file into (trl `sft`/`dpo`/...: the script's
+dataclasses; llamafactory `train`; axolotl `config` plus nested ones such as `datasets` and
+`plugin:<module>`; deepspeed `config`, `zero_optimization`, `fp16`...; accelerate `config`,
+`fsdp_config`...; torchtune a recipe name or `any`). `sections(framework)` lists them."""
 
 from __future__ import annotations
 
