@@ -13,7 +13,7 @@ PINS: dict[str, tuple[str, ...]] = {
     "transformers": ("4.46.3", "4.56.2", "5.0.0", "5.8.1", "5.16.1", "5.24.0"),
     "trl": ("0.12.2", "0.16.1", "0.19.1", "0.20.0", "0.24.0", "1.0.0", "1.8.0", "1.16.0"),
     # The index holds axolotl wheels only for 0.5.0 and 0.17+ (the releases between are
-    # source distributions); 0.20+ declare Python >= 3.12 (hence --python-version 3.12).
+    # source distributions); 0.21 declares Python >= 3.12 (hence --python-version 3.12).
     "axolotl": ("0.17.0", "0.19.0", "0.21.0"),
     "llamafactory": ("0.9.1", "0.9.2", "0.9.3", "0.9.4", "0.9.5"),
     "accelerate": ("1.0.1", "1.6.0", "1.15.0"),
