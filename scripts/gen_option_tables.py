@@ -38,11 +38,18 @@ WHEELS = Path(
 def build(framework: str, wheels: Path, offline: bool) -> dict[str, Any]:
     """The merged, hashed table of one framework."""
     per_version = {}
+    requires: dict[str, dict[str, str]] = {}
     for version in PINS[framework]:
         archive = Archive(fetch(wheels, framework, version, offline))
         per_version[version] = EXTRACTORS[framework](archive)
+        # The other frameworks it requires (TRL -> transformers), for their default version.
+        pinned = {k: v for k, v in archive.requires().items() if k in PINS and k != framework}
+        if pinned:
+            requires[version] = pinned
     table: dict[str, Any] = {"framework": framework, "generator": GENERATOR_VERSION}
     table.update(merge(per_version))
+    if requires:
+        table["requires"] = requires
     if framework in PLACEHOLDERS:
         table["placeholders"] = PLACEHOLDERS[framework]
     table["sha256"] = table_digest(table)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tarfile
@@ -72,6 +73,25 @@ class Archive:
     def read(self, name: str) -> str:
         with zipfile.ZipFile(self.path) as zf:
             return zf.read(self._members[name]).decode("utf-8", "replace")
+
+    def requires(self) -> dict[str, str]:
+        """Unconditional `Requires-Dist` of a wheel: normalised name -> specifier."""
+        if self.path.suffix != ".whl":
+            return {}
+        with zipfile.ZipFile(self.path) as zf:
+            names = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+            text = zf.read(names[0]).decode("utf-8", "replace") if names else ""
+        out: dict[str, str] = {}
+        for line in text.splitlines():
+            if not line.startswith("Requires-Dist:") or "extra ==" in line:
+                continue
+            match = re.match(
+                r"([A-Za-z0-9._-]+)\s*(?:\[[^\]]*\])?\s*\(?([^;)]*)", line[14:].strip()
+            )
+            if match:
+                name = re.sub(r"[-_.]+", "-", match.group(1)).lower()
+                out[name] = ",".join(p.strip() for p in match.group(2).split(",") if p.strip())
+        return out
 
     def glob(self, prefix: str, suffix: str = ".py") -> list[str]:
         return sorted(n for n in self._members if n.startswith(prefix) and n.endswith(suffix))

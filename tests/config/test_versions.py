@@ -51,6 +51,7 @@ def test_version_tuple_compares_releases() -> None:
         (">=2.0", "2.0"),  # above every known release: the range's lower bound
         ("", "1.0.0"),  # a bare name: newest known
         ("!=0.20.0,<1", "0.19.1"),
+        ("!=0.19.*,<0.20", "0.16.1"),
         (">=0.12 ; python_version >= '3.10'", "1.0.0"),
     ],
 )

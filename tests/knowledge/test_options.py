@@ -13,6 +13,7 @@ from tunelint.knowledge.options import (
     hover_text,
     keys,
     lookup,
+    required_version,
     unknown_keys,
 )
 
@@ -81,6 +82,20 @@ def test_trl_script_sections_include_transformers_at_its_own_version() -> None:
     new = unknown_keys("trl", ["evaluation_strategy"], related={"transformers": "5.0"})
     assert _kinds(new) == [("evaluation_strategy", "removed", "error", "eval_strategy")]
     assert "between 4.46.3 and 4.56.2" in new[0].message
+
+
+def test_transformers_version_follows_what_the_trl_release_requires() -> None:
+    """TRL 0.12's wheel requires transformers<4.47: `evaluation_strategy` still works there
+    (deprecated). On the newest TRL (transformers>=4.56.2) it is gone, but the transformers
+    version is then picked from a range, so the finding is a warning, not an error."""
+    assert required_version("trl", "0.12", "transformers") == ("4.46.3", True)
+    assert required_version("axolotl", None, "transformers") == ("5.20.1", False)  # ==5.20.1
+    old = unknown_keys("trl", ["evaluation_strategy"], "0.12")
+    assert _kinds(old) == [("evaluation_strategy", "deprecated", "warning", "eval_strategy")]
+    new = unknown_keys("trl", ["evaluation_strategy"], "1.16")
+    assert _kinds(new) == [("evaluation_strategy", "removed", "warning", "eval_strategy")]
+    stated = unknown_keys("trl", ["evaluation_strategy"], "1.16", related={"transformers": "5.0"})
+    assert _kinds(stated) == [("evaluation_strategy", "removed", "error", "eval_strategy")]
 
 
 def test_nested_paths_find_their_section() -> None:

@@ -59,8 +59,9 @@ def _allows(spec: list[tuple[str, str]], version: str) -> bool:
     for op, raw in spec:
         wildcard = raw.endswith(".*")
         bound = version_tuple(raw.removesuffix(".*"))
-        if op in ("==", "===") and wildcard:
-            ok = v[: len(bound)] == bound or (v + (0,) * len(bound))[: len(bound)] == bound
+        if op in ("==", "===", "!=") and wildcard:
+            same = (v + (0,) * len(bound))[: len(bound)] == bound
+            ok = same if op != "!=" else not same
         elif op in ("==", "==="):
             ok = v == bound
         elif op == "!=":

@@ -27,12 +27,12 @@ import difflib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from tunelint.config.versions import version_tuple
+from tunelint.config.versions import version_from_spec, version_tuple
 from tunelint.knowledge.option_types import (
     accepted_kinds,
     alternatives,
@@ -124,6 +124,8 @@ class OptionTable:
     sections: Mapping[str, Section]
     # Values the launcher replaces before the framework reads them (DeepSpeed's "auto").
     placeholders: tuple[str, ...] = ()
+    # Pinned release -> {other framework: the specifier its wheel requires}.
+    requires: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def newest(self) -> str:
@@ -180,8 +182,30 @@ def table(framework: str) -> OptionTable:
             name, keys, tuple(data.get("bases", ())), data["unknown"], data["validation"]
         )
     return OptionTable(
-        framework, tuple(raw["versions"]), sections, tuple(raw.get("placeholders", ()))
+        framework,
+        tuple(raw["versions"]),
+        sections,
+        tuple(raw.get("placeholders", ())),
+        raw.get("requires", {}),
     )
+
+
+@lru_cache(maxsize=256)
+def required_version(framework: str, version: str | None, other: str) -> tuple[str | None, bool]:
+    """The version of `other` that `framework` at `version` runs with, by its wheel's
+    requirement (TRL 0.12 requires transformers<4.47: 4.46.3), and whether that is assumed
+    (picked from a range rather than pinned with ==). (None, True) when it states none."""
+    own = table(framework)
+    pinned = [v for v in own.versions if other in own.requires.get(v, {})]
+    if not pinned or other not in frameworks():
+        return None, True
+    at = pinned[-1]
+    if version is not None:
+        older = [v for v in pinned if version_tuple(v) <= version_tuple(version)]
+        at = older[-1] if older else pinned[0]
+    spec = own.requires[at][other]
+    exact = spec.startswith("==") and "," not in spec and not spec.endswith(".*")
+    return version_from_spec(spec, table(other).versions), not exact
 
 
 def _sections(
@@ -217,7 +241,11 @@ def _sections_cached(
         found = table(fw).sections.get(name)
         if found is None:
             return
-        out.append((found, version if fw == framework else (related or {}).get(fw)))
+        if fw == framework:
+            at = version
+        else:  # another framework's table: the version given, else the one required
+            at = related.get(fw) or required_version(framework, version, fw)[0]
+        out.append((found, at))
         for base in found.bases:
             other, _, base_name = base.rpartition(":")
             walk(other or fw, base_name)
@@ -323,7 +351,8 @@ def unknown_keys(
     `values`, a value of the wrong type or outside the allowed values.
 
     `related` gives the versions of frameworks whose tables the sections extend (TRL's
-    configs extend transformers' TrainingArguments); `also` names further sections whose
+    configs extend transformers' TrainingArguments); one not given is the newest release
+    the framework's own requirement allows (see `required_version`); `also` names further sections whose
     keys the file may hold (axolotl: `plugin:axolotl.integrations.liger` when `plugins:`
     lists that plugin). With `version_assumed` (the version was not pinned: the newest known,
     or one picked from a range) a key that only the version makes wrong (removed, not yet
@@ -364,6 +393,13 @@ def unknown_keys(
             )
             continue
         at_info = _version_of(chain, info)
+        # The version of a related framework picked from a requirement range is assumed.
+        assumed = (
+            info.framework != framework
+            and info.framework not in (related or {})
+            and required_version(framework, version, info.framework)[1]
+        )
+        cap = "warning" if assumed else by_version
         at = f"{info.framework} {at_info}" if at_info else f"the newest {info.framework}"
         if not info.valid_in(at_info) and info.removed is not None:
             new = info.renamed_to
@@ -374,7 +410,7 @@ def unknown_keys(
                     "removed",
                     f"`{name}` was removed from {info.framework} between {info.last_seen} "
                     f"and {info.removed}; {at} does not take it{instead}",
-                    _at_most(policy, by_version),
+                    _at_most(policy, cap),
                     new,
                     new is not None,
                 )
@@ -386,7 +422,7 @@ def unknown_keys(
                     dotted,
                     "not-yet",
                     f"`{name}` was added in {info.framework} {info.added}; {at} does not know it",
-                    _at_most(policy, by_version),
+                    _at_most(policy, cap),
                 )
             )
             continue
