@@ -119,6 +119,13 @@ def test_settings_win_over_requirements(tmp_path: Path) -> None:
     assert found.source.endswith("pyproject.toml")
 
 
+def test_settings_framework_names_are_matched_loosely(tmp_path: Path) -> None:
+    (tmp_path / "tunelint.toml").write_text('[versions]\nLLaMA-Factory = "0.9.2"\n')
+    cfg = _config(tmp_path)
+    found = resolve_version("llamafactory", cfg, find_settings(cfg))
+    assert found is not None and (found.version, found.exact) == ("0.9.2", True)
+
+
 def test_settings_versions_must_be_strings(tmp_path: Path) -> None:
     (tmp_path / "tunelint.toml").write_text("[versions]\ntrl = 0.18\n")
     with pytest.raises(SettingsError, match="versions maps frameworks to version strings"):

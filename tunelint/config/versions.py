@@ -54,6 +54,10 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _squash(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
 def _allows(spec: list[tuple[str, str]], version: str) -> bool:
     v = version_tuple(version)
     for op, raw in spec:
@@ -194,7 +198,9 @@ def resolve_version(
     docstring); None when nothing states one and no option table knows the framework.
 
     `settings` is the config's `Settings` (its `versions` mapping wins)."""
-    pinned = (getattr(settings, "versions", None) or {}).get(framework)
+    stated = getattr(settings, "versions", None) or {}
+    # `llama-factory`, `LLaMA_Factory` and `llamafactory` name the same framework.
+    pinned = next((v for k, v in stated.items() if _squash(k) == _squash(framework)), None)
     if pinned:
         source = getattr(settings, "source", None)
         return ResolvedVersion(framework, str(pinned), f"{source or 'settings'}", exact=True)
