@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+from tunelint.cli import dialect_name
+
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_ERROR = 0, 1, 2
 
 
@@ -32,12 +34,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="GPUs per node (default: the config's; a sharded run without one is estimated "
         "at the fewest GPUs that fit)",
     )
-    p.add_argument("--dialect", metavar="NAME", help="force the config format")
+    p.add_argument("--dialect", type=dialect_name, metavar="NAME", help="force the config format")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument(
+        "--offline", action="store_true", help="never ask the Hugging Face Hub for config.json"
+    )
+    p.add_argument(
+        "--plot", metavar="FILE", help="also draw the estimate (.png or .svg; needs [plot])"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tunelint.commands.check import apply_network_choice
+
+    apply_network_choice(args)
     from tunelint.knowledge.memory_plan import (
         largest_micro_batch,
         longest_sequence,
@@ -46,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
     )
     from tunelint.lint import LintOptions, lint_file
 
+    if args.plot:
+        from tunelint.plot import PlotError, check_plot_path
+
+        try:
+            check_plot_path(args.plot)
+        except PlotError as exc:
+            print(f"tunelint: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     try:
         result = lint_file(
             args.config,
@@ -106,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _render_text(data, report, sys.stdout)
+    if args.plot and _plot(args.plot, report, plan.model.name, limit) is not None:
+        return EXIT_ERROR
     return EXIT_DOES_NOT_FIT if report.fits is False else EXIT_FITS
 
 
@@ -124,6 +145,27 @@ def _deepspeed_json(name: str | None, search: tuple[Any, ...]) -> dict[str, Any]
         except (OSError, UnicodeError, ValueError):
             continue
         return data if isinstance(data, dict) else None
+    return None
+
+
+def _plot(path: str, report: Any, name: str, limit: int | None) -> str | None:
+    """Draw the estimate to `path`; the error message when it cannot."""
+    from tunelint.plot import PlotError, plot_memory
+
+    gpu = f" on {report.gpu_name}" if report.gpu_name else ""
+    try:
+        plot_memory(
+            report.scenario,
+            path,
+            capacity_gib=report.capacity_gib,
+            gpu_name=report.gpu_name,
+            title=f"{name}{gpu}: peak memory per GPU by component",
+            max_seq_len=limit,
+        )
+    except (PlotError, OSError) as exc:
+        print(f"tunelint: {exc}", file=sys.stderr)
+        return str(exc)
+    print(f"plot: {path}", file=sys.stderr)
     return None
 
 
