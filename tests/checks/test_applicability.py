@@ -86,28 +86,47 @@ peft:
   kind: full
   reason: measured
 hardware:
-  gpu: A10G
-  distributed: deepspeed-zero3{count}
+  gpu: A10G{count}
+"""
+
+TUNE_70B = """\
+model:
+  _component_: torchtune.models.llama3_1.llama3_1_70b
+checkpointer:
+  _component_: torchtune.training.FullModelHFCheckpointer
+  checkpoint_dir: /tmp/Meta-Llama-3.1-70B-Instruct/
+tokenizer:
+  _component_: torchtune.models.llama3.llama3_tokenizer
+  path: /tmp/tokenizer.model
+  max_seq_len: 2048
+optimizer:
+  _component_: torch.optim.AdamW
+  lr: 2e-5
+loss:
+  _component_: torchtune.modules.loss.LinearCrossEntropyLoss
+dtype: bf16
 """
 
 
-def test_an_unstated_gpu_count_makes_the_memory_verdict_a_warning_that_says_so() -> None:
-    assumed = _codes(TOO_BIG.format(count=""), "big.tune.yaml", select=("TL402",))["TL402"]
-    assert assumed.severity == "warning"
-    assert assumed.message.endswith("(assuming 1 GPU)")
-    stated = _codes(TOO_BIG.format(count="\n  count: 1"), "big.tune.yaml", select=("TL402",))
-    assert stated["TL402"].severity == "error"
-    assert "assuming" not in stated["TL402"].message
-    # A count given on the command line for the GPU given there is stated too.
-    no_gpu = TOO_BIG.format(count="").replace("  gpu: A10G\n", "")
-    counted = LintOptions(settings=Settings(), select=("TL402",), gpu="A10G", gpu_count=1)
-    (cli,) = lint_text(no_gpu, "big.tune.yaml", counted).diagnostics
-    assert cli.severity == "error"
+def test_a_recipe_the_launcher_may_shard_does_not_fit_only_as_a_warning() -> None:
+    # torchtune: `tune run full_finetune_distributed` shards; the file cannot say.
+    found = _codes(TUNE_70B, "70B_full.yaml", gpu="A100-80GB", select=("TL402",))
+    assert found["TL402"].severity == "warning"
+    assert found["TL402"].message.endswith("(assuming 1 GPU, unsharded)")
+    counted = LintOptions(settings=Settings(), select=("TL402",), gpu="A100-80GB", gpu_count=1)
+    (stated,) = lint_text(TUNE_70B, "70B_full.yaml", counted).diagnostics
+    assert stated.severity == "error" and "assuming" not in stated.message
 
 
-def test_data_parallel_runs_do_not_depend_on_the_count() -> None:
-    ddp = TOO_BIG.format(count="").replace("deepspeed-zero3", "ddp")
-    assert _codes(ddp, "big.tune.yaml", select=("TL402",))["TL402"].severity == "error"
+def test_a_stated_single_gpu_run_that_cannot_fit_is_an_error() -> None:
+    for count in ("", "\n  count: 1"):
+        found = _codes(TOO_BIG.format(count=count), "big.tune.yaml", select=("TL402",))
+        assert found["TL402"].severity == "error"
+        assert "assuming" not in found["TL402"].message
+    # Sharded with no count: estimated at every count up to 1024; none fits: no assumption.
+    sharded = TOO_BIG.format(count="\n  distributed: deepspeed-zero3")
+    found = _codes(sharded, "big.tune.yaml", select=("TL402",))
+    assert found["TL402"].severity == "error"
 
 
 def test_partial_training_is_an_assumption_of_the_full_estimate() -> None:

@@ -308,13 +308,13 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
 
 
 def _assumptions(ctx: Context) -> tuple[str, ...]:
-    """What the estimate rests on that the config does not state: the GPU count where
-    sharding divides the states (ZeRO, FSDP, or a launcher that decides it), and what
-    trains when only a part does. Plain data parallelism keeps the per-GPU peak."""
+    """What the verdict rests on that the config does not state: the GPU count where the
+    launch command decides the sharding (a sharded run the config states is estimated at
+    the smallest count that fits: no count is assumed there), files it names but that could
+    not be read, and what trains when only a part does."""
     assumed: list[str] = []
-    sharded = ctx.plan.hardware.distributed not in ("none", "ddp") or ctx.facts.sharding_outside
-    if sharded and not ctx.gpu_count_stated:
-        assumed.append(f"{ctx.gpu_count} GPU{'s' if ctx.gpu_count != 1 else ''}")
+    if ctx.facts.sharding_outside and not ctx.gpu_count_stated:
+        assumed.append(f"{ctx.gpu_count} GPU{'s' if ctx.gpu_count != 1 else ''}, unsharded")
     for missing in ctx.facts.missing_files:
         assumed.append(f"no {missing.kind} settings ({missing.reference} not found)")
     if ctx.facts.partial:
