@@ -173,3 +173,18 @@ def test_a_finding_with_an_undeclared_assumption_is_an_internal_error() -> None:
         assert "does not declare" in str(exc)
     else:
         raise AssertionError("an undeclared assumption must fail")
+
+
+def test_parallelism_the_estimate_does_not_model_is_an_assumption() -> None:
+    megatron = (
+        "model_name_or_path: Qwen/Qwen3-30B-A3B\nstage: sft\ndo_train: true\n"
+        "finetuning_type: full\ntemplate: qwen3\ndataset: x\ncutoff_len: 4096\nbf16: true\n"
+        "pipeline_model_parallel_size: 4\nexpert_model_parallel_size: 2\n"
+    )
+    (found,) = lint_text(
+        megatron,
+        "megatron.yaml",
+        LintOptions(settings=Settings(), gpu="A100-80GB", select=("TL402",)),
+    ).diagnostics
+    assert found.severity == "warning"
+    assert "no pipeline_model_parallel_size: 4 (not modelled)" in found.message

@@ -229,3 +229,17 @@ def test_another_projects_hfargumentparser_file_is_not_claimed_as_trl() -> None:
         "max_completion_length: 1024\nlearning_rate: 1.0e-06\n"
     )
     assert detect_dialect(parse_document(wrapper, "grpo.yaml")).name == "trl"
+
+
+def test_model_parallelism_the_estimate_does_not_model_is_recorded() -> None:
+    text = AXOLOTL + "tensor_parallel_size: 2\ncontext_parallel_size: 1\n"
+    facts = _read(text, "a.yml", "axolotl").context.facts
+    assert facts.unmodelled_parallelism == ("tensor_parallel_size: 2",)
+    factory = FACTORY + "finetuning_type: full\nexpert_model_parallel_size: 2\nuse_kt: true\n"
+    facts = _read(factory, "f.yaml", "llamafactory").context.facts
+    assert facts.unmodelled_parallelism == ("expert_model_parallel_size: 2", "use_kt: true")
+
+
+def test_llamafactory_predict_without_do_train_evaluates() -> None:
+    predict = FACTORY.replace("do_train: true\n", "do_predict: true\n")
+    assert _read(predict, "p.yaml", "llamafactory").context.facts.purpose == "evaluate"

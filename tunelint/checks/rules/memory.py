@@ -258,7 +258,7 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="exceeds-gpu-memory",
     severity="error",
     applies_to=TRAINING,
-    may_assume=("GPU count", "what trains", "a referenced file"),
+    may_assume=("GPU count", "what trains", "a referenced file", "model parallelism"),
     source="tunelint (memory estimate)",
     summary="Estimated peak memory exceeds the GPU",
     fixable="sometimes",
@@ -315,6 +315,8 @@ def _assumptions(ctx: Context) -> tuple[str, ...]:
     assumed: list[str] = []
     if ctx.facts.sharding_outside and not ctx.gpu_count_stated:
         assumed.append(f"{ctx.gpu_count} GPU{'s' if ctx.gpu_count != 1 else ''}, unsharded")
+    for written in ctx.facts.unmodelled_parallelism:
+        assumed.append(f"no {written} (not modelled)")
     for missing in ctx.facts.missing_files:
         assumed.append(f"no {missing.kind} settings ({missing.reference} not found)")
     if ctx.facts.partial:

@@ -412,6 +412,14 @@ class AxolotlDialect:
             ("fsdp_config", "transformer_layer_cls_to_wrap"),
         )
         R.read_fp8(reader, found, "fp8")
+        R.read_parallelism(
+            reader,
+            found,
+            "tensor_parallel_size",
+            "context_parallel_size",
+            "expert_parallel_size",
+            "sequence_parallel_degree",
+        )
         found[F.EXPERTS_QUANTIZED] = as_bool(reader.value("quantize_moe_experts")) is True
         R.read_splits(reader, found, "datasets", "path", "split")
         R.read_eval_fraction(reader, found, "val_set_size")

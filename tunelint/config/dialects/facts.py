@@ -44,6 +44,7 @@ EXPERTS_QUANTIZED = "experts_quantized"
 TRAIN_SPLITS = "train_splits"
 EVAL_FRACTION = "eval_fraction"
 SHARDING_OUTSIDE = "sharding_outside"
+UNMODELLED_PARALLELISM = "unmodelled_parallelism"
 
 # How a framework loads the file, as far as the rules care (DialectFacts.loader).
 PYYAML = "pyyaml"  # yaml.safe_load, values passed on as read (YAML 1.1: `2e-5` is a string)
@@ -153,6 +154,10 @@ class DialectFacts(Mapping[str, Any]):
     # The launch command, not the file, decides whether the run is sharded across GPUs
     # (torchtune: `tune run full_finetune_distributed` vs `..._single_device`).
     sharding_outside: bool = False
+    # Parallelism or offload the memory estimate does not model (tensor/pipeline/expert/
+    # context parallel sizes, KTransformers CPU experts), as written: e.g.
+    # "tensor_parallel_size: 2".
+    unmodelled_parallelism: tuple[str, ...] = ()
     # FSDP auto-wrap classes, FP8 training switched on (where), whether the framework's
     # switch to quantize MoE experts is set (axolotl `quantize_moe_experts`).
     fsdp_wrap: WrapClasses | None = None

@@ -142,7 +142,8 @@ def detect_llamafactory(doc: Document) -> float:
 def _purpose(reader: KeyReader) -> str:
     """`llamafactory-cli train` with `do_train: false` + `do_predict` evaluates; files
     without a `stage` are chat/inference (`infer_backend`) or export (`export_dir`) configs."""
-    if as_bool(reader.value("do_train")) is False and as_bool(reader.value("do_predict")):
+    # TrainingArguments: do_train defaults to false; LLaMA-Factory trains only with it.
+    if as_bool(reader.value("do_predict")) and as_bool(reader.value("do_train")) is not True:
         return "evaluate"
     if reader.has("stage") or reader.has("do_train"):
         return "train"
@@ -187,6 +188,15 @@ class LlamaFactoryDialect:
         if isinstance(report, list) and all(isinstance(r, str) for r in report):
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
         R.read_eval_fraction(reader, found, "val_size")
+        R.read_parallelism(
+            reader,
+            found,
+            "tensor_model_parallel_size",
+            "pipeline_model_parallel_size",
+            "expert_model_parallel_size",
+            "context_parallel_size",
+            "use_kt",
+        )
         found[F.PURPOSE] = _purpose(reader)
         if reader.value("stage") == "pt":
             found[F.FULL_REASONS] = ["`stage: pt`: continued pre-training"]

@@ -78,3 +78,17 @@ def read_eval_fraction(reader: KeyReader, found: dict[str, Any], key: str) -> No
     value = as_float(reader.value(key))
     if value is not None and 0 < value < 1:
         found[F.EVAL_FRACTION] = EvalFraction(reader.ref(key), value)
+
+
+def read_parallelism(reader: KeyReader, found: dict[str, Any], *keys: str) -> None:
+    """Model-parallel sizes above 1 (and switches) the memory estimate does not model."""
+    written: list[str] = []
+    for key in keys:
+        value = reader.value(key)
+        if isinstance(value, bool):
+            if value:
+                written.append(f"{key}: true")
+        elif isinstance(value, int) and value > 1:
+            written.append(f"{key}: {value}")
+    if written:
+        found[F.UNMODELLED_PARALLELISM] = written
