@@ -64,6 +64,7 @@ def test_silent_on_llamafactory_reasons(stage: str, kind: str, extra: str) -> No
         "pretraining_dataset: x\n",
         "qat:\n  weight_dtype: int4\n",
         "process_reward_model: true\n",
+        "llmcompressor:\n  recipe: {}\n",
     ],
 )
 def test_silent_on_axolotl_reasons(extra: str) -> None:

@@ -243,3 +243,14 @@ def test_model_parallelism_the_estimate_does_not_model_is_recorded() -> None:
 def test_llamafactory_predict_without_do_train_evaluates() -> None:
     predict = FACTORY.replace("do_train: true\n", "do_predict: true\n")
     assert _read(predict, "p.yaml", "llamafactory").context.facts.purpose == "evaluate"
+
+
+def test_torchtune_async_grpo_nests_its_loss_under_training() -> None:
+    text = (
+        "model:\n  _component_: torchtune.models.qwen2_5.qwen2_5_3b\n"
+        "training:\n  optimizer:\n    _component_: torch.optim.AdamW\n    lr: 1e-5\n"
+        "  loss:\n    _component_: torchtune.dev.rl.linear_grpo_loss.LinearGRPOLoss\n"
+    )
+    result = _read(text, "async_grpo.yaml", "torchtune")
+    assert result.plan.method.kind == "grpo"
+    assert result.source_map.get(("method", "kind")).value.start.line + 1 == 8

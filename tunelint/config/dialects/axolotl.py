@@ -204,6 +204,9 @@ def _reasons(reader: KeyReader, found: dict[str, Any]) -> None:
         reasons.append("`pretraining_dataset`: continued pre-training")
     if isinstance(reader.value("qat"), dict):
         reasons.append("`qat`: quantization-aware training")
+    if isinstance(reader.value("llmcompressor"), dict):
+        # integrations/llm_compressor: keeps a sparse model's mask while every weight trains.
+        reasons.append("`llmcompressor`: sparsity-preserving fine-tuning")
     if reasons:
         found[F.FULL_REASONS] = reasons
 

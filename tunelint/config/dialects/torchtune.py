@@ -92,10 +92,23 @@ def _components(doc: Document) -> list[str]:
     return found
 
 
+def _loss_keys(reader: KeyReader) -> tuple[str, ...]:
+    """Where the loss is: top-level `loss`, or `training.loss` (the async GRPO recipes)."""
+    return (
+        ("training", "loss")
+        if reader.node("loss") is None and reader.has("training", "loss")
+        else ("loss",)
+    )
+
+
+def _loss_name(reader: KeyReader) -> str:
+    return (_component(reader.node(*_loss_keys(reader))) or "").rsplit(".", 1)[-1]
+
+
 def _purpose(reader: KeyReader) -> str:
     """Recipes that train name an optimizer or a loss; eleuther_eval configs name `tasks`,
     generate configs a `prompt` / `max_new_tokens`, quantize configs a `quantizer` alone."""
-    if reader.has("optimizer") or reader.has("loss"):
+    if reader.has("optimizer") or reader.has("loss") or reader.has("training"):
         return "train"
     if reader.has("tasks"):
         return "evaluate"
@@ -204,7 +217,7 @@ class TorchtuneDialect:
 
     @staticmethod
     def _method(reader: KeyReader) -> None:
-        loss = (_component(reader.node("loss")) or "").rsplit(".", 1)[-1].lower()
+        loss = _loss_name(reader).lower()
         kind = "sft"
         if "dpo" in loss or "rso" in loss or "simpo" in loss:
             kind = "dpo"
@@ -212,7 +225,7 @@ class TorchtuneDialect:
             kind = "ppo"
         elif "grpo" in loss:
             kind = "grpo"
-        reader.put(("method", "kind"), kind, "loss", _COMPONENT)
+        reader.put(("method", "kind"), kind, *_loss_keys(reader), _COMPONENT)
         # The GRPO recipe's own group size (recipes/dev/grpo_full_finetune_distributed.py).
         samples = as_int(reader.value("grpo_samples"))
         if samples is not None and samples >= 1:
@@ -256,9 +269,9 @@ class TorchtuneDialect:
             reader.put(("training", "lr_scheduler"), "linear", "lr_scheduler", _COMPONENT)
         # recipes/*: the chunked / linear cross-entropy losses never build the full logits;
         # `optimizer_in_bwd` steps per parameter in backward; offloading and compile flags.
-        loss = (_component(reader.node("loss")) or "").rsplit(".", 1)[-1]
+        loss = _loss_name(reader)
         if loss in ("CEWithChunkedOutputLoss", "LinearCrossEntropyLoss") or "Chunked" in loss:
-            reader.put(("training", "chunked_loss"), True, "loss", _COMPONENT)
+            reader.put(("training", "chunked_loss"), True, *_loss_keys(reader), _COMPONENT)
         put_switches(
             reader,
             [
