@@ -254,3 +254,14 @@ def test_torchtune_async_grpo_nests_its_loss_under_training() -> None:
     result = _read(text, "async_grpo.yaml", "torchtune")
     assert result.plan.method.kind == "grpo"
     assert result.source_map.get(("method", "kind")).value.start.line + 1 == 8
+
+
+def test_accelerate_mixed_precision_no_is_not_fp32_training() -> None:
+    text = 'compute_environment: LOCAL_MACHINE\ndistributed_type: MULTI_GPU\nmixed_precision: "no"\nnum_processes: 8\n'
+    result = _read(text, "acc.yaml", "accelerate")
+    assert result.plan.precision is None  # the trainer sets it (HF Trainer `bf16: true`)
+    assert result.plan.hardware.count == 8
+    found = lint_text(text, "acc.yaml", LintOptions(settings=Settings(), gpu="A100-80GB"))
+    assert "TL104" not in {d.code for d in found.diagnostics}
+    bf16 = text.replace('"no"', "bf16")
+    assert _read(bf16, "acc.yaml", "accelerate").plan.precision == "bf16"

@@ -208,8 +208,13 @@ class AccelerateDialect:
         settings = read_settings(reader)
         reader.put(("model", "name"), "")  # a fragment: no model here
         apply_settings(reader, settings)
-        if settings.precision is not None:
+        if settings.precision not in (None, "fp32"):
             reader.put(("precision",), settings.precision, "mixed_precision")
+        elif settings.precision == "fp32":
+            # `mixed_precision: "no"`: accelerate adds no autocast; the trainer launched with
+            # it (HF Trainer `bf16`, axolotl, LLaMA-Factory) sets the precision itself, so
+            # the file alone does not say the run trains in fp32.
+            reader.locate(("precision",), "mixed_precision")
         for value in settings.values:
             reader.put(value.plan_path, value.value, *value.setting.split("."))
         related: dict[str, Document] = {}
