@@ -265,3 +265,17 @@ def test_accelerate_mixed_precision_no_is_not_fp32_training() -> None:
     assert "TL104" not in {d.code for d in found.diagnostics}
     bf16 = text.replace('"no"', "bf16")
     assert _read(bf16, "acc.yaml", "accelerate").plan.precision == "bf16"
+
+
+def test_torchtune_builder_names_the_model_when_no_checkpoint_folder_does() -> None:
+    plan = _read(TUNE, "t.yaml", "torchtune").plan  # no checkpointer in TUNE
+    assert plan.model.name == "meta-llama/Llama-3.1-8B"
+    qwen = TUNE.replace("llama3_1.lora_llama3_1_8b", "qwen2_5.qwen2_5_0_5b")
+    assert _read(qwen, "t.yaml", "torchtune").plan.model.name == "Qwen/Qwen2.5-0.5B"
+    folder = TUNE + "checkpointer:\n  checkpoint_dir: /tmp/Meta-Llama-3.1-8B-Instruct/\n"
+    assert (
+        _read(folder, "t.yaml", "torchtune").plan.model.name == "/tmp/Meta-Llama-3.1-8B-Instruct/"
+    )
+    unknown = TUNE.replace("llama3_1.lora_llama3_1_8b", "llama3_2_vision.llama3_2_vision_11b")
+    name = _read(unknown, "t.yaml", "torchtune").plan.model.name
+    assert name == "torchtune.models.llama3_2_vision.llama3_2_vision_11b"

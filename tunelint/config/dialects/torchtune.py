@@ -9,8 +9,13 @@ float, so no YAML 1.1 finding here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import tomllib
 
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects import run_facts as R
@@ -92,6 +97,25 @@ def _components(doc: Document) -> list[str]:
     return found
 
 
+@cache
+def _families() -> dict[str, str]:
+    data = (Path(__file__).parent / "data" / "torchtune_builders.toml").read_text("utf-8")
+    return tomllib.loads(data)["family"]
+
+
+def builder_model(builder: str) -> str | None:
+    """The hub id a builder such as `torchtune.models.llama3_1.lora_llama3_1_8b` is built
+    for (Llama-3.1-8B); None for builders of unknown families. The family is the longest
+    table entry the builder's name starts with (its package says the same)."""
+    short = re.sub(r"^(?:q?lora_|q?dora_)", "", builder.rsplit(".", 1)[-1])
+    for family in sorted(_families(), key=len, reverse=True):
+        rest = short.removeprefix(family + "_")
+        if rest != short and re.fullmatch(r"\d+(?:_\d+)?b", rest):
+            size = rest.replace("_", ".")
+            return _families()[family].format(size=size.upper(), size_lower=size)
+    return None
+
+
 def _loss_keys(reader: KeyReader) -> tuple[str, ...]:
     """Where the loss is: top-level `loss`, or `training.loss` (the async GRPO recipes)."""
     return (
@@ -150,7 +174,8 @@ class TorchtuneDialect:
         if isinstance(checkpoint, str) and checkpoint.strip() and "${" not in checkpoint:
             reader.put(("model", "name"), checkpoint, "checkpointer", "checkpoint_dir")
         else:
-            reader.put(("model", "name"), builder, "model", _COMPONENT)
+            name = builder_model(builder) or builder
+            reader.put(("model", "name"), name, "model", _COMPONENT)
         self._peft(reader, builder)
         self._method(reader)
         seq = as_int(reader.value("tokenizer", "max_seq_len"))
