@@ -4,6 +4,10 @@ which distribution (DDP, FSDP, DeepSpeed), which mixed precision.
 Like a DeepSpeed JSON, an accelerate YAML is a fragment of a run. A TRL config names one with
 `accelerate_config:` (a path, or a name of a config shipped with TRL such as `zero3`), and an
 accelerate YAML may itself name a DeepSpeed JSON (`deepspeed_config_file`).
+
+`mixed_precision: "no"` means accelerate adds no autocast; the trainer it launches (HF
+Trainer `bf16`, axolotl, LLaMA-Factory) sets the precision, so the file alone leaves the
+Plan's precision unset rather than claiming fp32 training (accelerate/accelerator.py).
 """
 
 from __future__ import annotations

@@ -5,6 +5,18 @@ axolotl validates its config with pydantic, so numbers written `2e-5` are conver
 floats (no YAML 1.1 finding here). Its `bf16: auto` resolves on the training machine: bf16 where
 the GPU has it, else fp16; the Plan leaves precision unset (the GPU decides) and points it at
 the `bf16` key. A `deepspeed:` JSON is read with the config (cross-file findings).
+
+Meanings read from axolotl's source at v0.18.0+9 (commit 067b021c8):
+- src/axolotl/utils/config/__init__.py `resolve_dtype` and core/builders/base.py
+  `_configure_precision_settings`: `bfloat16: true` loads bf16 weights and turns the
+  Trainer's bf16 on; `float16: true` loads fp16 weights with the Trainer's fp16 flag off —
+  pure half precision with no AMP and no loss scaling (not fp32).
+- utils/freeze.py: `unfrozen_parameters` freezes every parameter but the listed patterns
+  (partial training); with an empty `adapter` no adapter is made and lora_* keys do nothing.
+- utils/schemas/config.py: `quantize_moe_experts`, `activation_offloading`, `torch_compile`,
+  `lora_modules_to_save`, `fp8`, `val_set_size` (a fraction below 1); integrations/
+  cut_cross_entropy and liger args: the fused / chunked cross-entropy switches.
+- cli/config.py: the file is read with `yaml.safe_load`, then validated by pydantic.
 """
 
 from __future__ import annotations

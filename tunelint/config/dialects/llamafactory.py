@@ -5,6 +5,18 @@ LLaMA-Factory loads YAML with OmegaConf (which reads `2e-5` as a float) and fill
 file leaves out with its own defaults (LoRA rank 8, alpha 2 x rank, all linear layers,
 gradient checkpointing on); the Plan carries those so memory and PEFT rules see the real run.
 A `deepspeed:` JSON is read with the config.
+
+Meanings read from LLaMA-Factory's source at v0.9.5+54 (commit ff6d4d12e):
+- hparams/parser.py `read_args`: `OmegaConf.load` (YAML), `parse_json_file` (JSON).
+- hparams/finetuning_args.py: `finetuning_type: freeze` trains the last
+  `freeze_trainable_layers` blocks in full; `use_badam` / `use_galore` / `use_apollo` need
+  `full` or `freeze` (partial updates or projected optimizer states); `stage: pt` is
+  continued pre-training; `pure_bf16` trains bf16 weights without AMP; PPO keeps one base
+  with a value head and, by default (`reward_model_type: lora`), the reward model as a LoRA
+  adapter on it; `additional_target` are LoRA's modules_to_save.
+- hparams/model_args.py: `enable_liger_kernel`, `use_unsloth_gc` (activations offloaded).
+- Evaluation (`do_predict` without `do_train`), chat/inference (`infer_backend`) and export
+  (`export_dir`) files are not training runs (purpose fact).
 """
 
 from __future__ import annotations

@@ -5,6 +5,19 @@ The checkpointer's folder names the weights (the Plan's model); the model builde
 the loss says the method (`DPOLoss`, `PPOLoss`). torchtune trains in pure `dtype` (bf16 or
 fp32; it has no fp16), so the weights dtype is the precision. OmegaConf reads `2e-5` as a
 float, so no YAML 1.1 finding here.
+
+Meanings read from torchtune's source at v0.6.0-rc1+220 (commit bd2a0fc7c):
+- torchtune/config/_parse.py: configs are read with `OmegaConf.load`.
+- recipes/*: `optimizer_in_bwd`, `enable_activation_offloading`, `compile`; the losses
+  CEWithChunkedOutputLoss and LinearCrossEntropyLoss never build the full logits; the
+  async GRPO recipes nest `training.loss`; dev/grpo_full_finetune_distributed.py samples
+  `grpo_samples` completions per prompt.
+- torchtune/models/*/_model_builders.py: builders name the model size
+  (data/torchtune_builders.toml); `lora_attn_modules`, `apply_lora_to_mlp` (w1, w2, w3) and
+  `apply_lora_to_output` are the LoRA targets.
+- eleuther_eval configs (`tasks`), generation (`prompt`) and quantization configs train
+  nothing (purpose fact); the recipe named on `tune run` decides whether a run is sharded
+  (`sharding_outside`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,12 @@ Keys the pinned TRL / transformers no longer accept are listed with their replac
 `trl` CLI passes unknown keys to `accelerate launch`, which refuses them. Numbers such as
 `2e-5` are strings to PyYAML; the `trl` CLI converts them back, `HfArgumentParser.
 parse_yaml_file` (used by many training scripts) does not.
+
+Argument names are those of the installed TRL 1.16 and transformers 5.24
+(data/trl_fields.txt, data/training_arguments.txt, from dataclasses.fields()): a file with
+many keys neither knows is another project's HfArgumentParser config, not TRL's.
+`use_liger_kernel` and `torch_compile` (TrainingArguments) and `lora_modules_to_save`
+(trl.ModelConfig) map onto the Plan's memory fields.
 """
 
 from __future__ import annotations
