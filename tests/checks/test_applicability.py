@@ -89,23 +89,11 @@ hardware:
   gpu: A10G{count}
 """
 
-TUNE_70B = """\
-model:
-  _component_: torchtune.models.llama3_1.llama3_1_70b
-checkpointer:
-  _component_: torchtune.training.FullModelHFCheckpointer
-  checkpoint_dir: /tmp/Meta-Llama-3.1-70B-Instruct/
-tokenizer:
-  _component_: torchtune.models.llama3.llama3_tokenizer
-  path: /tmp/tokenizer.model
-  max_seq_len: 2048
-optimizer:
-  _component_: torch.optim.AdamW
-  lr: 2e-5
-loss:
-  _component_: torchtune.modules.loss.LinearCrossEntropyLoss
-dtype: bf16
-"""
+TUNE_70B = TORCHTUNE_EVAL.replace("max_seq_len: 4096", "max_seq_len: 2048").replace(
+    'tasks: ["truthfulqa_mc2"]\nbatch_size: 8\n',
+    "optimizer:\n  _component_: torch.optim.AdamW\n  lr: 2e-5\n"
+    "loss:\n  _component_: torchtune.modules.loss.LinearCrossEntropyLoss\n",
+)
 
 
 def test_a_recipe_the_launcher_may_shard_does_not_fit_only_as_a_warning() -> None:
