@@ -69,3 +69,15 @@ def test_silent_on_llamafactory_reasons(stage: str, kind: str, extra: str) -> No
 )
 def test_silent_on_axolotl_reasons(extra: str) -> None:
     assert _tl301(AXOLOTL.format(extra=extra), "a.yml") == []
+
+
+def test_learning_rate_range_skips_optimizers_and_methods_it_has_no_range_for() -> None:
+    options = LintOptions(settings=Settings(), select=("TL525",))
+    base = "base_model: Qwen/Qwen2.5-7B\ndatasets:\n  - path: x\n    type: alpaca\n"
+    high = base + "learning_rate: 0.02\n"
+    assert [d.code for d in lint_text(high, "a.yml", options).diagnostics] == ["TL525"]
+    muon = high + "optimizer: muon\n"  # Muon's usual rate is ~0.02
+    assert lint_text(muon, "a.yml", options).diagnostics == []
+    ebft = base + "adapter: lora\nrl: ebft\nlearning_rate: 1.0e-6\n"
+    assert lint_text(ebft, "a.yml", options).diagnostics == []
+    assert lint_text(ebft.replace("rl: ebft\n", ""), "a.yml", options).diagnostics != []

@@ -89,7 +89,8 @@ def _lr_family(plan: Plan) -> str:
     source=SOURCE,
     summary="A learning rate far outside the usual range for the method and adapter",
     docs=RuleDocs(
-        what="A learning rate written in the config that is more than 10x below or above the "
+        what="A learning rate written in the config, with an Adam-family optimizer and a "
+        "method tunelint knows, that is more than 10x below or above the "
         "usual range for its method x adapter (tunelint/checks/rules/data/lr_ranges.toml): "
         "LoRA/QLoRA SFT ~1e-5 to 5e-4, full SFT ~2e-6 to 5e-5, full DPO ~2e-7 to 5e-6, LoRA "
         "DPO ~1e-6 to 5e-5, GRPO/PPO ~1e-7 to 5e-6 (full) / 1e-6 to 5e-5 (LoRA).",
@@ -111,6 +112,10 @@ def _lr_family(plan: Plan) -> str:
 def learning_rate_range(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if LR not in ctx.facts.written:
         return  # the framework's default rate is its own advice
+    if {("training", "optimizer"), ("method", "kind")} & ctx.facts.unmapped:
+        return  # Muon, Lion or a method tunelint has no name for: other usual rates
+    if plan.training.optimizer in ("sgd", "adafactor"):
+        return  # the ranges are Adam's
     factor, ranges = lr_ranges()
     family = _lr_family(plan)
     low, high = ranges[family]

@@ -183,6 +183,8 @@ def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
 
 def _method(reader: KeyReader, found: dict[str, Any]) -> None:
     rl = reader.value("rl")
+    if isinstance(rl, str) and rl.strip() and rl.lower() not in _RL:
+        reader.unmapped.add(("method", "kind"))  # a trainer tunelint has no name for
     if isinstance(rl, str) and rl.lower() in _RL:
         kind = _RL[rl.lower()]
         reader.put(("method", "kind"), kind, "rl")
@@ -314,6 +316,8 @@ def _training(reader: KeyReader) -> None:
     optimizer = reader.value("optimizer")
     if isinstance(optimizer, str) and optimizer in _OPTIMIZERS:
         reader.put(("training", "optimizer"), _OPTIMIZERS[optimizer], "optimizer")
+    elif optimizer is not None:
+        reader.unmapped.add(("training", "optimizer"))
     scheduler = reader.value("lr_scheduler")
     if isinstance(scheduler, str):
         reader.put(("training", "lr_scheduler"), scheduler, "lr_scheduler")
@@ -440,6 +444,7 @@ class AxolotlDialect:
         R.read_eval_fraction(reader, found, "val_set_size")
         found[F.WRITTEN] = frozenset(reader.written)
         found[F.MISSING_FILES] = reader.missing
+        found[F.UNMAPPED] = frozenset(reader.unmapped)
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,

@@ -45,6 +45,7 @@ TRAIN_SPLITS = "train_splits"
 EVAL_FRACTION = "eval_fraction"
 SHARDING_OUTSIDE = "sharding_outside"
 UNMODELLED_PARALLELISM = "unmodelled_parallelism"
+UNMAPPED = "unmapped"
 
 # How a framework loads the file, as far as the rules care (DialectFacts.loader).
 PYYAML = "pyyaml"  # yaml.safe_load, values passed on as read (YAML 1.1: `2e-5` is a string)
@@ -166,6 +167,8 @@ class DialectFacts(Mapping[str, Any]):
     # Training datasets with the split they take; the held-out evaluation share.
     train_splits: tuple[DatasetSplit, ...] = ()
     eval_fraction: EvalFraction | None = None
+    # Plan paths written with a value tunelint has no name for (optimizer: muon, rl: ebft).
+    unmapped: frozenset[PlanPath] = frozenset()
     # Files the config names that could not be found (their settings are unknown).
     missing_files: tuple[MissingFile, ...] = ()
     # What the config itself says that explains training beyond an adapter (continued

@@ -214,6 +214,7 @@ class LlamaFactoryDialect:
             found[F.FULL_REASONS] = ["`stage: pt`: continued pre-training"]
         found[F.WRITTEN] = frozenset(reader.written)
         found[F.MISSING_FILES] = reader.missing
+        found[F.UNMAPPED] = frozenset(reader.unmapped)
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,
@@ -346,6 +347,8 @@ class LlamaFactoryDialect:
         optim = reader.value("optim")
         if isinstance(optim, str) and optim in _OPTIMIZERS:
             reader.put(("training", "optimizer"), _OPTIMIZERS[optim], "optim")
+        elif optim is not None:
+            reader.unmapped.add(("training", "optimizer"))
         packing = as_bool(reader.value("packing")) or as_bool(reader.value("neat_packing"))
         if packing is not None:
             key = "packing" if reader.has("packing") else "neat_packing"

@@ -50,6 +50,9 @@ class KeyReader:
         self.written: set[PlanPath] = parent.written if parent else set()
         # Files this one names that could not be found (shared with related readers).
         self.missing: list[MissingFile] = parent.missing if parent else []
+        # Plan paths whose value the file writes in a form tunelint cannot map (an optimizer
+        # or method it has no name for): rules tuned to the known values skip them.
+        self.unmapped: set[PlanPath] = parent.unmapped if parent else set()
         if self.root is not None:
             self._index(self.root, ())
 

@@ -281,6 +281,7 @@ class TrlDialect:
         R.read_split(reader, found, "dataset_name", "dataset_train_split", "train")
         found[F.WRITTEN] = frozenset(reader.written)
         found[F.MISSING_FILES] = reader.missing
+        found[F.UNMAPPED] = frozenset(reader.unmapped)
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,
@@ -419,6 +420,8 @@ class TrlDialect:
         optim = reader.value("optim")
         if isinstance(optim, str) and optim in _OPTIMIZERS:
             reader.put(("training", "optimizer"), _OPTIMIZERS[optim], "optim")
+        elif optim is not None:
+            reader.unmapped.add(("training", "optimizer"))
         checkpointing = as_bool(reader.value("gradient_checkpointing"))
         reader.put(
             ("training", "gradient_checkpointing"),
