@@ -78,6 +78,6 @@ def test_learning_rate_range_skips_optimizers_and_methods_it_has_no_range_for() 
     assert [d.code for d in lint_text(high, "a.yml", options).diagnostics] == ["TL525"]
     muon = high + "optimizer: muon\n"  # Muon's usual rate is ~0.02
     assert lint_text(muon, "a.yml", options).diagnostics == []
-    ebft = base + "adapter: lora\nrl: ebft\nlearning_rate: 1.0e-6\n"
+    ebft = base + "adapter: lora\nrl: ebft\nlearning_rate: 5.0e-7\n"
     assert lint_text(ebft, "a.yml", options).diagnostics == []
     assert lint_text(ebft.replace("rl: ebft\n", ""), "a.yml", options).diagnostics != []
