@@ -197,3 +197,29 @@ def test_context_estimate_is_the_report() -> None:
     assert isinstance(report, MemoryReport)
     assert report.capacity_gib == 24 and report.fits is False
     assert result.context.estimate is report  # computed once
+
+
+def test_tl402_is_an_error_only_past_the_estimates_error_band() -> None:
+    """Over the GPU by less than the estimator's ±25%: a warning that says so; past it: an
+    error. Sequence lengths sweep a LoRA 8B run on a 24 GiB card through both sides."""
+    import re
+
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_text
+
+    seen: dict[str, int] = {}
+    for seq in (1024, 2048, 3072, 4096, 6144, 8192, 16384):
+        text = (
+            "model:\n  name: meta-llama/Llama-3.1-8B\n"
+            f"  max_seq_len: {seq}\nmethod:\n  kind: sft\npeft:\n  kind: lora\n"
+            "precision: bf16\nhardware:\n  gpu: RTX 4090\ntraining:\n  micro_batch_size: 2\n"
+            "  gradient_checkpointing: true\n"
+        )
+        options = LintOptions(settings=Settings(), select=("TL402",))
+        for d in lint_text(text, "run.tune.yaml", options).diagnostics:
+            est = float(re.search(r"estimated peak ([\d.]+) GiB", d.message).group(1))
+            expected = "error" if est > 24 * 1.25 else "warning"
+            assert d.severity == expected, (seq, est, d.severity)
+            assert ("error band" in d.message) == (expected == "warning")
+            seen[expected] = seen.get(expected, 0) + 1
+    assert seen.get("error") and seen.get("warning"), seen  # both sides were exercised

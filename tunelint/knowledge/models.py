@@ -216,6 +216,11 @@ def _catalog_lookup(name: str) -> ModelSpec | None:
     return None
 
 
+def catalog_model(name: str) -> ModelSpec | None:
+    """The catalog's entry for a hub id, alias or torchtune builder (no file or network)."""
+    return _catalog_lookup(name) if name else None
+
+
 # --- config.json ------------------------------------------------------------------------
 def _read_config(path: Path, name: str, via: str) -> ModelLookup:
     try:
