@@ -31,3 +31,17 @@ def test_native_architecture_is_info_and_says_why() -> None:
     found = _tl601("Qwen/Qwen3-8B")
     assert [(sev, line, col) for sev, _, line, col in found] == [("info", 2, 21)]
     assert "not needed" in found[0][1] and "qwen3" in found[0][1]
+
+
+def test_key_words_decide_a_credential_not_letters() -> None:
+    """TL602 reads a key as words: `tokenizer_type: CodeLlamaTokenizer` (axolotl) and
+    `pad_token` are no credentials; `hub_token`, `apiKey`, `db-password` name one."""
+    from tunelint.config.secrets import names_a_credential, secret_kind
+
+    assert not names_a_credential("tokenizer_type")
+    assert not names_a_credential("max_tokens")
+    assert not names_a_credential("pad_token")
+    assert secret_kind(("tokenizer_type",), "CodeLlamaTokenizerFast") is None
+    for key in ("hub_token", "apiKey", "openai_api_key", "db-password", "client_secret"):
+        assert names_a_credential(key), key
+        assert secret_kind((key,), "Zx81kQ0pLm3Nv7Rt2Wq9") == f"credential in `{key}`"
