@@ -18,7 +18,7 @@ from tunelint.knowledge.memory import (
     Quant,
     estimate_memory,
 )
-from tunelint.knowledge.memory_deepspeed import deepspeed_inputs
+from tunelint.knowledge.memory_deepspeed import deepspeed_inputs, read_deepspeed_json
 from tunelint.knowledge.models import ModelSpec, lookup_model
 
 if TYPE_CHECKING:
@@ -344,9 +344,14 @@ def plan_report(
     facts: Mapping[str, Any] | None = None,
     deepspeed_json: Mapping[str, Any] | None = None,
     count_stated: bool | None = None,
+    config_file: Path | None = None,
+    notes: tuple[str, ...] = (),
 ) -> MemoryReport:
     """Resolve the Plan's model (and reward model) and estimate; never raises on a miss.
 
+    `deepspeed_json`: the DeepSpeed JSON the Plan names, when the caller read it; else it is
+    read here, found from `config_file` (memory_deepspeed.read_deepspeed_json). `notes`:
+    assumptions the caller made (printed with the estimate).
     `count_stated`: whether the GPU count is known (None: the Plan states `hardware.count`
     or `nodes`, or a count other than the Plan's was passed). A run that shards with no
     known count is estimated at the smallest count that fits, not at one GPU.
@@ -361,6 +366,12 @@ def plan_report(
         count_stated = bool(written) or count != planned
     if lookup.spec is None:
         return MemoryReport(None, None, lookup.reason, name, capacity, count)
+    notes_list = list(notes)
+    reference = plan.hardware.deepspeed_config
+    if deepspeed_json is None and reference:
+        deepspeed_json, unread = read_deepspeed_json(reference, config_file)
+        if unread:
+            notes_list.append(unread)
     reward = None
     if plan.method.reward_model:
         reward = lookup_model(plan.method.reward_model, search_paths).spec
@@ -375,19 +386,18 @@ def plan_report(
     )
     if plan.method.reward_model and reward is None:
         scn = replace(scn, reward_model=lookup.spec)
-    notes: list[str] = []
     smallest = None
     if not count_stated and shards(scn):
         scn, smallest, note = _at_smallest_count(scn, capacity)
         count = scn.gpu_count
-        notes.append(note)
+        notes_list.append(note)
     estimate = estimate_memory(scn)
     if plan.method.reward_model and reward is None:
-        notes.append(
+        notes_list.append(
             f"reward model {plan.method.reward_model} not resolved: assumed the policy's size"
         )
-    if notes:
-        estimate = replace(estimate, assumptions=(*estimate.assumptions, *notes))
+    if notes_list:
+        estimate = replace(estimate, assumptions=(*estimate.assumptions, *notes_list))
     return MemoryReport(
         estimate,
         lookup.spec,

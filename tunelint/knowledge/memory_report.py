@@ -31,4 +31,4 @@ def memory_report(
 
     search = (file.parent,) if file is not None else ()
     count = max(1, gpu_count) * plan.hardware.nodes
-    return plan_report(plan, gpu, count, search_paths=search, facts=facts)
+    return plan_report(plan, gpu, count, search_paths=search, facts=facts, config_file=file)
