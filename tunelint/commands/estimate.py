@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         plan_report,
         what_ifs,
     )
+    from tunelint.knowledge.memory_report import trainer_version
     from tunelint.lint import LintOptions, lint_file
 
     if args.plot:
@@ -108,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         facts=ctx.facts,
         count_stated=True if args.gpu_count else None,
         config_file=ctx.file,
+        trainer_version=trainer_version(ctx.facts, ctx.file, ctx.settings),
     )
     if report.estimate is None or report.scenario is None:
         print(f"tunelint: {args.config}: cannot estimate: {report.reason}", file=sys.stderr)

@@ -19,10 +19,12 @@ from tunelint.knowledge.memory import (
     estimate_memory,
 )
 from tunelint.knowledge.memory_deepspeed import deepspeed_inputs, read_deepspeed_json
+from tunelint.knowledge.memory_stack import kbit_upcast
 from tunelint.knowledge.models import ModelSpec, lookup_model
 
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
+    from tunelint.config.versions import ResolvedVersion
     from tunelint.knowledge.gpus import GpuSpec
 
 PlanPath = tuple[str, ...]
@@ -346,12 +348,15 @@ def plan_report(
     count_stated: bool | None = None,
     config_file: Path | None = None,
     notes: tuple[str, ...] = (),
+    trainer_version: ResolvedVersion | None = None,
 ) -> MemoryReport:
     """Resolve the Plan's model (and reward model) and estimate; never raises on a miss.
 
     `deepspeed_json`: the DeepSpeed JSON the Plan names, when the caller read it; else it is
     read here, found from `config_file` (memory_deepspeed.read_deepspeed_json). `notes`:
-    assumptions the caller made (printed with the estimate).
+    assumptions the caller made (printed with the estimate). `trainer_version`: the version
+    of the framework that trains (tunelint.config.versions), which decides what the stack
+    upcasts (memory_stack.py).
     `count_stated`: whether the GPU count is known (None: the Plan states `hardware.count`
     or `nodes`, or a count other than the Plan's was passed). A run that shards with no
     known count is estimated at the smallest count that fits, not at one GPU.
@@ -386,6 +391,16 @@ def plan_report(
     )
     if plan.method.reward_model and reward is None:
         scn = replace(scn, reward_model=lookup.spec)
+    stack = kbit_upcast(
+        (facts or {}).get("trainer"),
+        trainer_version.version if trainer_version else None,
+        scn.quantization,
+        scn.distributed in ("fsdp", "deepspeed-zero3"),
+        version_known=trainer_version.exact if trainer_version else True,
+    )
+    scn = replace(scn, kbit_upcast=stack.upcast)
+    if stack.note:
+        notes_list.append(stack.note)
     smallest = None
     if not count_stated and shards(scn):
         scn, smallest, note = _at_smallest_count(scn, capacity)

@@ -96,6 +96,9 @@ class MemoryScenario:
     activation_offloading: bool = False  # saved activations in CPU RAM until backward
     compile: bool = False  # torch.compile: elementwise intermediates recomputed, not saved
     modules_to_save: tuple[str, ...] = ()  # layers trained in full beside the adapter
+    # PEFT prepare_model_for_kbit_training ran (memory_stack.py): a bitsandbytes base keeps
+    # embeddings, norms and lm_head in fp32, and its activations are fp32.
+    kbit_upcast: bool = False
     # --- DeepSpeed as written (None: DeepSpeed's default) -------------------------------
     zero_allgather_bucket_elements: int | None = None  # None: as zero_bucket_elements
     zero3_prefetch_elements: int | None = None  # stage3_prefetch_bucket_size
@@ -259,8 +262,17 @@ def padded(scn: MemoryScenario) -> bool:
     return scn.micro_batch_size * pairs > 1
 
 
+def kbit_upcast(scn: MemoryScenario) -> bool:
+    """Whether the non-quantized parameters of a bitsandbytes base are held in fp32."""
+    return scn.kbit_upcast and scn.quantization in ("nf4", "int8")
+
+
 def act_bytes(scn: MemoryScenario) -> int:
-    """Bytes per activation value: half precision under autocast or a quantized base."""
+    """Bytes per activation value: half precision under autocast or a quantized base; fp32
+    when the stack upcast the quantized base's other parameters (the residual stream is
+    fp32 and bitsandbytes layers return their input's dtype)."""
+    if kbit_upcast(scn):
+        return 4
     if scn.autocast or scn.quantization != "none":
         return 2
     return DTYPE_BYTES[scn.weight_dtype]

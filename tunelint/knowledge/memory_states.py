@@ -16,6 +16,7 @@ from tunelint.knowledge.memory_scenario import (
     OptimizerName,
     Quant,
     adapter_dtype,
+    kbit_upcast,
 )
 from tunelint.knowledge.models import LinearModule, ModelSpec
 
@@ -166,7 +167,9 @@ def model_states(
 ) -> ModelStates:
     """Weights, trainable parameters, gradients and optimizer states of the trained model."""
     spec = scn.model
-    base = weight_bytes(spec, scn.weight_dtype, scn.quantization, scn.double_quant)
+    # prepare_model_for_kbit_training holds the non-quantized parameters in fp32.
+    rest: Dtype = "fp32" if kbit_upcast(scn) else scn.weight_dtype
+    base = weight_bytes(spec, rest, scn.quantization, scn.double_quant)
     w = DTYPE_BYTES[scn.weight_dtype]
     full = scn.peft == "full"
     if full:
