@@ -30,9 +30,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tunelint.knowledge.memory import (  # noqa: E402
-    CUDA_CONTEXT_GIB,
     GIB,
     MemoryScenario,
+    cuda_context_gib,
     estimate_memory,
     weight_bytes,
 )
@@ -117,11 +117,20 @@ def _trainable(notes: str) -> int | None:
     return int(m.group(1).replace(",", "")) if m else None
 
 
+def _lazy_loading(row: Row) -> bool:
+    """Whether the row's stack loads CUDA kernels lazily (memory_scenario.cuda_context_gib):
+    the transformers docs' V100 runs state CUDA 11 on PyTorch 1.x (transformers 4.2x), before
+    PyTorch 1.13 turned lazy loading on; their 1343 MiB context is an eager one (lazy: ~0.3
+    GB, pytorch PR #86509). Rows from other sources ran PyTorch 2 on CUDA 12."""
+    return not ("perf_train_gpu_one" in row.source or "model_memory_anatomy" in row.source)
+
+
 # --- transformers docs: bert-large on a V100 (NVML used memory, CUDA context measured) ----------
 def map_bert(row: Row) -> Mapped:
     spec = _model("bert-large-uncased")
     used_mib = float(re.match(r"([\d.]+) MiB", row.unit).group(1))  # type: ignore[union-attr]
-    context_gib = 1343 / 1024  # measured in the same document (torch.ones((1,1)).to('cuda'))
+    # The docs' stack: V100, CUDA 11, transformers 4.2x on PyTorch 1.x: eager kernel loading.
+    context_gib = cuda_context_gib(lazy_loading=_lazy_loading(row))
     if row.method.startswith("weights only"):
         weights = weight_bytes(spec, "fp32")
         return Mapped(
@@ -363,12 +372,12 @@ def map_llamafactory(row: Row) -> Mapped:
 def map_row(row: Row) -> Mapped:
     source = row.source
     if row.model == "(none)":
-        # The estimator's own CUDA context constant against the one measured on a V100.
+        # The estimator's CUDA context for the row's stack against the one measured.
         return Mapped(
             None,
             float(row.unit.split()[0]) * MIB,
-            fixed_bytes=CUDA_CONTEXT_GIB * GIB,
-            label="CUDA context (estimator constant)",
+            fixed_bytes=cuda_context_gib(lazy_loading=_lazy_loading(row)) * GIB,
+            label="CUDA context for the row's stack",
         )
     if row.model.startswith("bert-large"):
         return map_bert(row)

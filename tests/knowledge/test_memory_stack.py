@@ -98,3 +98,16 @@ def test_lint_path_reads_the_pinned_trl(tmp_path: Path) -> None:
     assert old.estimate is not None and current.estimate is not None
     assert any(a.startswith("TRL 0.19.1: PEFT prepare_model") for a in old.estimate.assumptions)
     assert old.estimate.per_gpu_bytes > current.estimate.per_gpu_bytes
+
+
+def test_cuda_context_follows_kernel_loading() -> None:
+    from tunelint.knowledge.memory_scenario import GIB, cuda_context_gib
+
+    # Eager loading: the 1343 MiB the transformers docs measured (V100, CUDA 11); lazy
+    # (PyTorch >= 1.13 on CUDA >= 11.7): the 0.75 GiB default.
+    assert cuda_context_gib(lazy_loading=False) * GIB == 1343 * 1024**2
+    assert cuda_context_gib() == 0.75
+    scn = MemoryScenario(LLAMA_3B)
+    eager = replace(scn, cuda_context_gib=cuda_context_gib(lazy_loading=False))
+    diff = estimate_memory(eager).per_gpu_bytes - estimate_memory(scn).per_gpu_bytes
+    assert abs(diff - (1343 * 1024**2 - 0.75 * GIB)) <= 1

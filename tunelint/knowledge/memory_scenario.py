@@ -15,10 +15,22 @@ from tunelint.knowledge.memory_peft import PeftMethod
 from tunelint.knowledge.models import ModelSpec
 
 GIB = 1024**3
-# CUDA context + kernels + cuBLAS workspace of one PyTorch process. The transformers docs
-# measured 1343 MiB on a V100 with CUDA 11; CUDA >= 11.7 loads kernels lazily and PyTorch 2
-# processes on A100/H100 typically hold 0.4-0.8 GiB. 0.75 GiB is the upper half of that.
+# CUDA context + kernels + cuBLAS workspace of one PyTorch process; it depends on whether
+# CUDA loads every kernel at start (eager) or each on first use (lazy).
+# Lazy: CUDA_MODULE_LOADING=LAZY, which PyTorch >= 1.13 sets when unset (pytorch PR #86509,
+# measured there: 287 MB lazy vs 667 MB eager after one small tensor) on CUDA >= 11.7, and the
+# driver default from CUDA 12.2. After a training step's kernels have loaded, PyTorch 2
+# processes on A100/H100 hold about 0.4-0.8 GiB; 0.75 GiB is the upper half of that.
 CUDA_CONTEXT_GIB = 0.75
+# Eager: CUDA < 11.7 or PyTorch < 1.13. The transformers docs (model_memory_anatomy.md)
+# measured 1343 MiB after torch.ones((1, 1)).to("cuda") on a V100 with CUDA 11.
+CUDA_CONTEXT_EAGER_GIB = 1343 / 1024
+
+
+def cuda_context_gib(lazy_loading: bool = True) -> float:
+    """The per-process CUDA context for the stack: lazy kernel loading or not (above)."""
+    return CUDA_CONTEXT_GIB if lazy_loading else CUDA_CONTEXT_EAGER_GIB
+
 
 Dtype = Literal["fp32", "bf16", "fp16"]
 Quant = Literal["none", "nf4", "int8", "gptq-int4", "hqq-int2"]
