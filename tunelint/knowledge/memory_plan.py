@@ -401,6 +401,9 @@ def plan_report(
     scn = replace(scn, kbit_upcast=stack.upcast)
     if stack.note:
         notes_list.append(stack.note)
+    scn, data_note = _with_data_lengths(plan, scn, config_file, search_paths)
+    if data_note:
+        notes_list.append(data_note)
     smallest = None
     if not count_stated and shards(scn):
         scn, smallest, note = _at_smallest_count(scn, capacity)
@@ -425,6 +428,38 @@ def plan_report(
         gpu_count_stated=count_stated,
         smallest_gpu_count=smallest,
     )
+
+
+def _with_data_lengths(
+    plan: Plan,
+    scn: MemoryScenario,
+    config_file: Path | None,
+    search_paths: tuple[Path | str, ...],
+) -> tuple[MemoryScenario, str | None]:
+    """Unpacked runs on a local data file: sequences as long as the longest sample after
+    truncation at max_seq_len (memory_data.py), not max_seq_len itself."""
+    if plan.data is None or plan.training.sample_packing:
+        return scn, None
+    from tunelint.config.dialects.related import resolve_reference
+    from tunelint.knowledge.memory_data import data_lengths, find_tokenizer
+
+    train = plan.data.train
+    if config_file is not None:
+        path = resolve_reference(str(config_file), train)
+    else:
+        path = Path(train) if Path(train).is_file() else None
+    lengths = data_lengths(path, find_tokenizer(plan.model.name, search_paths)) if path else None
+    if lengths is None:
+        return scn, None
+    limit = plan.model.max_seq_len
+    seq = max(1, min(limit, lengths.longest_tokens))
+    read = f"{lengths.records:,} records" + ("" if lengths.complete else ", a prefix of the file")
+    cut = f"truncated at max_seq_len {limit:,}" if seq == limit else f"not max_seq_len {limit:,}"
+    note = (
+        f"data {train}: longest sample {lengths.longest_tokens:,} tokens ({read}; counted "
+        f"with {lengths.counted_with}): sequences of {seq:,} tokens, {cut}"
+    )
+    return replace(scn, seq_len=seq), note
 
 
 # --- GPU count ------------------------------------------------------------------------------
