@@ -98,6 +98,7 @@ def test_lint_estimate_uses_the_datas_lengths(
     (tmp_path / "cfg.tune.yaml").write_text(CONFIG)
     seq, notes = _scenario_and_notes(tmp_path / "cfg.tune.yaml")
     assert seq == 375  # 1500 characters / 4
+    assert not any(n.startswith("sequences padded to the full length") for n in notes)
     assert (
         "data train.jsonl: longest sample 375 tokens (2 records; counted with 4.0 characters "
         "per token): sequences of 375 tokens, not max_seq_len 2,048" in notes
@@ -117,3 +118,4 @@ def test_lint_estimate_uses_the_datas_lengths(
     (tmp_path / "packed.tune.yaml").write_text(packed)
     seq, notes = _scenario_and_notes(tmp_path / "packed.tune.yaml")
     assert seq == 2048 and not any(n.startswith("data ") for n in notes)
+    assert any(n.startswith("sequences padded to the full length") for n in notes)

@@ -216,4 +216,5 @@ def _general_notes(scn: MemoryScenario, notes: Notes) -> None:
         if scn.loss_upcast or scn.model_upcasts_logits or scn.autocast
         else "loss computed in half precision"
     )
-    notes.add("sequences padded to the full length (an upper bound for shorter data)")
+    if not scn.seq_len_from_data:
+        notes.add("sequences padded to the full length (an upper bound for shorter data)")

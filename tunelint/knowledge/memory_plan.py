@@ -459,7 +459,7 @@ def _with_data_lengths(
         f"data {train}: longest sample {lengths.longest_tokens:,} tokens ({read}; counted "
         f"with {lengths.counted_with}): sequences of {seq:,} tokens, {cut}"
     )
-    return replace(scn, seq_len=seq), note
+    return replace(scn, seq_len=seq, seq_len_from_data=True), note
 
 
 # --- GPU count ------------------------------------------------------------------------------

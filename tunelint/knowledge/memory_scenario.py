@@ -66,6 +66,7 @@ class MemoryScenario:
     model: ModelSpec
     micro_batch_size: int = 1
     seq_len: int = 2048
+    seq_len_from_data: bool = False  # seq_len is the data's longest sample (memory_data.py)
     method: str = "sft"
     peft: PeftMethod = "lora"
     lora_r: int = 16
