@@ -93,7 +93,11 @@ def _scenario_and_notes(config: Path) -> tuple[int, tuple[str, ...]]:
 def test_lint_estimate_uses_the_datas_lengths(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    # The offline Hugging Face cache is this folder only (whatever the machine has, and
+    # whatever other tests patched in tunelint.knowledge.models).
+    from tunelint.knowledge import models
+
+    monkeypatch.setattr(models, "hf_cache_dirs", lambda: [tmp_path / "hub"])
     _jsonl(tmp_path / "train.jsonl", [{"text": "word " * 100}, {"text": "word " * 300}])
     (tmp_path / "cfg.tune.yaml").write_text(CONFIG)
     seq, notes = _scenario_and_notes(tmp_path / "cfg.tune.yaml")
@@ -105,7 +109,11 @@ def test_lint_estimate_uses_the_datas_lengths(
     )
     # With the model's tokenizer in the (offline) Hugging Face cache: its count.
     _tokenizer(tmp_path / "hub" / "models--meta-llama--Llama-3.2-3B" / "snapshots" / "abc")
-    seq, notes = _scenario_and_notes(tmp_path / "cfg.tune.yaml")
+    again = tmp_path / "again"
+    again.mkdir()
+    _jsonl(again / "train.jsonl", [{"text": "word " * 100}, {"text": "word " * 300}])
+    (again / "cfg.tune.yaml").write_text(CONFIG)
+    seq, notes = _scenario_and_notes(again / "cfg.tune.yaml")
     assert seq == 300 and any("counted with the model's tokenizer" in n for n in notes)
     # Longer than max_seq_len: truncated.
     (tmp_path / "short.tune.yaml").write_text(CONFIG.replace("2048", "256"))
