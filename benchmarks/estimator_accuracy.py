@@ -6,6 +6,9 @@ gpu_type, notes), maps each row to a `MemoryScenario` from what its source state
 source's own code where the row points to it), and prints estimate vs published, the error,
 a table per source, the torchtune memory-saver rows and the LoRA-with-embeddings rows on
 their own, and a summary split into measured rows and rows the source itself estimated.
+Each row is compared in the view its figure is (nvidia-smi, torch reserved, or
+max_memory_allocated); rows the source reports only as out of memory are checked against
+that limit and listed apart, outside the error statistics.
 
 No per-row tuning: a row's scenario only encodes facts of its setup (batch, sequence, PEFT
 method, optimizer, attention kernel, what the figure counts). The estimator's constants are
