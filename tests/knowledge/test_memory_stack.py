@@ -111,3 +111,26 @@ def test_cuda_context_follows_kernel_loading() -> None:
     eager = replace(scn, cuda_context_gib=cuda_context_gib(lazy_loading=False))
     diff = estimate_memory(eager).per_gpu_bytes - estimate_memory(scn).per_gpu_bytes
     assert abs(diff - (1343 * 1024**2 - 0.75 * GIB)) <= 1
+
+
+def test_qlora_what_if_follows_the_stack(tmp_path: Path) -> None:
+    from tunelint.knowledge.memory_plan import to_qlora
+
+    lora = CONFIG.replace("  quantization: 4bit\n", "").replace("kind: qlora", "kind: lora")
+    gib = {}
+    for name, pin in (("new", None), ("old", "trl==0.19.1\n")):
+        folder = tmp_path / name
+        folder.mkdir()
+        if pin:
+            (folder / "requirements.txt").write_text(pin)
+        (folder / "cfg.tune.yaml").write_text(lora)
+        ctx = lint_file(folder / "cfg.tune.yaml").context
+        assert ctx is not None and ctx.estimate is not None
+        report = ctx.estimate
+        assert report.scenario is not None and report.estimate is not None
+        # Not quantized: nothing to upcast, nothing said.
+        assert not any(a.startswith("TRL") for a in report.estimate.assumptions)
+        _, qlora = to_qlora(ctx.plan, report.scenario)
+        gib[name] = estimate_memory(qlora).per_gpu_gib
+    # The "with QLoRA" what-if on TRL 0.19 keeps embeddings, norms and activations in fp32.
+    assert gib["old"] > gib["new"]

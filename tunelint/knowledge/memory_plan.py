@@ -19,7 +19,7 @@ from tunelint.knowledge.memory import (
     estimate_memory,
 )
 from tunelint.knowledge.memory_deepspeed import deepspeed_inputs, read_deepspeed_json
-from tunelint.knowledge.memory_stack import kbit_upcast
+from tunelint.knowledge.memory_stack import BNB_QUANT, kbit_upcast
 from tunelint.knowledge.models import ModelSpec, lookup_model
 
 if TYPE_CHECKING:
@@ -391,15 +391,17 @@ def plan_report(
     )
     if plan.method.reward_model and reward is None:
         scn = replace(scn, reward_model=lookup.spec)
+    # What the stack does to a bitsandbytes base: asked for NF4 whatever the Plan quantizes,
+    # so the "with QLoRA" what-if inherits it; said only where the run is quantized.
     stack = kbit_upcast(
         (facts or {}).get("trainer"),
         trainer_version.version if trainer_version else None,
-        scn.quantization,
+        "nf4",
         scn.distributed in ("fsdp", "deepspeed-zero3"),
         version_known=trainer_version.exact if trainer_version else True,
     )
     scn = replace(scn, kbit_upcast=stack.upcast)
-    if stack.note:
+    if stack.note and scn.quantization in BNB_QUANT:
         notes_list.append(stack.note)
     scn, data_note = _with_data_lengths(plan, scn, config_file, search_paths)
     if data_note:
