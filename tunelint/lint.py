@@ -326,6 +326,7 @@ def lint_text(
                 count,
                 file_path,
                 mapped.facts,
+                settings,
             ),
         )
         result.context = context
