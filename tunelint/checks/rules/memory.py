@@ -298,10 +298,16 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if est.per_gpu_gib <= capacity:
         return
     largest = est.largest
-    count = f" x {report.gpu_count}" if report.gpu_count > 1 else ""
+    from tunelint.knowledge.memory_plan import MAX_GPUS
+
+    if report.gpu_count >= MAX_GPUS:  # the sharded run fits no count: what is left is per GPU
+        count = f" on any number of GPUs (at {MAX_GPUS}: what sharding cannot divide)"
+    else:
+        count = f" x {report.gpu_count}" if report.gpu_count > 1 else ""
     message = (
-        f"estimated peak {est.per_gpu_gib:.1f} GiB per GPU exceeds {ctx.gpu.name}{count} "
-        f"({capacity:g} GiB); largest: {largest.name.replace('_', ' ')} {largest.gib:.1f} GiB"
+        f"estimated peak {est.per_gpu_gib:.1f} GiB per GPU exceeds {ctx.gpu.name} "
+        f"({capacity:g} GiB){count}; largest: {largest.name.replace('_', ' ')} "
+        f"{largest.gib:.1f} GiB"
     )
     assumed = _assumptions(ctx)
     # An error promises the run cannot fit on any reading: only past the estimator's own
