@@ -1,0 +1,114 @@
+"""The Plan's pydantic validators, built once and kept on disk between runs.
+
+The Plan's section models are declared with `defer_build=True`: pydantic builds a model's
+validator on first use, which costs more than the rest of a `tunelint check` of one file
+(pydantic's schema generation in Python, and its plugin loader scanning every installed
+package's metadata). `install()` builds them on first use only once per machine: the
+validators (pydantic_core `SchemaValidator`s, which pickle) are stored under tunelint's
+cache folder, keyed on the versions of Python, pydantic and pydantic-core and a hash of
+plan.py's source. A stale, foreign or broken file is never read as valid: its key does not
+match, or loading it fails and the validators are built as pydantic builds them. Deleting
+the file is always safe.
+
+What the cache leaves out: pydantic plugins (observability hooks found through package
+metadata) do not wrap cached validators; serializers and JSON Schemas are still built by
+pydantic when first asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from tunelint.config import plan
+
+_installed = False
+
+
+def _models() -> list[type[BaseModel]]:
+    """Every model of plan.py, the Plan first."""
+    found = [
+        value
+        for value in vars(plan).values()
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value.__module__ == plan.__name__
+        and value is not plan.Section
+    ]
+    return sorted(found, key=lambda model: (model is not plan.Plan, model.__qualname__))
+
+
+def cache_key() -> str:
+    import pydantic
+    import pydantic_core
+
+    source = Path(plan.__file__).read_bytes()
+    parts = [
+        sys.version,
+        pydantic.VERSION,
+        pydantic_core.__version__,
+        hashlib.sha256(source).hexdigest(),
+    ]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+
+
+def cache_path() -> Path:
+    from tunelint.knowledge.model_hub import cache_dir
+
+    return cache_dir() / "plan-validators" / f"{cache_key()}.pickle"
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        stored = pickle.loads(path.read_bytes())
+    except Exception:  # missing, truncated, or written by another version: rebuild
+        return None
+    names = [model.__qualname__ for model in _models()]
+    if not isinstance(stored, dict) or sorted(stored) != sorted(names):
+        return None
+    return stored
+
+
+def _save(path: Path, validators: dict[str, Any]) -> None:
+    """Write atomically (a parallel run reads the old file or the new one, never half)."""
+    with contextlib.suppress(OSError, pickle.PicklingError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plan-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                pickle.dump(validators, out, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def install() -> None:
+    """Give every Plan model its validator: from the cache, else built and cached."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    models = _models()
+    if all(model.__pydantic_complete__ for model in models):
+        return  # already built (by pydantic itself, e.g. after a JSON Schema was asked for)
+    try:
+        path = cache_path()
+    except OSError:  # plan.py unreadable (a zipped install): build as pydantic does
+        return
+    stored = _load(path)
+    if stored is not None:
+        for model in models:
+            model.__pydantic_validator__ = stored[model.__qualname__]
+        return
+    for model in models:
+        model.model_rebuild()
+    _save(path, {model.__qualname__: model.__pydantic_validator__ for model in models})
