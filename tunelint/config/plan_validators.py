@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from tunelint.config import plan
+from tunelint.knowledge.disk_cache import cache_file, write_atomic
 
 _installed = False
 
@@ -61,9 +60,7 @@ def cache_key() -> str:
 
 
 def cache_path() -> Path:
-    from tunelint.knowledge.model_hub import cache_dir
-
-    return cache_dir() / "plan-validators" / f"{cache_key()}.pickle"
+    return cache_file("plan-validators", f"{cache_key()}.pickle")
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -78,17 +75,8 @@ def _load(path: Path) -> dict[str, Any] | None:
 
 
 def _save(path: Path, validators: dict[str, Any]) -> None:
-    """Write atomically (a parallel run reads the old file or the new one, never half)."""
-    with contextlib.suppress(OSError, pickle.PicklingError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".plan-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                pickle.dump(validators, out, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    with contextlib.suppress(pickle.PicklingError, TypeError):
+        write_atomic(path, pickle.dumps(validators, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def install() -> None:
@@ -102,7 +90,7 @@ def install() -> None:
         return  # already built (by pydantic itself, e.g. after a JSON Schema was asked for)
     try:
         path = cache_path()
-    except OSError:  # plan.py unreadable (a zipped install): build as pydantic does
+    except (OSError, RuntimeError):  # plan.py unreadable, or no home for a cache
         return
     stored = _load(path)
     if stored is not None:
