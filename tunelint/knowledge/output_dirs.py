@@ -9,7 +9,7 @@ function decides it, for the lint rule (TL603, lexical paths from the Plan) and 
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath
 
 # Folders of the operating system (POSIX, macOS): a run writes nothing at or below them.
 SYSTEM_FOLDERS: tuple[str, ...] = (
@@ -50,8 +50,12 @@ _SYSTEM_PATHS = tuple((folder, PurePath(folder)) for folder in SYSTEM_FOLDERS)
 def _is_within(path: PurePath, folder: PurePath) -> bool:
     """`path` is `folder` or below it. One comparison of a prefix: `folder in path.parents`
     builds every parent (it was the linter's hottest line over a folder of configs)."""
-    depth = len(folder.parts)
-    return len(path.parts) >= depth and type(path)(*path.parts[:depth]) == folder
+    parts, prefix = path.parts, folder.parts
+    if len(parts) < len(prefix):
+        return False
+    if isinstance(path, PurePosixPath) and isinstance(folder, PurePosixPath):
+        return parts[: len(prefix)] == prefix  # POSIX paths are equal when their parts are
+    return type(path)(*parts[: len(prefix)]) == folder  # Windows: equal up to case
 
 
 def _is_parent(folder: PurePath, path: PurePath) -> bool:
