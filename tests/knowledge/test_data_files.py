@@ -14,9 +14,9 @@ NAMES = sorted(p.name for p in data_files.DATA.glob("*.toml"))
 @pytest.fixture(autouse=True)
 def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUNELINT_CACHE_DIR", str(tmp_path))
-    data_files.load.cache_clear()
+    data_files.load_file.cache_clear()
     yield
-    data_files.load.cache_clear()
+    data_files.load_file.cache_clear()
 
 
 def test_every_data_file_is_covered() -> None:
@@ -29,7 +29,7 @@ def test_cached_content_equals_the_toml(name: str, tmp_path: Path) -> None:
     assert data_files.load(name) == expected  # parsed, then stored
     stored = list((tmp_path / "data").glob(f"{Path(name).stem}-*.marshal"))
     assert len(stored) == 1
-    data_files.load.cache_clear()
+    data_files.load_file.cache_clear()
     assert data_files.load(name) == expected  # read back from the cache
 
 
@@ -37,7 +37,7 @@ def test_a_broken_cache_file_is_parsed_again(tmp_path: Path) -> None:
     data_files.load("gpus.toml")
     (stored,) = (tmp_path / "data").glob("gpus-*.marshal")
     stored.write_bytes(b"\x00garbage")
-    data_files.load.cache_clear()
+    data_files.load_file.cache_clear()
     expected = data_files.parse((data_files.DATA / "gpus.toml").read_bytes())
     assert data_files.load("gpus.toml") == expected
 

@@ -16,11 +16,6 @@ from typing import Any
 
 from tunelint.knowledge.disk_cache import cache_file, write_atomic
 
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 DATA = Path(__file__).parent / "data"
 
 
@@ -31,15 +26,25 @@ def _cached_name(name: str, raw: bytes) -> str:
 
 
 def parse(raw: bytes) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+
     return tomllib.loads(raw.decode("utf-8"))
 
 
-@cache
 def load(name: str) -> dict[str, Any]:
     """The content of data/<name> (e.g. "gpus.toml"). Callers must not mutate it."""
-    raw = (DATA / name).read_bytes()
+    return load_file(DATA / name)
+
+
+@cache
+def load_file(source: Path) -> dict[str, Any]:
+    """The content of a TOML data file shipped with tunelint. Callers must not mutate it."""
+    raw = source.read_bytes()
     try:
-        path = cache_file("data", _cached_name(name, raw))
+        path = cache_file("data", _cached_name(source.name, raw))
     except (OSError, RuntimeError):  # no home folder to put a cache in
         return parse(raw)
     try:
