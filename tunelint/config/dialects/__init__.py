@@ -70,9 +70,14 @@ def candidates(keys: Collection[str], text: str) -> list[Dialect]:
     return [_instance(e) for e in entries() if e.candidate(keys, text)]
 
 
+def all_dialects() -> list[Dialect]:
+    """Every dialect, in order (imports every dialect module)."""
+    return [_instance(e) for e in entries()]
+
+
 def __getattr__(name: str) -> list[Dialect]:
-    if name == "DIALECTS":  # every dialect, in order (imports every module)
-        return [_instance(e) for e in entries()]
+    if name == "DIALECTS":
+        return all_dialects()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -82,6 +87,7 @@ __all__ = [
     "Dialect",
     "DialectEntry",
     "MappedConfig",
+    "all_dialects",
     "candidates",
     "get_dialect",
 ]
