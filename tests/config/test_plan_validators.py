@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 PROBE = """
 import json, sys
@@ -70,3 +72,22 @@ def test_a_broken_cache_file_is_rebuilt(tmp_path: Path) -> None:
     assert again["existed"] is True and again["plugin_loader"] is True  # rebuilt
     assert again["problems"] == reference["problems"] and again["good"] == 8
     assert broken.read_bytes() != b"\x80\x05not a pickle"  # and replaced
+
+
+def test_the_key_covers_plan_py_and_the_tunelint_modules_it_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunelint.config import plan, plan_validators
+
+    assert plan_validators.schema_sources()[0] == Path(plan.__file__)
+    before = plan_validators.cache_key()
+    # A plan.py that imports a tunelint module: that module's source joins the key.
+    fake = tmp_path / "plan.py"
+    fake.write_text("from tunelint.config.positions import Range\nimport pydantic\n")
+    monkeypatch.setattr(plan, "__file__", str(fake))
+    sources = plan_validators.schema_sources()
+    assert [p.name for p in sources] == ["plan.py", "positions.py"]
+    with_import = plan_validators.cache_key()
+    assert with_import != before
+    fake.write_text("from tunelint.config.positions import Range\nimport pydantic\n# edited\n")
+    assert plan_validators.cache_key() not in (before, with_import)

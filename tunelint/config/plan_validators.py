@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import pickle
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,18 +47,31 @@ def _models() -> list[type[BaseModel]]:
     return sorted(found, key=lambda model: (model is not plan.Plan, model.__qualname__))
 
 
+_TUNELINT_IMPORT = re.compile(rb"^\s*(?:from|import)\s+(tunelint(?:\.\w+)*)", re.MULTILINE)
+
+
+def schema_sources() -> list[Path]:
+    """plan.py and the tunelint modules it imports (types or validators of the Plan may
+    come from them): a change to any of them invalidates the cache."""
+    main = Path(plan.__file__)
+    found = [main]
+    for name in _TUNELINT_IMPORT.findall(main.read_bytes()):
+        spec = importlib.util.find_spec(name.decode())
+        if spec is not None and spec.origin and spec.has_location:
+            found.append(Path(spec.origin))
+    return found
+
+
 def cache_key() -> str:
     import pydantic
     import pydantic_core
 
-    source = Path(plan.__file__).read_bytes()
-    parts = [
-        sys.version,
-        pydantic.VERSION,
-        pydantic_core.__version__,
-        hashlib.sha256(source).hexdigest(),
-    ]
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:24]
+    digest = hashlib.sha256()
+    for part in (sys.version, pydantic.VERSION, pydantic_core.__version__):
+        digest.update(part.encode() + b"\0")
+    for source in schema_sources():
+        digest.update(source.read_bytes() + b"\0")
+    return digest.hexdigest()[:24]
 
 
 def cache_path() -> Path:
