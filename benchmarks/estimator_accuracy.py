@@ -4,11 +4,13 @@ Reads ../shared/data/memory-measurements.tsv (relative to the repository root; c
 model, method, precision, batch, seq_len, grad_ckpt, gpus, reported, kind, source, unit,
 gpu_type, notes), maps each row to a `MemoryScenario` from what its source states (and the
 source's own code where the row points to it), and prints estimate vs published, the error,
-and a summary split into measured rows and rows the source itself estimated.
+a table per source, the torchtune memory-saver rows and the LoRA-with-embeddings rows on
+their own, and a summary split into measured rows and rows the source itself estimated.
 
 No per-row tuning: a row's scenario only encodes facts of its setup (batch, sequence, PEFT
 method, optimizer, attention kernel, what the figure counts). The estimator's constants are
-global (tunelint/knowledge/memory.py). Rows that cannot be mapped are listed with the reason.
+global (tunelint/knowledge/memory_*.py). Rows that cannot be mapped are listed with the
+reason: each is a model or a fact the estimator cannot state yet.
 
     .venv/bin/python benchmarks/estimator_accuracy.py [--json] [--tsv PATH]
 """
@@ -28,12 +30,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tunelint.knowledge.memory import (  # noqa: E402
+    CUDA_CONTEXT_GIB,
     GIB,
     MemoryScenario,
     estimate_memory,
     weight_bytes,
 )
-from tunelint.knowledge.models import ModelSpec, resolve_model  # noqa: E402
+from tunelint.knowledge.models import ModelSpec, resolve_model, spec_from_hf_config  # noqa: E402
 
 DEFAULT_TSV = REPO.parent / "shared" / "data" / "memory-measurements.tsv"
 GB = 1e9
@@ -241,7 +244,8 @@ def map_qwen(row: Row) -> Mapped:
     method = row.method
     gpus = int(row.gpus)
     if method.startswith("LoRA (emb"):
-        scn = replace(base, peft="lora", trainable_embeddings=True)
+        # finetune.py: LoraConfig(modules_to_save=["wte", "lm_head"]) for base models.
+        scn = replace(base, peft="lora", modules_to_save=("wte", "lm_head"))
     elif method.startswith("LoRA (multinode"):
         scn = replace(base, peft="lora", gpu_count=gpus, distributed="deepspeed-zero2")
     elif method.startswith("LoRA"):
@@ -281,10 +285,30 @@ _GENERIC = {
 }
 
 
+# Llama-3.2-11B-Vision's language model: transformers 5 MllamaTextConfig defaults are that
+# model's (configuration_mllama.py); the ~0.9B-parameter vision tower is not counted.
+_LLAMA_32_11B_TEXT = {
+    "model_type": "mllama_text_model",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_hidden_layers": 40,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "vocab_size": 128256,
+}
+
+
 def _generic_model(row: Row) -> ModelSpec:
     size = row.model.split()[-1]
+    if size == "11B":
+        spec = spec_from_hf_config(_LLAMA_32_11B_TEXT, "Llama-3.2-11B-Vision (text)", "benchmark")
+        assert not isinstance(spec, str), spec
+        return spec
     if size not in _GENERIC:
-        raise Skip(f"no open model of {size} in the catalog to stand for '{row.model}'")
+        raise Skip(
+            f"'{row.model}': the source names no model of {size} and none of that size has "
+            "a configuration readable offline"
+        )
     return _model(_GENERIC[size])
 
 
@@ -328,15 +352,24 @@ def map_llamafactory(row: Row) -> Mapped:
         scn = replace(base, peft="lora", quantization="int8")
     elif "4-bit" in m:
         scn = replace(base, peft="lora", quantization="nf4")
+    elif "2-bit" in m:
+        # LLaMA-Factory quantizes to 2 bits with HQQ (bitsandbytes has no 2-bit mode).
+        scn = replace(base, peft="lora", quantization="hqq-int2")
     else:
-        raise Skip(f"{m}: 2-bit quantization is not modelled")
+        raise Skip(f"LLaMA-Factory method {m!r} not mapped")
     return Mapped(scn, float(row.reported) * GB, label=f"{spec.name} {m.split(' ')[0]}")
 
 
 def map_row(row: Row) -> Mapped:
     source = row.source
     if row.model == "(none)":
-        raise Skip("the CUDA context alone: this benchmark takes it from the same document")
+        # The estimator's own CUDA context constant against the one measured on a V100.
+        return Mapped(
+            None,
+            float(row.unit.split()[0]) * MIB,
+            fixed_bytes=CUDA_CONTEXT_GIB * GIB,
+            label="CUDA context (estimator constant)",
+        )
     if row.model.startswith("bert-large"):
         return map_bert(row)
     if "peft README" in source or "huggingface/peft README" in source:
@@ -357,6 +390,34 @@ def map_row(row: Row) -> Mapped:
     raise Skip("source not mapped")
 
 
+_SOURCES = (
+    ("model_memory_anatomy", "transformers docs (CUDA context, weights)"),
+    ("perf_train_gpu_one", "transformers docs (bert-large)"),
+    ("method_comparison", "PEFT method comparison (Llama-3.2-3B)"),
+    ("huggingface/peft README", "PEFT README"),
+    ("QwenLM/Qwen", "Qwen README profile"),
+    ("unsloth", "Unsloth requirements"),
+    ("LLaMA-Factory", "LLaMA-Factory hardware table"),
+    ("DeepSpeed", "DeepSpeed memory estimator docs"),
+)
+
+
+def source_group(row: Row) -> str:
+    return next((label for key, label in _SOURCES if key in row.source), "other")
+
+
+def is_torchtune_saver(row: Row) -> bool:
+    """torchtune runs with its memory savers (chunked loss, optimizer in backward,
+    activation offloading, compile)."""
+    return "torchtune" in (row.source + row.method + row.notes).lower()
+
+
+def is_lora_with_embeddings(row: Row) -> bool:
+    """LoRA that also trains the embedding and output layers in full (modules_to_save)."""
+    method = row.method.lower()
+    return "lora" in method and ("emb" in method or "modules_to_save" in method)
+
+
 def evaluate(rows: list[Row]) -> tuple[list[dict], list[dict]]:
     results, skipped = [], []
     for row in rows:
@@ -369,6 +430,7 @@ def evaluate(rows: list[Row]) -> tuple[list[dict], list[dict]]:
                     "model": row.model,
                     "method": row.method,
                     "kind": "measured" if row.measured else "estimated",
+                    "source": source_group(row),
                     "reason": str(why),
                 }
             )
@@ -396,26 +458,56 @@ def evaluate(rows: list[Row]) -> tuple[list[dict], list[dict]]:
                 "error_pct": 100 * (est - pub) / pub,
                 "phase": phase,
                 "unit": row.unit,
+                "source": source_group(row),
+                "torchtune_saver": is_torchtune_saver(row),
+                "lora_with_embeddings": is_lora_with_embeddings(row),
             }
         )
     return results, skipped
 
 
-def summary(results: list[dict], kind: str) -> dict:
-    errs = [abs(r["error_pct"]) for r in results if r["kind"] == kind]
+def summary(results: list[dict], kind: str | None) -> dict:
+    """Error statistics of the rows of one kind (None: all rows given)."""
+    chosen = [r for r in results if kind is None or r["kind"] == kind]
+    errs = [abs(r["error_pct"]) for r in chosen]
     if not errs:
         return {"kind": kind, "rows": 0}
     return {
-        "kind": kind,
+        "kind": kind or "all",
         "rows": len(errs),
         "median_abs_error_pct": round(statistics.median(errs), 1),
         "mean_abs_error_pct": round(statistics.mean(errs), 1),
         "within_15_pct": round(sum(e <= 15 for e in errs) / len(errs), 3),
         "within_25_pct": round(sum(e <= 25 for e in errs) / len(errs), 3),
-        "signed_median_pct": round(
-            statistics.median(r["error_pct"] for r in results if r["kind"] == kind), 1
-        ),
+        "signed_median_pct": round(statistics.median(r["error_pct"] for r in chosen), 1),
     }
+
+
+def per_source(results: list[dict]) -> list[dict]:
+    """One summary per source and kind, in the order the sources first appear."""
+    out = []
+    for source in dict.fromkeys(r["source"] for r in results):
+        for kind in ("measured", "estimated"):
+            rows = [r for r in results if r["source"] == source and r["kind"] == kind]
+            if rows:
+                out.append({"source": source, **summary(rows, kind)})
+    return out
+
+
+def _print_rows(title: str, rows: list[dict]) -> None:
+    print(f"{title}: {len(rows)} rows")
+    for r in rows:
+        print(
+            f"  {r['line']:>4}  {r['model'][:22]:22} {r['method'][:44]:44} "
+            f"{r['seq'][:5]:>5} {r['published_gib']:8.2f}G {r['estimate_gib']:7.2f}G "
+            f"{r['error_pct']:+6.1f}%"
+        )
+    if rows:
+        s = summary(rows, None)
+        print(
+            f"  median |error| {s['median_abs_error_pct']}%, signed median "
+            f"{s['signed_median_pct']}%, within 25%: {s['within_25_pct']:.0%}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -429,8 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = read_rows(args.tsv)
     results, skipped = evaluate(rows)
     sums = [summary(results, "measured"), summary(results, "estimated")]
+    sources = per_source(results)
     if args.json:
-        print(json.dumps({"rows": results, "skipped": skipped, "summary": sums}, indent=2))
+        data = {"rows": results, "skipped": skipped, "summary": sums, "per_source": sources}
+        print(json.dumps(data, indent=2))
         return 0
     print(
         f"{'line':>4}  {'kind':9} {'model':22} {'method':44} {'b':>2} {'seq':>5} "
@@ -450,6 +544,19 @@ def main(argv: list[str] | None = None) -> int:
         reasons.setdefault(f"[{s['kind']}] {s['reason']}", []).append(s["line"])
     for reason, lines in reasons.items():
         print(f"  {len(lines):>3} x {reason} (lines {', '.join(map(str, lines))})")
+    print()
+    print("per source:")
+    print(f"  {'source':44} {'kind':9} {'rows':>4} {'median |err|':>12} {'within 25%':>10}")
+    for src in sources:
+        print(
+            f"  {src['source'][:44]:44} {src['kind']:9} {src['rows']:>4} "
+            f"{src['median_abs_error_pct']:>11}% {src['within_25_pct']:>10.0%}"
+        )
+    print()
+    _print_rows("torchtune memory-saver rows", [r for r in results if r["torchtune_saver"]])
+    if not any(is_torchtune_saver(row) for row in rows):
+        print("  (the measurements file holds no torchtune run)")
+    _print_rows("LoRA-with-embeddings rows", [r for r in results if r["lora_with_embeddings"]])
     print()
     print("summary (GiB throughout; error = estimate vs published):")
     for s in sums:

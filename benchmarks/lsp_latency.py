@@ -5,10 +5,12 @@ Prints p50/p95 (ms) of:
   - didChange + textDocument/diagnostic (pull, latest Neovim capabilities)
   - textDocument/codeAction on a finding (quick-fix + ignore; fix-all deferred to resolve)
   - hover and completion
-for a 300-line and a 5,000-line config, and the server's RSS when idle.
+for a 300-line and a 5,000-line config, the server's CPU time per edit (independent of the
+machine's load, which dominates wall-clock latency on a shared machine), and its idle RSS.
 
-Targets (DESIGN.md): p95 < 50 ms (300 lines), < 250 ms (5,000 lines); code actions < 20 ms;
-idle RSS < 80 MB. Not a test: numbers vary with the machine; read them.
+Targets: p95 < 50 ms (300 lines, DESIGN.md), < 100 ms (5,000 lines, issue 9; DESIGN.md
+said 250); code actions < 20 ms; idle RSS < 80 MB. The table prints each p95 as a ratio of
+its target (below 1.00 meets it). Not a test: numbers vary with the machine; read them.
 
     .venv/bin/python benchmarks/lsp_latency.py [--rounds 60] [--json]
 """
@@ -87,6 +89,14 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[index]
+
+
+def cpu_ms(pid: int) -> float:
+    """CPU time (user + system) the process has used: a figure the machine's load does not
+    inflate, unlike wall-clock latency on a shared machine."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -237,8 +247,10 @@ async def measure(rounds: int) -> dict[str, Any]:
             await push.wait_published(uri, 1)
             comment_line = 0  # the first line is a comment: edits never change the findings
             n = rounds if lines <= 300 else max(10, rounds // 3)
+            cpu_before = cpu_ms(push.pid)
             samples = await push_latency(push, uri, comment_line, n)
             results[f"push_{lines}"] = samples
+            results[f"server_cpu_ms_per_edit_{lines}"] = (cpu_ms(push.pid) - cpu_before) / n
 
             diagnostics = push.diagnostics[(uri, push.version)]
             finding = next(d for d in diagnostics if d.code == "TL101")
@@ -294,8 +306,8 @@ async def measure(rounds: int) -> dict[str, Any]:
 TARGETS = {
     "push_300": 50,
     "pull_300": 50,
-    "push_5000": 250,
-    "pull_5000": 250,
+    "push_5000": 100,
+    "pull_5000": 100,
     "code_action_300": 20,
     "code_action_5000": 20,
 }
@@ -316,17 +328,25 @@ def main() -> int:
         }
         print(json.dumps(summary, indent=2))
         return 0
-    print(f"{'measurement':<22} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'target':>8}")
+    header = (
+        f"{'measurement':<22} {'n':>4} {'p50 ms':>8} {'p95 ms':>8} {'target':>8} {'p95/target':>10}"
+    )
+    print(header)
     for key, value in results.items():
         if not isinstance(value, list):
             continue
         target = TARGETS.get(key)
-        verdict = "" if target is None else ("ok" if percentile(value, 95) < target else "MISS")
+        p95 = percentile(value, 95)
+        verdict = "" if target is None else ("ok" if p95 < target else "MISS")
         target_text = f"<{target}" if target else ""
+        ratio = f"{p95 / target:.2f}" if target else ""
         print(
-            f"{key:<22} {len(value):>4} {percentile(value, 50):>8.1f} {percentile(value, 95):>8.1f}"
-            f" {target_text:>8} {verdict}"
+            f"{key:<22} {len(value):>4} {percentile(value, 50):>8.1f} {p95:>8.1f}"
+            f" {target_text:>8} {ratio:>10} {verdict}"
         )
+    for lines in (300, 5000):
+        cpu = results[f"server_cpu_ms_per_edit_{lines}"]
+        print(f"server CPU per edit, {lines} lines (push, lint included): {cpu:.1f} ms")
     print(f"startup (spawn -> initialize result): {results['startup_ms']:.0f} ms")
     rss_ok = "ok" if results["idle_rss_mb_after"] < 80 else "MISS"
     print(

@@ -83,3 +83,17 @@ def test_fixing_is_idempotent_and_reparses(text: str, unsafe: bool) -> None:
     assert [ln for ln in once.text.splitlines() if "#" in ln and ln.strip().startswith("#")] == [
         ln for ln in text.splitlines() if "#" in ln and ln.strip().startswith("#")
     ]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(configs(), st.sampled_from(["\r", "\r\n"]), st.sampled_from(["\u2028", "\x85", "\u2029"]))
+def test_fixes_are_the_same_in_every_line_model(text: str, newline: str, odd: str) -> None:
+    """CR-only / CRLF line ends and U+2028-like characters inside quoted values (line breaks
+    to YAML 1.1, not to editors) change no fix: the same edits, in the file's own line ends."""
+    text = text.replace("'org/model'", f"'org/model{odd}'").replace(
+        '"org/model"', f'"{odd}org/model"'
+    )
+    plain = fix_text(text, "gen.tune.yaml", OPTIONS, unsafe=True)
+    other = fix_text(text.replace("\n", newline), "gen.tune.yaml", OPTIONS, unsafe=True)
+    assert other.applied == plain.applied
+    assert other.text == plain.text.replace("\n", newline), (text, other.text)

@@ -11,7 +11,18 @@ import sys
 
 from tunelint import __version__
 
-COMMANDS = ("check", "fix", "estimate", "detect", "explain", "rules", "schema", "run", "server")
+COMMANDS = (
+    "check",
+    "fix",
+    "estimate",
+    "detect",
+    "explain",
+    "rules",
+    "schema",
+    "run",
+    "server",
+    "init",
+)
 EXIT_USAGE = 2
 
 
@@ -20,6 +31,18 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         print(f"tunelint: error: {message}", file=sys.stderr)
         sys.exit(EXIT_USAGE)
+
+
+def dialect_name(value: str) -> str:
+    """argparse type of --dialect: a known dialect, else a usage error naming the valid ones."""
+    from tunelint.config.dialects import entries  # names only: no dialect module imported
+
+    names = [e.name for e in entries()]
+    if value not in names:
+        raise argparse.ArgumentTypeError(
+            f"unknown dialect {value!r} (choose from {', '.join(names)})"
+        )
+    return value
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -54,6 +77,7 @@ _HELP = {
     "schema": "print the JSON Schema of the tunelint format",
     "run": "train a config (needs the [train] extra)",
     "server": "start the language server",
+    "init": "write a new fine-tuning config by the article's rules",
 }
 
 

@@ -19,7 +19,14 @@ from tunelint.config.detect import detect_dialect
 from tunelint.config.dialects import Dialect, MappedConfig
 from tunelint.config.document import Document, Mapping, Scalar, Sequence, decode, parse_document
 from tunelint.config.plan import Plan
-from tunelint.config.positions import DOCUMENT_START, Range, TextEdit, apply_edits
+from tunelint.config.positions import (
+    DOCUMENT_START,
+    Range,
+    TextEdit,
+    apply_edits,
+    with_line_breaks,
+)
+from tunelint.config.secrets import find_tokens, mask_secrets
 from tunelint.config.settings import Settings, find_settings
 from tunelint.config.source_map import SourceMap
 from tunelint.config.validate import build_plan
@@ -84,6 +91,15 @@ def _strings(doc: Document) -> list[StringValue]:
             found.append(StringValue(path, node.value, node.range))
 
     walk(doc.root, ())
+    # Tokens outside values (in a key or a comment) are leaked all the same: no key path.
+    tokens = list(find_tokens(doc.text))
+    if not tokens:
+        return found
+    inside = [(doc.index.offset(v.range.start), doc.index.offset(v.range.end)) for v in found]
+    for _, start, end in tokens:
+        if not any(a <= start and end <= b for a, b in inside):
+            at = Range(doc.index.position(start), doc.index.position(end))
+            found.append(StringValue((), doc.text[start:end], at))
     return found
 
 
@@ -167,7 +183,22 @@ def _render_fix(
     edits = dialect.render(doc, mapped.source_map, plan, finding.fix.edits)
     if not edits:
         return None
+    edits = with_line_breaks(edits, doc.newline)  # inserted lines end as the file's do
     return RenderedFix(finding.fix.title, finding.fix.applicability, tuple(edits))
+
+
+def _unreadable(doc: Document, file: str) -> list[Diagnostic]:
+    """Syntax errors and parse limits: reported whatever the file's format would have been."""
+    out = []
+    for error in doc.errors:
+        rule = get_rule(error.code)
+        if rule is not None and error.code in ALWAYS_SHOWN:
+            out.append(
+                Diagnostic(
+                    file, error.range, error.code, rule.severity, error.message, url=rule.url
+                )
+            )
+    return out
 
 
 def _apply_suppressions(
@@ -242,6 +273,9 @@ def lint_text(
     detection = detect_dialect(doc, forced)
     result = LintResult(file, text, doc, detection.name, detection.confidence)
     if detection.dialect is None:
+        # A file that cannot be read is never passed as "not a config": the syntax error or
+        # parse limit is reported whatever the format would have been.
+        result.diagnostics = _unreadable(doc, file)
         return result
     dialect = detection.dialect
     diagnostics: list[Diagnostic] = []
@@ -327,6 +361,11 @@ def lint_text(
         else Diagnostic(d.file, d.range, d.code, settings.severity[d.code], d.message, d.fix, d.url)  # type: ignore[arg-type]
         for d in diagnostics
     ]
+    # A message that quotes the text (a token used as a key) never repeats a secret.
+    diagnostics = [
+        d if (masked := mask_secrets(d.message)) == d.message else replace(d, message=masked)
+        for d in diagnostics
+    ]
     diagnostics = _apply_suppressions(doc, file, diagnostics, settings)
     result.diagnostics = sorted(diagnostics, key=lambda d: d.sort_key)
     return result
@@ -358,11 +397,16 @@ def read_text(path: str | Path) -> str:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ReadError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    return decode_text(data, str(path))
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Bytes as text, or a ReadError naming the file and the position of the bad byte."""
     text, error = decode(data)
     if text is None:
         assert error is not None
         line, col = error.range.start.line + 1, error.range.start.column + 1
-        raise ReadError(f"{path}:{line}:{col}: {error.message}")
+        raise ReadError(f"{name}:{line}:{col}: {error.message}")
     return text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -12,6 +13,8 @@ from typing import Any, TextIO
 from tunelint import __version__
 from tunelint.checks.finding import Diagnostic
 from tunelint.checks.registry import all_rules
+from tunelint.config.positions import LineIndex
+from tunelint.config.secrets import hide, secret_spans
 
 FORMATS = ("text", "concise", "json", "sarif", "github")
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note", "hint": "note"}
@@ -31,25 +34,78 @@ def _paint(text: str, code: str, on: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if on else text
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+EXCERPT_WIDTH = 120  # characters of a source line shown around the finding
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (terminal escapes, line breaks inside a key) as visible escapes, so
+    that printed text cannot move the cursor, recolour the terminal or fake a line."""
+    return _CONTROLS.sub(lambda m: ascii(m.group())[1:-1], text).replace("\n", "\\n")
+
+
+def _excerpt(source: str, start: int, end: int) -> tuple[str, int, int]:
+    """The part of a (possibly megabyte-long) line around [start, end), and the span in it."""
+    if len(source) <= EXCERPT_WIDTH:
+        return source, start, end
+    left = max(0, min(start - EXCERPT_WIDTH // 3, len(source) - EXCERPT_WIDTH))
+    right = left + EXCERPT_WIDTH
+    prefix = "…" if left else ""
+    suffix = "…" if right < len(source) else ""
+    shown = prefix + source[left:right] + suffix
+    return shown, start - left + len(prefix), min(end, right) - left + len(prefix)
+
+
 def _source_lines(text: str | None, diag: Diagnostic) -> list[str]:
     if not text:
         return []
-    lines = text.splitlines()
+    index = LineIndex(text)  # the editor's lines (U+2028 and U+0085 do not break one)
     line = diag.range.start.line
-    if line >= len(lines):
+    if line >= index.line_count:
         return []
-    source = lines[line].rstrip("\r")
+    source = index.line_text(line)
     start = diag.range.start.column
     end = diag.range.end.column if diag.range.end.line == line else len(source)
-    width = max(1, min(end, len(source)) - start)
+    source, start, end = _excerpt(source.replace("\t", " "), start, end)
+    shown, start, end = _masked(source, start, max(end, start))
     number = str(line + 1)
     pad = " " * len(number)
     return [
         f"{pad} |",
-        f"{number} | {source.expandtabs(1)}",
-        f"{pad} | {' ' * start}{'^' * width}",
+        f"{number} | {shown}",
+        f"{pad} | {' ' * start}{'^' * max(1, min(end, len(shown)) - start)}",
         f"{pad} |",
     ]
+
+
+def _masked(source: str, start: int, end: int) -> tuple[str, int, int]:
+    """The line with secrets masked and control characters escaped, and where the span
+    [start, end) lands in it (masking and escaping change lengths)."""
+    pieces: list[tuple[int, int, str | None]] = []  # (from, to, mask or None for plain text)
+    last = 0
+    for a, b in secret_spans(source):
+        if last < a:
+            pieces.append((last, a, None))
+        pieces.append((a, b, hide(source[a:b])))
+        last = b
+    if last < len(source) or not pieces:
+        pieces.append((last, len(source), None))
+
+    def column(at: int) -> int:
+        out = 0
+        for a, b, mask in pieces:
+            if at >= b:
+                out += len(mask if mask is not None else escape_controls(source[a:b]))
+            elif at > a and mask is None:
+                out += len(escape_controls(source[a:at]))
+            if at < b:
+                break
+        return out
+
+    shown = "".join(
+        mask if mask is not None else escape_controls(source[a:b]) for a, b, mask in pieces
+    )
+    return shown, column(start), column(end)
 
 
 def render_text(
@@ -62,9 +118,11 @@ def render_text(
     for diag in diagnostics:
         marker = " [*]" if diag.fix and diag.fix.applicability == "safe" else ""
         marker = " [-]" if diag.fix and diag.fix.applicability == "unsafe" else marker
-        where = f"{diag.file}:{diag.range.start.line + 1}:{diag.range.start.column + 1}:"
+        where = f"{escape_controls(diag.file)}:{diag.range.start.line + 1}:"
+        where += f"{diag.range.start.column + 1}:"
         code = _paint(diag.code, "1;" + _COLOR[diag.severity], color)
-        stream.write(f"{_paint(where, '1', color)} {code}{marker} {diag.message}\n")
+        message = escape_controls(diag.message)
+        stream.write(f"{_paint(where, '1', color)} {code}{marker} {message}\n")
         if show_source:
             for line in _source_lines(texts.get(diag.file), diag):
                 stream.write(_paint(line, "34", color) if line.endswith("|") else line)
@@ -75,12 +133,26 @@ def render_text(
                 stream.write("\n")
 
 
-def summary(diagnostics: Sequence[Diagnostic], files: int, skipped: int, fixed: int = 0) -> str:
+def summary(
+    diagnostics: Sequence[Diagnostic],
+    files: int,
+    skipped: int,
+    fixed: int = 0,
+    failed: int = 0,
+    unwritten: int = 0,
+) -> str:
+    """The last line. `failed`: files that could not be read; `unwritten`: files whose fixes
+    could not be written (either is an I/O error: never "All checks passed!" beside it)."""
     counts = Counter(d.severity for d in diagnostics)
     skipped_note = f", {skipped} skipped: not fine-tuning configs" if skipped else ""
-    checked = f"{files} file{'s' if files != 1 else ''} checked{skipped_note}"
+    failed_note = f", {failed} could not be read" if failed else ""
+    failed_note += f", fixes of {unwritten} not written" if unwritten else ""
+    failed += unwritten
+    checked = f"{files} file{'s' if files != 1 else ''} checked{skipped_note}{failed_note}"
     fixed_note = f"Fixed {fixed} problem{'s' if fixed != 1 else ''}. " if fixed else ""
     if not diagnostics:
+        if failed:  # never "All checks passed!" beside an unreadable file
+            return f"{fixed_note}No problems found ({checked})."
         return f"{fixed_note}All checks passed! ({checked})"
     parts = [
         f"{counts[s]} {s}{'s' if counts[s] != 1 and s != 'info' else ''}"
@@ -159,7 +231,12 @@ def sarif(diagnostics: Sequence[Diagnostic]) -> dict[str, Any]:
 
 
 def _gh_escape(text: str, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = (
+        _CONTROLS.sub(lambda m: ascii(m.group())[1:-1], text)
+        .replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+    )
     if prop:
         text = text.replace(":", "%3A").replace(",", "%2C")
     return text

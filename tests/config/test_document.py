@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tunelint.config.document import Mapping, Scalar, decode, parse_document
+from tunelint.config.document import Mapping, Scalar, Sequence, decode, parse_document
 
 
 def _codes(text: str, name: str = "x.yaml") -> list[tuple[str, int, int]]:
@@ -77,9 +77,12 @@ def test_recursive_alias_and_deep_nesting() -> None:
 
 
 def test_tags_never_construct_objects() -> None:
-    doc = parse_document("x: !!python/object/apply:os.system ['echo hi']\n")
-    assert doc.errors and doc.errors[0].code == "TL900"
-    assert "unsupported tag" in doc.errors[0].message
+    """Tags are valid YAML (mkdocs' `!!python/name:`, `!ENV`): kept as written, never run."""
+    doc = parse_document("x: !!python/object/apply:os.system ['echo hi']\ny: !ENV [HOME]\n")
+    assert doc.errors == []
+    assert doc.plain() == {"x": ["echo hi"], "y": ["HOME"]}
+    _, node = doc.node_at(("x",))
+    assert isinstance(node, Sequence)
 
 
 def test_binary_and_encodings() -> None:
@@ -103,11 +106,64 @@ def test_suppression_comments() -> None:
 def test_lines_agree_with_the_parser_for_every_line_break() -> None:
     from tunelint.config.positions import LineIndex
 
-    for newline in ("\n", "\r\n", "\r", "\u2028"):
+    # LSP's line breaks only: U+2028 and U+0085 break a YAML 1.1 line, not an editor's.
+    for newline, line in (("\n", 2), ("\r\n", 2), ("\r", 2), ("\u2028", 0), ("\x85", 0)):
         text = newline.join(["model:", "  name: x", "precision: fp16", ""])
         doc = parse_document(text, "a.tune.yaml")
         _, node = doc.node_at(("precision",))
-        assert isinstance(node, Scalar) and node.range.start.line == 2
+        assert isinstance(node, Scalar) and node.range.start.line == line
         index = LineIndex(text)
-        assert index.line_text(2) == "precision: fp16"
+        assert "precision: fp16" in index.line_text(line)
         assert text[index.offset(node.range.start) : index.offset(node.range.end)] == "fp16"
+
+
+def test_positions_come_from_character_offsets_in_lsp_lines() -> None:
+    """libyaml counts U+2028/U+0085 as line breaks; positions here follow LSP's lines."""
+    text = 'a: "x\u2028y\x85z\U0001f600"\rb: 1\r\nc: [1,\u2029 2]\n'
+    doc = parse_document(text)
+    _, b = doc.node_at(("b",))
+    _, c = doc.node_at(("c",))
+    assert isinstance(b, Scalar) and (b.range.start.line, b.range.start.column) == (1, 3)
+    assert isinstance(c, Sequence) and c.range.start.line == 2
+    assert (c.items[1].range.start.line, c.items[1].range.start.column) == (2, 8)
+
+
+def test_merge_keys_merge_with_positions_of_the_merged_values() -> None:
+    text = (
+        "base: &base\n  gpu: A100-80GB\n  count: 1\nother: &other\n  count: 4\n  nodes: 2\n"
+        "hardware:\n  <<: [*base, *other]\n  count: 2\n"
+    )
+    doc = parse_document(text)
+    assert doc.errors == []
+    assert doc.plain()["hardware"] == {"gpu": "A100-80GB", "nodes": 2, "count": 2}
+    _, gpu = doc.node_at(("hardware", "gpu"))
+    _, nodes = doc.node_at(("hardware", "nodes"))
+    assert isinstance(gpu, Scalar) and (gpu.range.start.line, gpu.range.start.column) == (1, 7)
+    assert isinstance(nodes, Scalar) and nodes.range.start.line == 5
+    bad = parse_document("a: &a 1\nb:\n  <<: *a\n")
+    assert [e.code for e in bad.errors] == ["TL900"] and "merge" in bad.errors[0].message
+
+
+def test_huge_integers_and_node_counts_are_bounded() -> None:
+    doc = parse_document("n: " + "7" * 5000 + "\nm: 0x" + "f" * 5000 + "\n")
+    assert doc.errors == [] and doc.plain()["n"] == float("inf")
+    flow = "a: [" + ",".join(["1"] * 200_000) + "]\n"
+    start = time.perf_counter()
+    errors = parse_document(flow).errors
+    assert [e.code for e in errors] == ["TL905"] and "50,000 values" in errors[0].message
+    assert errors[0].range.start.line == 0 and errors[0].range.start.column > 90_000
+    assert time.perf_counter() - start < 5.0  # generous: bounded by the cap, not the input
+    assert parse_document("a: [" + ",".join(["1"] * 40_000) + "]\n").errors == []
+
+
+def test_encodings_round_trip() -> None:
+    from tunelint.config.document import sniff_encoding
+
+    for bom, codec in (
+        (b"", "utf-8"),
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        data = bom + "a: é\n".encode(codec)
+        assert sniff_encoding(data).encode(decode(data)[0] or "") == data

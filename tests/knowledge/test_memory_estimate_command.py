@@ -71,3 +71,87 @@ def test_without_gpu_there_is_no_verdict(tmp_path: Path) -> None:
     assert out.returncode == 0
     data = json.loads(out.stdout)
     assert data["fits"] is None and data["capacity_gib"] is None
+
+
+SHARDED = """\
+model:
+  name: meta-llama/Llama-3.1-8B
+  max_seq_len: 2048
+peft:
+  kind: full
+precision: bf16
+hardware:
+  gpu: A100-80GB
+  distributed: deepspeed-zero3
+training:
+  micro_batch_size: 2
+"""
+
+
+def test_three_views_in_json(tmp_path: Path) -> None:
+    (tmp_path / "cfg.tune.yaml").write_text(CONFIG)
+    data = json.loads(_run("cfg.tune.yaml", "--format", "json", cwd=tmp_path).stdout)
+    views = data["views_gib"]
+    assert views["allocated"] < views["reserved"] < views["nvidia_smi"]
+    assert views["nvidia_smi"] == data["per_gpu_gib"]
+    # The verdict compares what nvidia-smi would show with the GPU's memory.
+    assert data["fits"] is (views["nvidia_smi"] <= data["capacity_gib"])
+
+
+def test_sharded_without_count_reports_the_fewest_gpus(tmp_path: Path) -> None:
+    (tmp_path / "cfg.tune.yaml").write_text(SHARDED)
+    data = json.loads(_run("cfg.tune.yaml", "--format", "json", cwd=tmp_path).stdout)
+    assert data["gpu_count_stated"] is False
+    fewest = data["smallest_gpu_count"]
+    assert fewest is not None and fewest > 1 and data["gpu_count"] == fewest
+    assert data["fits"] is True
+    assert any("smallest count that fits" in a for a in data["assumptions"])
+    one = json.loads(
+        _run("cfg.tune.yaml", "--format", "json", "--gpu-count", "1", cwd=tmp_path).stdout
+    )
+    assert one["gpu_count_stated"] is True and one["smallest_gpu_count"] is None
+    assert one["gpu_count"] == 1 and one["fits"] is False
+    fewer = json.loads(
+        _run(
+            "cfg.tune.yaml", "--format", "json", "--gpu-count", str(fewest - 1), cwd=tmp_path
+        ).stdout
+    )
+    assert fewer["fits"] is False
+
+
+def test_deepspeed_json_is_read_as_written(tmp_path: Path) -> None:
+    ds = {
+        "zero_optimization": {
+            "stage": 3,
+            "reduce_bucket_size": "auto",
+            "overlap_comm": False,
+            "stage3_prefetch_bucket_size": "auto",
+            "offload_optimizer": {"device": "cpu"},
+        }
+    }
+    (tmp_path / "ds.json").write_text(json.dumps(ds))
+    (tmp_path / "cfg.tune.yaml").write_text(
+        SHARDED.replace(
+            "  distributed: deepspeed-zero3\n",
+            "  distributed: deepspeed-zero3\n  count: 4\n  deepspeed_config: ds.json\n",
+        )
+    )
+    data = json.loads(_run("cfg.tune.yaml", "--format", "json", cwd=tmp_path).stdout)
+    assert "optimizer_states" not in data["components"]  # offloaded to CPU
+    assert any("CPU offload: optimizer states" in a for a in data["assumptions"])
+    assert not any("buckets at their defaults" in a for a in data["assumptions"])
+
+
+def test_memory_savers_are_shown_and_lower_the_peak(tmp_path: Path) -> None:
+    (tmp_path / "cfg.tune.yaml").write_text(CONFIG)
+    (tmp_path / "saver.tune.yaml").write_text(
+        CONFIG + "  chunked_loss: true\n  activation_offloading: true\n"
+    )
+    plain = json.loads(_run("cfg.tune.yaml", "--format", "json", cwd=tmp_path).stdout)
+    saver = json.loads(_run("saver.tune.yaml", "--format", "json", cwd=tmp_path).stdout)
+    assert plain["training"]["memory_savers"] == []
+    assert saver["training"]["memory_savers"] == ["chunked_loss", "activation_offloading"]
+    assert "logits" in plain["components"] and "logits" not in saver["components"]
+    assert saver["per_gpu_gib"] < plain["per_gpu_gib"]
+    text = _run("saver.tune.yaml", cwd=tmp_path).stdout
+    assert "chunked loss, activation offloading" in text

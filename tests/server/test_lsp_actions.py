@@ -150,14 +150,10 @@ async def test_stale_diagnostic_data_is_rederived(client: LanguageClient, tmp_pa
 async def test_only_filters_kinds(client: LanguageClient, tmp_path_factory):
     doc = Doc(client, tmp_path_factory.mktemp("f") / "run.tune.yaml", CONFIG).open()
     tl101 = [d for d in await doc.diagnostics() if d.code == "TL101"]
-    assert all(
-        a.kind == "source.fixAll.tunelint"
-        for a in await request_actions(client, doc, tl101, only=["source"])
-    )
-    assert all(
-        a.kind == types.CodeActionKind.QuickFix
-        for a in await request_actions(client, doc, tl101, only=["quickfix"])
-    )
+    source = await request_actions(client, doc, tl101, only=["source"])
+    assert source and all(a.kind == "source.fixAll.tunelint" for a in source)
+    quick = await request_actions(client, doc, tl101, only=["quickfix"])
+    assert quick and all(a.kind == types.CodeActionKind.QuickFix for a in quick)
 
 
 async def test_unsafe_fix_is_marked_and_not_preferred(client: LanguageClient, tmp_path_factory):
@@ -174,3 +170,49 @@ async def test_unsafe_fix_is_marked_and_not_preferred(client: LanguageClient, tm
     doc.edit(edits_of(fix.edit, doc.uri))
     assert "# why not" in doc.text
     assert not any(d.code == "TL302" for d in await doc.diagnostics())
+
+
+async def test_stale_diagnostic_gets_no_edit_at_its_old_line(
+    client: LanguageClient, tmp_path_factory
+):
+    """Issue 10 item 8: after lines are inserted above a finding, its old diagnostic must
+    not produce an edit (quick-fix or ignore comment) at the old line, stamped with the
+    new version."""
+    doc = Doc(client, tmp_path_factory.mktemp("s") / "run.tune.yaml", CONFIG).open()
+    stale = next(d for d in await doc.diagnostics() if d.code == "TL101")
+    assert stale.range.start.line == 3
+    doc.edit(
+        [
+            types.TextEdit(
+                range=types.Range(start=types.Position(0, 0), end=types.Position(0, 0)),
+                new_text="# one\n# two\n",
+            )
+        ]
+    )
+    current = next(d for d in await doc.diagnostics() if d.code == "TL101")
+    assert current.range.start.line == 5
+    actions = await request_actions(client, doc, [stale])
+    assert actions == []
+    # The current diagnostic gets both actions, at its current line and version.
+    actions = await request_actions(client, doc, [current], only=["quickfix"])
+    titles = sorted(a.title for a in actions)
+    assert titles == ["Ignore TL101 here (with a reason)", "Use bf16 (TL101)"]
+    for action in actions:
+        check_versioned(client, action.edit, doc)
+        assert {e.range.start.line for e in edits_of(action.edit, doc.uri)} == {5}
+
+
+async def test_stale_diagnostic_of_an_unmoved_finding_is_recomputed(
+    client: LanguageClient, tmp_path_factory
+):
+    """An edit below the finding leaves it in place: its old diagnostic is the current
+    finding (same code, range, message) and gets actions computed for the new version."""
+    doc = Doc(client, tmp_path_factory.mktemp("s") / "run.tune.yaml", CONFIG).open()
+    stale = next(d for d in await doc.diagnostics() if d.code == "TL101")
+    end = types.Position(len(CONFIG.split("\n")) - 1, 0)
+    doc.edit([types.TextEdit(range=types.Range(start=end, end=end), new_text="# more\n")])
+    await doc.diagnostics()
+    assert stale.data["version"] != doc.version
+    fix = next(a for a in await request_actions(client, doc, [stale]) if a.is_preferred)
+    check_versioned(client, fix.edit, doc)
+    assert [(e.range.start.line, e.new_text) for e in edits_of(fix.edit, doc.uri)] == [(3, "bf16")]

@@ -118,6 +118,7 @@ async def test_unrelated_yaml_gets_no_diagnostics(client: LanguageClient, tmp_pa
     # A config opened last: once its diagnostics arrive, the others have been linted too.
     config = Doc(client, tmp_path / "run.tune.yaml", FP16_ON_A100).open()
     assert await config.diagnostics()
+    assert len(docs) == len(UNRELATED) > 0  # the loop below checks every one
     for doc in docs:
         if is_pull(client):
             assert await doc.diagnostics() == []
@@ -142,3 +143,15 @@ async def test_close_clears_pushed_diagnostics(client: LanguageClient, tmp_path)
             lambda: doc.uri in client.diagnostics and not client.diagnostics[doc.uri],
             what="cleared diagnostics",
         )
+
+
+async def test_same_text_new_version_is_restamped(client: LanguageClient, tmp_path):
+    """A new version with identical text (a no-op edit, an undo) reuses the lint, but its
+    diagnostics carry the new version."""
+    doc = Doc(client, tmp_path / "same.tune.yaml", FP16_ON_A100).open()
+    first = next(d for d in await doc.diagnostics() if d.code == "TL101")
+    assert first.data["version"] == 1
+    doc.replace(doc.text)
+    again = next(d for d in await doc.diagnostics() if d.code == "TL101")
+    assert again.data["version"] == doc.version == 2
+    assert again.range == first.range and again.message == first.message

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
-from tunelint.server.documents import DocumentStore, apply_change, uri_to_path
+from tunelint.server.documents import DocumentStore, _line_starts, apply_change, uri_to_path
 
 UTF16 = PositionCodec(types.PositionEncodingKind.Utf16)
 
@@ -50,6 +50,7 @@ def test_random_edits_match_a_reference() -> None:
     """Against a reference applier on the UTF-16 encoding of each line."""
     rng = random.Random(7)
     alphabet = "ab\n😀精 "
+    checked = 0
     for _ in range(500):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 15)))
         lines = text.split("\n")
@@ -67,6 +68,27 @@ def test_random_edits_match_a_reference() -> None:
         expected_lines[line] = lines[line][:cut] + new + lines[line][cut:]
         got = apply_change(text, change(line, start, line, start, new), UTF16)
         assert got == "\n".join(expected_lines), (text, line, start, new)
+        checked += 1
+    assert checked > 250  # most draws land on a character boundary
+
+
+def test_line_starts_break_only_at_lsp_line_ends() -> None:
+    """Both paths (with and without "\\r") agree with a reference that walks the text."""
+    rng = random.Random(11)
+    for alphabet in ("ab\n\u2028\x0c😀", "a\r\n\u0085b"):
+        for _ in range(300):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+            expected = [0]
+            i = 0
+            while i < len(text):
+                if text.startswith("\r\n", i):
+                    i += 2
+                    expected.append(i)
+                    continue
+                if text[i] in "\r\n":
+                    expected.append(i + 1)
+                i += 1
+            assert _line_starts(text) == expected, repr(text)
 
 
 def test_store_tracks_versions_and_paths(tmp_path) -> None:

@@ -31,7 +31,8 @@ def test_default_is_utf16() -> None:
 
 def test_clamps_out_of_range_positions() -> None:
     converter = PositionConverter(TEXT, "utf-16")
-    assert converter.from_lsp(types.Position(line=1, character=999)) == Position(1, len(LINE) + 1)
+    # One line model with LSP (issue 10): "\r\n" ends the line, so the end is len(LINE).
+    assert converter.from_lsp(types.Position(line=1, character=999)) == Position(1, len(LINE))
     assert converter.from_lsp(types.Position(line=99, character=0)) == Position(3, 0)
     assert converter.to_lsp(Position(99, 5)) == types.Position(line=3, character=0)
     assert converter.to_lsp(Position(0, 99)) == types.Position(line=0, character=4)

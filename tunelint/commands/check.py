@@ -8,23 +8,38 @@ import difflib
 import fnmatch
 import gc
 import os
+import stat
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tunelint.checks.finding import SEVERITY_RANK, Diagnostic
+from tunelint.checks.registry import get_rule
+from tunelint.cli import dialect_name
+from tunelint.config.document import Encoding, sniff_encoding
+from tunelint.config.positions import DOCUMENT_START, LineIndex
+from tunelint.config.secrets import mask_secrets
 from tunelint.config.settings import SettingsError, find_settings
 from tunelint.lint import (
     LintOptions,
     LintResult,
     ReadError,
+    decode_text,
     fix_text,
     lint_text,
     preload,
-    read_text,
 )
-from tunelint.reporters import FORMATS, render_github, render_json, render_text, sarif, summary
+from tunelint.reporters import (
+    FORMATS,
+    escape_controls,
+    render_github,
+    render_json,
+    render_text,
+    sarif,
+    summary,
+)
 
 DEFAULT_INCLUDE = ("*.yaml", "*.yml", "*.json")
 SKIP_DIRS = {
@@ -55,7 +70,28 @@ def add_lint_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by commands that lint (check, estimate, run)."""
     parser.add_argument("--gpu", metavar="NAME", help="target GPU (e.g. A100-80GB, 'RTX 4090', T4)")
     parser.add_argument("--gpu-count", type=int, metavar="N", help="GPUs per node")
-    parser.add_argument("--dialect", metavar="NAME", help="force the config format")
+    parser.add_argument(
+        "--dialect", type=dialect_name, metavar="NAME", help="force the config format"
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="never ask the Hugging Face Hub for a model's config.json (also: offline = true "
+        "under [tool.tunelint], TUNELINT_OFFLINE=1, HF_HUB_OFFLINE=1)",
+    )
+
+
+def apply_network_choice(args: argparse.Namespace) -> None:
+    """--offline, or `offline = true` in the working folder's project settings, turns Hub
+    look-ups off for this process and the worker processes it starts."""
+    offline = getattr(args, "offline", False)
+    if not offline:
+        try:
+            offline = find_settings(Path.cwd() / "tunelint.yaml").offline
+        except SettingsError:
+            offline = False  # reported where the settings are used
+    if offline:
+        os.environ["TUNELINT_OFFLINE"] = "1"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -116,6 +152,9 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detect-gpu", action="store_true", help="ask NVML for the local GPU")
     p.add_argument("--quiet", "-q", action="store_true", help="no summary line")
     p.add_argument(
+        "--verbose", "-v", action="store_true", help="list the files skipped as not configs"
+    )
+    p.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -126,48 +165,80 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def collect(paths: list[str], include: list[str]) -> tuple[list[str], list[str]]:
-    """Files to lint (explicit files always; folder contents by pattern) and missing paths."""
+    """Files to lint (explicit files always; folder contents by pattern) and missing paths.
+
+    Each real file comes once, however many links or arguments lead to it."""
     files: list[str] = []
     missing: list[str] = []
+    seen: set[str] = set()
+
+    def add(name: str, real: str) -> None:
+        if real not in seen:
+            seen.add(real)
+            files.append(name)
+
     for raw in paths:
         if raw == "-":
             files.append("-")
             continue
         path = Path(raw)
         if path.is_file():
-            files.append(raw)
+            add(raw, _real(path) or raw)
         elif path.is_dir():
             patterns = tuple(include) or DEFAULT_INCLUDE
             with contextlib.suppress(SettingsError):  # reported when a file is linted
                 patterns = patterns + find_settings(path).include
-            for found in sorted(_walk(path)):
+            for found, real in sorted(_walk(path)):
                 if any(fnmatch.fnmatch(found.name, pat) for pat in patterns):
-                    files.append(str(found))
+                    add(str(found), real)
         else:
             missing.append(raw)
     return files, missing
 
 
-def _walk(root: Path) -> list[Path]:
-    out: list[Path] = []
+def _real(path: Path) -> str | None:
+    """The path with every link resolved; None for a broken link or a link loop."""
+    try:
+        return str(path.resolve(strict=True))
+    except (OSError, RuntimeError):
+        return None
+
+
+def _walk(root: Path) -> list[tuple[Path, str]]:
+    """(path, real path) of the files under root. A folder is entered once by its real path,
+    so links to a parent or to each other cannot loop or multiply the walk."""
+    out: list[tuple[Path, str]] = []
+    entered: set[str] = set()
     stack = [root]
     while stack:
         folder = stack.pop()
+        real_folder = _real(folder)
+        if real_folder is None or real_folder in entered:
+            continue
+        entered.add(real_folder)
         try:
             entries = list(folder.iterdir())
         except OSError:
             continue
         for entry in entries:
-            if entry.is_dir():
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError:
+                continue
+            if is_dir:
                 if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
                     stack.append(entry)
-            elif entry.is_file():
-                out.append(entry)
+            elif is_file:
+                real = _real(entry)
+                if real is not None:
+                    out.append((entry, real))
     return out
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_network_choice(args)
     files, missing = collect(args.paths, args.include)
+    explicit = {raw for raw in args.paths if raw == "-" or Path(raw).is_file()}
     status = EXIT_CLEAN
     for raw in missing:
         print(f"tunelint: {raw}: no such file or folder", file=sys.stderr)
@@ -185,17 +256,24 @@ def run(args: argparse.Namespace) -> int:
     )
     diagnostics: list[Diagnostic] = []
     texts: dict[str, str] = {}
-    checked = skipped = fixed = 0
+    checked = skipped = fixed = unwritten = 0
+    failed = len(missing)
     for outcome in _check_all(files, options, args):
         if outcome.error is not None:
-            print(f"tunelint: {outcome.error}", file=sys.stderr)
+            print(f"tunelint: {escape_controls(outcome.error)}", file=sys.stderr)
             if outcome.fatal:
                 return EXIT_ERROR
             status = EXIT_ERROR
-            continue
+            if not outcome.read:
+                failed += 1
+                continue
+            unwritten += 1
         fixed += outcome.applied
         if not outcome.is_config and not outcome.diagnostics:
             skipped += 1
+            if outcome.name in explicit or getattr(args, "verbose", False):
+                name = escape_controls(outcome.path)
+                print(f"tunelint: {name}: skipped: not a fine-tuning config", file=sys.stderr)
             continue
         checked += 1
         texts[outcome.path] = outcome.text
@@ -207,7 +285,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format in ("text", "concise"):
         render_text(diagnostics, texts, out, show_source=args.format == "text")
         if not args.quiet:
-            print(summary(diagnostics, checked, skipped, fixed), file=out)
+            print(summary(diagnostics, checked, skipped, fixed, failed, unwritten), file=out)
     elif args.format == "json":
         render_json(diagnostics, out)
     elif args.format == "sarif":
@@ -234,23 +312,65 @@ class _Outcome:
     applied: int = 0
     error: str | None = None
     fatal: bool = False
+    read: bool = False  # the file was read (an error after that leaves its findings valid)
+    name: str = ""  # the name it was collected under ("-" for stdin)
+
+
+@dataclass(frozen=True)
+class _Source:
+    text: str
+    path: str
+    data: bytes | None  # the bytes read, to see whether the file changed before a fix
+    encoding: Encoding
+
+
+def _read(name: str, args: argparse.Namespace) -> _Source:
+    if name == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        path = args.stdin_filename or "<stdin>"
+        if stream is None:  # a text stream (tests, embedding): already decoded
+            return _Source(sys.stdin.read(), path, None, Encoding())
+        data = stream.read()
+    else:
+        path = name
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            raise ReadError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    return _Source(decode_text(data, path), path, data, sniff_encoding(data))
 
 
 def _check_path(name: str, options: LintOptions, args: argparse.Namespace) -> _Outcome:
     try:
-        if name == "-":
-            text = sys.stdin.read()
-            path = args.stdin_filename or "<stdin>"
-        else:
-            text = read_text(name)
-            path = name
+        source = _read(name, args)
     except ReadError as exc:
-        return _Outcome(name, error=str(exc))
+        return _Outcome(name, error=str(exc), name=name)
     try:
-        result, applied = _lint_one(text, path, options, args, stdin=name == "-")
+        result, applied, error = _lint_one(source, options, args, stdin=name == "-")
     except SettingsError as exc:
-        return _Outcome(name, error=str(exc), fatal=True)
-    return _Outcome(result.path, result.text, tuple(result.diagnostics), result.is_config, applied)
+        return _Outcome(name, error=str(exc), fatal=True, name=name)
+    except Exception as exc:  # one file's failure is that file's finding, never the run's
+        return _failed(source, exc, name)
+    return _Outcome(
+        result.path,
+        result.text,
+        tuple(result.diagnostics),
+        result.is_config,
+        applied,
+        error=error,
+        read=True,
+        name=name,
+    )
+
+
+def _failed(source: _Source, exc: Exception, name: str) -> _Outcome:
+    rule = get_rule("TL999")
+    assert rule is not None
+    message = mask_secrets(f"tunelint failed on this file: {type(exc).__name__}: {exc}")
+    diagnostic = Diagnostic(
+        source.path, DOCUMENT_START, "TL999", rule.severity, message[:300], url=rule.url
+    )
+    return _Outcome(source.path, source.text, (diagnostic,), True, read=True, name=name)
 
 
 def _check_batch(
@@ -288,25 +408,63 @@ def _check_all(
 
 
 def _lint_one(
-    text: str, path: str, options: LintOptions, args: argparse.Namespace, stdin: bool
-) -> tuple[LintResult, int]:
+    source: _Source, options: LintOptions, args: argparse.Namespace, stdin: bool
+) -> tuple[LintResult, int, str | None]:
+    """The file's result, the fixes applied and an error that stopped writing them."""
+    text, path = source.text, source.path
     lint_path = None if path == "<stdin>" else path
     if not (args.fix or args.diff):
-        return lint_text(text, lint_path, options), 0
+        return lint_text(text, lint_path, options), 0, None
     fixed = fix_text(text, lint_path, options, unsafe=args.unsafe_fixes)
     if args.diff:
         if fixed.text != text:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    text.splitlines(keepends=True),
-                    fixed.text.splitlines(keepends=True),
-                    fromfile=path if Path(path).is_absolute() else f"a/{path}",
-                    tofile=path if Path(path).is_absolute() else f"b/{path}",
-                )
-            )
-        return fixed.result, fixed.applied
+            _print_diff(text, fixed.text, path)
+        return fixed.result, fixed.applied, None
     if stdin:
         sys.stdout.write(fixed.text)
     elif fixed.text != text:
-        Path(path).write_text(fixed.text, encoding="utf-8", newline="")
-    return fixed.result, fixed.applied
+        error = _write_fixed(source, fixed.text)
+        if error is not None:  # nothing written: report the file as it is
+            return lint_text(text, lint_path, options), 0, error
+    return fixed.result, fixed.applied, None
+
+
+def _print_diff(old: str, new: str, path: str) -> None:
+    """A unified diff in the editor's lines, with secrets masked and control characters
+    escaped (the context lines show the user's file)."""
+    absolute = Path(path).is_absolute()
+    lines = difflib.unified_diff(
+        LineIndex(old).lines_with_breaks(),
+        LineIndex(new).lines_with_breaks(),
+        fromfile=path if absolute else f"a/{path}",
+        tofile=path if absolute else f"b/{path}",
+    )
+    for line in lines:
+        body = line.rstrip("\r\n")
+        sys.stdout.write(escape_controls(mask_secrets(body)) + line[len(body) :])
+
+
+def _write_fixed(source: _Source, text: str) -> str | None:
+    """Write the fixed text atomically, in the file's own encoding; an error message when it
+    cannot be written or changed on disk since it was read (a newer edit is never lost)."""
+    target = Path(source.path)
+    try:
+        real = target.resolve(strict=True)  # write through a link, never replace the link
+        mode = real.stat().st_mode
+        if not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+            return f"{source.path}: read-only; fixes not written"
+        if real.read_bytes() != source.data:
+            return f"{source.path}: changed while tunelint ran; fixes not written (run again)"
+        fd, temp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(source.encoding.encode(text))
+            os.chmod(temp, stat.S_IMODE(mode))
+            os.replace(temp, real)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+    except OSError as exc:
+        return f"{source.path}: cannot write the fixes: {exc.strerror or exc}"
+    return None

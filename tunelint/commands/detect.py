@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from tunelint.cli import dialect_name
+
 EXIT_OK, EXIT_ERROR = 0, 2
 
 
@@ -24,7 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "paths", nargs="+", metavar="PATH", help="files or folders (recursive); - reads stdin"
     )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
-    p.add_argument("--dialect", metavar="NAME", help="force this dialect (for testing a glob)")
+    p.add_argument(
+        "--dialect",
+        type=dialect_name,
+        metavar="NAME",
+        help="force this dialect (for testing a glob)",
+    )
     p.set_defaults(func=run)
 
 
@@ -35,9 +42,9 @@ def detect_file(path: str, forced: str | None = None) -> dict[str, object]:
     from tunelint.config.detect import detect_dialect
     from tunelint.config.document import parse_document
     from tunelint.config.settings import SettingsError, find_settings
-    from tunelint.lint import read_text
+    from tunelint.lint import decode_text, read_text
 
-    text = sys.stdin.read() if path == "-" else read_text(path)
+    text = decode_text(sys.stdin.buffer.read(), "<stdin>") if path == "-" else read_text(path)
     doc = parse_document(text, "<stdin>" if path == "-" else path)
     if forced is None and path != "-":
         try:
@@ -50,12 +57,8 @@ def detect_file(path: str, forced: str | None = None) -> dict[str, object]:
 
 def run(args: argparse.Namespace) -> int:
     from tunelint.commands.check import collect
-    from tunelint.config.dialects import get_dialect
     from tunelint.lint import ReadError
 
-    if args.dialect and get_dialect(args.dialect) is None:
-        print(f"tunelint: unknown dialect {args.dialect!r}", file=sys.stderr)
-        return EXIT_ERROR
     files, missing = collect(args.paths, [])
     status = EXIT_OK
     for raw in missing:

@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any, TextIO
 
+from tunelint.cli import dialect_name
+
 EXIT_FITS, EXIT_DOES_NOT_FIT, EXIT_ERROR = 0, 1, 2
 
 
@@ -25,13 +27,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("config", metavar="CONFIG", help="config file (any supported format)")
     p.add_argument("--gpu", metavar="NAME", help="target GPU (e.g. A100-80GB, 'RTX 4090', T4)")
-    p.add_argument("--gpu-count", type=int, metavar="N", help="GPUs per node")
-    p.add_argument("--dialect", metavar="NAME", help="force the config format")
+    p.add_argument(
+        "--gpu-count",
+        type=int,
+        metavar="N",
+        help="GPUs per node (default: the config's; a sharded run without one is estimated "
+        "at the fewest GPUs that fit)",
+    )
+    p.add_argument("--dialect", type=dialect_name, metavar="NAME", help="force the config format")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.add_argument(
+        "--offline", action="store_true", help="never ask the Hugging Face Hub for config.json"
+    )
+    p.add_argument(
+        "--plot", metavar="FILE", help="also draw the estimate (.png or .svg; needs [plot])"
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tunelint.commands.check import apply_network_choice
+
+    apply_network_choice(args)
     from tunelint.knowledge.memory_plan import (
         largest_micro_batch,
         longest_sequence,
@@ -40,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
     )
     from tunelint.lint import LintOptions, lint_file
 
+    if args.plot:
+        from tunelint.plot import PlotError, check_plot_path
+
+        try:
+            check_plot_path(args.plot)
+        except PlotError as exc:
+            print(f"tunelint: {exc}", file=sys.stderr)
+            return EXIT_ERROR
     try:
         result = lint_file(
             args.config,
@@ -75,7 +100,16 @@ def run(args: argparse.Namespace) -> int:
     count = args.gpu_count or ctx.gpu_count
     total_gpus = count * plan.hardware.nodes
     search = (ctx.file.parent,) if ctx.file is not None else ()
-    report = plan_report(plan, gpu, total_gpus, search_paths=search, facts=ctx.facts)
+    deepspeed = _deepspeed_json(plan.hardware.deepspeed_config, search)
+    report = plan_report(
+        plan,
+        gpu,
+        total_gpus,
+        search_paths=search,
+        facts=ctx.facts,
+        deepspeed_json=deepspeed,
+        count_stated=True if args.gpu_count else None,
+    )
     if report.estimate is None or report.scenario is None:
         print(f"tunelint: {args.config}: cannot estimate: {report.reason}", file=sys.stderr)
         return EXIT_ERROR
@@ -91,7 +125,48 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         _render_text(data, report, sys.stdout)
+    if args.plot and _plot(args.plot, report, plan.model.name, limit) is not None:
+        return EXIT_ERROR
     return EXIT_DOES_NOT_FIT if report.fits is False else EXIT_FITS
+
+
+def _deepspeed_json(name: str | None, search: tuple[Any, ...]) -> dict[str, Any] | None:
+    """The DeepSpeed JSON the config names, read as written (None: none, or unreadable;
+    the lint rules report an unreadable one)."""
+    if not name:
+        return None
+    from pathlib import Path
+
+    path = Path(name)
+    candidates = [path] if path.is_absolute() else [Path(d) / path for d in search] + [path]
+    for candidate in candidates:
+        try:
+            data = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, UnicodeError, ValueError):
+            continue
+        return data if isinstance(data, dict) else None
+    return None
+
+
+def _plot(path: str, report: Any, name: str, limit: int | None) -> str | None:
+    """Draw the estimate to `path`; the error message when it cannot."""
+    from tunelint.plot import PlotError, plot_memory
+
+    gpu = f" on {report.gpu_name}" if report.gpu_name else ""
+    try:
+        plot_memory(
+            report.scenario,
+            path,
+            capacity_gib=report.capacity_gib,
+            gpu_name=report.gpu_name,
+            title=f"{name}{gpu}: peak memory per GPU by component",
+            max_seq_len=limit,
+        )
+    except (PlotError, OSError) as exc:
+        print(f"tunelint: {exc}", file=sys.stderr)
+        return str(exc)
+    print(f"plot: {path}", file=sys.stderr)
+    return None
 
 
 def _as_json(
@@ -115,8 +190,11 @@ def _as_json(
         "gpu": report.gpu_name,
         "gpu_source": gpu_source,
         "gpu_count": report.gpu_count,
+        "gpu_count_stated": report.gpu_count_stated,
+        "smallest_gpu_count": report.smallest_gpu_count,
         "capacity_gib": report.capacity_gib,
         "per_gpu_gib": round(est.per_gpu_gib, 3),
+        "views_gib": est.views_gib,
         "fits": report.fits,
         "headroom_gib": None if report.headroom_gib is None else round(report.headroom_gib, 3),
         "peak_phase": est.peak_phase,
@@ -134,6 +212,17 @@ def _as_json(
             "gradient_checkpointing": scn.gradient_checkpointing,
             "optimizer": scn.optimizer,
             "distributed": scn.distributed,
+            "memory_savers": [
+                name
+                for name, on in (
+                    ("chunked_loss", scn.chunked_loss),
+                    ("optimizer_in_backward", scn.optimizer_in_backward),
+                    ("activation_offloading", scn.activation_offloading),
+                    ("compile", scn.compile),
+                )
+                if on
+            ],
+            "modules_to_save": list(scn.modules_to_save),
         },
         "what_ifs": [w.to_json() for w in ifs],
         "largest_micro_batch": best_batch,
@@ -165,10 +254,15 @@ def _render_text(data: dict[str, Any], report: Any, out: TextIO) -> None:
         f"  training  {t['method']}, {peft} ({data['trainable_params']:,} trainable), "
         f"{t['weights']} weights, micro-batch {t['micro_batch_size']} x {t['seq_len']} tokens, "
         f"gradient checkpointing {'on' if t['gradient_checkpointing'] else 'off'}, "
-        f"{t['optimizer']}" + (f", {t['distributed']}" if t["distributed"] != "none" else "") + "\n"
+        f"{t['optimizer']}"
+        + (f", {t['distributed']}" if t["distributed"] != "none" else "")
+        + "".join(f", {saver.replace('_', ' ')}" for saver in t["memory_savers"])
+        + "\n"
     )
     gpu = data["gpu"] or "none given (use --gpu)"
     count = f" x {data['gpu_count']}" if data["gpu_count"] > 1 else ""
+    if data["smallest_gpu_count"] is not None:
+        count += " (the fewest that fit: the config states no GPU count)"
     cap = f" ({data['capacity_gib']:g} GiB)" if data["capacity_gib"] else ""
     w(f"  gpu       {gpu}{cap}{count}\n\n")
     w(f"  {'component':<24}{'GiB':>9}  detail\n")
@@ -177,6 +271,11 @@ def _render_text(data: dict[str, Any], report: Any, out: TextIO) -> None:
             w(f"  {c.name:<24}{c.gib:>9.2f}  {c.detail}\n")
     w(f"  {'-' * 33}\n")
     w(f"  {'peak per GPU':<24}{est.per_gpu_gib:>9.2f}  during {est.peak_phase.replace('_', ' ')}\n")
+    views = data["views_gib"]
+    w(
+        f"  {'':<24}{'':>9}  allocated {views['allocated']:.2f}, reserved "
+        f"{views['reserved']:.2f}, nvidia-smi {views['nvidia_smi']:.2f} GiB\n"
+    )
     if data["capacity_gib"] is not None:
         head = data["headroom_gib"]
         if data["fits"]:

@@ -43,7 +43,8 @@ def _address(value: str) -> tuple[str, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Start the server; returns when the client disconnects or asks it to exit."""
+    """Start the server; returns when the client disconnects or asks it to exit: 0 after
+    `shutdown`, 1 without (as LSP's `exit` notification specifies)."""
     try:
         address = _address(args.tcp) if args.tcp else None
     except ValueError as exc:
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         server.start_io()
     else:
         server.start_tcp(*address)
-    return 0
+    return server.exit_code
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from tunelint.config.positions import LineIndex, Range
+from tunelint.config.positions import LineIndex, Position, Range
 
 try:  # libyaml is in every PyYAML wheel; the pure-Python composer is the fallback
     from yaml import CSafeLoader as _Loader
@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
 
 MAX_BYTES = 1024 * 1024  # configs are kilobytes; anything above 1 MiB is not a config
 MAX_EXPANDED_NODES = 50_000  # alias expansion cap (billion-laughs)
+MAX_NODES = 50_000  # values in the text itself: counted on parser events, before any tree
 MAX_DEPTH = 200
 
 _STR = "tag:yaml.org,2002:str"
@@ -42,25 +43,6 @@ _CORE_SPECIAL = {
     "-.INF": float("-inf"),
     ".NAN": float("nan"),
 }
-_STANDARD_TAGS = frozenset(
-    f"tag:yaml.org,2002:{name}"
-    for name in (
-        "str",
-        "int",
-        "float",
-        "bool",
-        "null",
-        "map",
-        "seq",
-        "timestamp",
-        "binary",
-        "merge",
-        "value",
-        "set",
-        "omap",
-        "pairs",
-    )
-)
 _CORE_NULL = {"", "~", "null", "Null", "NULL"}
 _CORE_TRUE = {"true", "True", "TRUE"}
 _CORE_FALSE = {"false", "False", "FALSE"}
@@ -155,6 +137,7 @@ class Suppression:
     range: Range
 
 
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SUPPRESSION = re.compile(r"(?:^|\s)#\s*tunelint:\s*ignore(?:\[([^\]]*)\])?[ \t]*(.*)$")
 
 
@@ -174,6 +157,12 @@ class Document:
             self._index = LineIndex(self.text)
         return self._index
 
+    @property
+    def newline(self) -> str:
+        """The file's line break (its first one), which inserted lines must use too."""
+        match = _LINE_BREAK.search(self.text)
+        return match.group() if match else "\n"
+
     def node_at(self, path: tuple[str, ...]) -> tuple[Entry | None, Node | None]:
         """The entry (key + value) at a mapping path, or (None, None) when absent."""
         node: Node | None = self.root
@@ -191,9 +180,25 @@ class Document:
         return self.root.plain() if self.root is not None else None
 
 
-def _range(node: yaml.Node) -> Range:
-    s, e = node.start_mark, node.end_mark
-    return Range.of(s.line, s.column, e.line, e.column)
+def _range(index: LineIndex, node: yaml.Node) -> Range:
+    """A node's range in LSP lines: from the marks' character offsets, never their line and
+    column, which count U+2028/U+0085 as line breaks (YAML 1.1) where editors do not."""
+    return Range(index.position(node.start_mark.index), index.position(node.end_mark.index))
+
+
+_MAX_INT_BITS = 12_000  # about 3,600 digits: below Python's int-str limit (4,300 digits)
+
+
+def _int(digits: str, base: int) -> int | float:
+    """An integer; one too long to print (Python refuses to str() it past 4,300 digits, which
+    would crash every message that quotes it) is read as an infinity: no config means it."""
+    try:
+        value = int(digits, base)
+    except ValueError:
+        return float("-inf") if digits.startswith("-") else float("inf")
+    if value.bit_length() > _MAX_INT_BITS:
+        return float("inf") if value > 0 else float("-inf")
+    return value
 
 
 def _resolve_core(raw: str) -> Any:
@@ -206,10 +211,10 @@ def _resolve_core(raw: str) -> Any:
         return False
     if _CORE_INT.match(raw):
         if raw.startswith("0o"):
-            return int(raw[2:], 8)
+            return _int(raw[2:], 8)
         if raw.startswith("0x"):
-            return int(raw[2:], 16)
-        return int(raw)
+            return _int(raw[2:], 16)
+        return _int(raw, 10)
     if _CORE_FLOAT.match(raw):
         return float(raw)
     if raw in _CORE_SPECIAL:
@@ -220,8 +225,13 @@ def _resolve_core(raw: str) -> Any:
 class _Builder:
     """Turns composed libyaml nodes into our tree, with caps on aliases and depth."""
 
-    def __init__(self, errors: list[ParseError]) -> None:
+    def __init__(self, errors: list[ParseError], index: LineIndex) -> None:
         self.errors = errors
+        self.index = index
+        # libyaml breaks lines at CR, LF, CRLF and also U+0085/U+2028/U+2029; without the
+        # last three its lines and columns are LSP's.
+        text = index.text
+        self.marks_are_lsp = not ("\x85" in text or "\u2028" in text or "\u2029" in text)
         self.built: dict[int, Node] = {}
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
@@ -259,56 +269,85 @@ class _Builder:
         if key in self.built:
             return self.built[key]
         if depth > MAX_DEPTH:
-            raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", _range(node))
+            raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", self.range(node))
         if key in self.active:
-            raise _Limit("TL905", "recursive alias: a node that contains itself", _range(node))
-        if node.tag not in _STANDARD_TAGS:
-            self.errors.append(
-                ParseError("TL900", f"unsupported tag {node.tag!r} ignored", _range(node))
-            )
+            raise _Limit("TL905", "recursive alias: a node that contains itself", self.range(node))
+        # Tags (`!ENV`, mkdocs' `!!python/name:...`) are valid YAML: the node is kept as
+        # written and nothing is constructed, so no tag can run code.
         result: Node
         if isinstance(node, yaml.ScalarNode):
             style = node.style or None
             value = node.value if style is not None else _resolve_core(node.value)
-            result = Scalar(value, node.value, _range(node), style, node.tag)
+            result = Scalar(value, node.value, self.range(node), style, node.tag)
         elif isinstance(node, yaml.SequenceNode):
             self.active.add(key)
             items = [self.build(child, depth + 1) for child in node.value]
             self.active.discard(key)
-            result = Sequence(items, _range(node), bool(node.flow_style))
+            result = Sequence(items, self.range(node), bool(node.flow_style))
         else:
             self.active.add(key)
-            entries: list[Entry] = []
-            seen: dict[Any, Scalar] = {}
-            for k, v in node.value:
-                knode = self.build(k, depth + 1)
-                if not isinstance(knode, Scalar):
-                    self.errors.append(
-                        ParseError("TL902", "keys must be plain values", knode.range)
-                    )
-                    continue
-                if knode.raw == "<<" and knode.style is None:
-                    self.errors.append(
-                        ParseError("TL900", "merge keys (<<) are not supported", knode.range)
-                    )
-                    continue
-                hashable = knode.value if not isinstance(knode.value, float) else knode.raw
-                if hashable in seen:
-                    first = seen[hashable].range.start.line + 1
-                    self.errors.append(
-                        ParseError(
-                            "TL904",
-                            f"duplicate key {knode.raw!r} (first on line {first}); "
-                            "loaders keep only the last one",
-                            knode.range,
-                        )
-                    )
-                seen[hashable] = knode
-                entries.append(Entry(knode, self.build(v, depth + 1)))
+            result = Mapping(self.entries(node, depth), self.range(node), bool(node.flow_style))
             self.active.discard(key)
-            result = Mapping(entries, _range(node), bool(node.flow_style))
         self.built[key] = result
         return result
+
+    def range(self, node: yaml.Node) -> Range:
+        if self.marks_are_lsp:  # the same lines either way: take the marks as they are
+            s, e = node.start_mark, node.end_mark
+            return Range(Position(s.line, s.column), Position(e.line, e.column))
+        return _range(self.index, node)
+
+    def entries(self, node: yaml.MappingNode, depth: int) -> list[Entry]:
+        """A mapping's entries; merge keys (`<<: *base`) bring in the merged mappings' entries
+        (with their own positions) under the keys written here, as PyYAML's loader does."""
+        entries: list[Entry] = []
+        merged: list[Entry] = []
+        seen: dict[Any, Scalar] = {}
+        for k, v in node.value:
+            knode = self.build(k, depth + 1)
+            if not isinstance(knode, Scalar):
+                self.errors.append(ParseError("TL902", "keys must be plain values", knode.range))
+                continue
+            if knode.style is None and (knode.raw == "<<" or knode.tag.endswith(":merge")):
+                merged.extend(self.merged(v, depth))
+                continue
+            hashable = knode.value if not isinstance(knode.value, float) else knode.raw
+            if hashable in seen:
+                first = seen[hashable].range.start.line + 1
+                self.errors.append(
+                    ParseError(
+                        "TL904",
+                        f"duplicate key {knode.raw!r} (first on line {first}); "
+                        "loaders keep only the last one",
+                        knode.range,
+                    )
+                )
+            seen[hashable] = knode
+            entries.append(Entry(knode, self.build(v, depth + 1)))
+        if not merged:
+            return entries
+        written = {e.key.value for e in entries}
+        taken: list[Entry] = []
+        for entry in merged:  # the first source of a key wins, a key written here wins over all
+            if entry.key.value not in written:
+                written.add(entry.key.value)
+                taken.append(entry)
+        return taken + entries
+
+    def merged(self, value: yaml.Node, depth: int) -> list[Entry]:
+        sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+        out: list[Entry] = []
+        for source in sources:
+            built = self.build(source, depth + 1)
+            if isinstance(built, Mapping):
+                out.extend(built.entries)
+            else:
+                self.errors.append(
+                    ParseError(
+                        "TL900", "a merge key (<<) takes a mapping or a list of them", built.range
+                    )
+                )
+        return out
 
 
 class _Limit(Exception):
@@ -317,17 +356,17 @@ class _Limit(Exception):
         self.code, self.message, self.range = code, message, range
 
 
-def _mark_range(mark: Any) -> Range:
+def _mark_range(index: LineIndex, mark: Any) -> Range:
     if mark is None:
         return Range.of(0, 0, 0, 0)
-    return Range.of(mark.line, mark.column, mark.line, mark.column + 1)
+    start = index.position(mark.index)
+    return Range(start, Position(start.line, start.column + 1))
 
 
-def _suppressions(text: str) -> list[Suppression]:
-    if "tunelint" not in text:
+def _suppressions(index: LineIndex) -> list[Suppression]:
+    if "tunelint" not in index.text:
         return []
     found: list[Suppression] = []
-    index = LineIndex(text)  # the parser's line breaks, not str.splitlines()'s wider set
     for number in range(index.line_count):
         line = index.line_text(number)
         if "tunelint" not in line:
@@ -354,6 +393,32 @@ def _kind_for(filename: str, text: str) -> str:
     return "json" if text.lstrip().startswith("{") else "yaml"
 
 
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How a file's bytes were written, so that a fix writes them back the same way."""
+
+    codec: str = "utf-8"
+    bom: bytes = b""
+
+    def encode(self, text: str) -> bytes:
+        return self.bom + text.encode(self.codec, "surrogatepass")
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def sniff_encoding(data: bytes) -> Encoding:
+    """The encoding `decode` reads these bytes with (its BOM kept for writing back)."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return Encoding(codec, bom)
+    return Encoding()
+
+
 def decode(data: bytes) -> tuple[str | None, ParseError | None]:
     """Bytes to text: UTF-8 (with or without BOM) or UTF-16 with a BOM; else a clear error."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -373,6 +438,24 @@ def decode(data: bytes) -> tuple[str | None, ParseError | None]:
         )
 
 
+def _count_nodes(text: str, index: LineIndex) -> None:
+    """Stop at MAX_NODES values while reading parser events, before any node is built: a flow
+    list of half a million items would otherwise cost seconds and hundreds of MB."""
+    count = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, _NODE_EVENTS):
+            count += 1
+            if count > MAX_NODES:
+                raise _Limit(
+                    "TL905",
+                    f"more than {MAX_NODES:,} values: not a config tunelint reads",
+                    _mark_range(index, event.start_mark),
+                )
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+
+
 def parse_document(text: str, filename: str = "<stdin>") -> Document:
     """Parse YAML or JSON text into a Document; never raises on bad input."""
     kind = _kind_for(filename, text)
@@ -388,19 +471,21 @@ def parse_document(text: str, filename: str = "<stdin>") -> Document:
             )
         )
         return Document(text, filename, kind, None, errors)
+    index = LineIndex(text)
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00"))
+        line = index.position(text.index("\x00")).line
         errors.append(ParseError("TL900", "binary content (NUL byte)", Range.of(line, 0, line, 1)))
         return Document(text, filename, kind, None, errors)
     if kind == "json":
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
+            at = index.position(exc.pos)
             errors.append(
                 ParseError(
                     "TL900",
                     f"JSON syntax error: {exc.msg}",
-                    Range.of(exc.lineno - 1, exc.colno - 1, exc.lineno - 1, exc.colno),
+                    Range(at, Position(at.line, at.column + 1)),
                 )
             )
             return Document(text, filename, kind, None, errors)
@@ -409,9 +494,12 @@ def parse_document(text: str, filename: str = "<stdin>") -> Document:
             return Document(text, filename, kind, None, errors)
     root: Node | None = None
     try:
+        # Each value takes at least one character: only a text this long can pass the cap.
+        if len(text) > MAX_NODES:
+            _count_nodes(text, index)
         composed = yaml.compose(text, Loader=_Loader)
         if composed is not None:
-            builder = _Builder(errors)
+            builder = _Builder(errors, index)
             # Without an anchor there is no alias to expand: skip the size pass.
             size = builder.expanded_size(composed) if "&" in text else 0
             if size > MAX_EXPANDED_NODES:
@@ -419,24 +507,39 @@ def parse_document(text: str, filename: str = "<stdin>") -> Document:
                     "TL905",
                     f"aliases expand to {size:,} nodes (limit {MAX_EXPANDED_NODES:,}): "
                     "an alias bomb?",
-                    _range(composed),
+                    _range(index, composed),
                 )
             root = builder.build(composed)
     except yaml.MarkedYAMLError as exc:
+        # The problem mark is where the text goes wrong; the context mark is only where the
+        # construct it broke began (often lines earlier).
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "syntax error"
         if "maximum nesting depth" in str(exc):
-            errors.append(ParseError("TL905", "nesting too deep", _mark_range(mark)))
+            errors.append(ParseError("TL905", "nesting too deep", _mark_range(index, mark)))
         else:
-            errors.append(ParseError("TL900", f"YAML syntax error: {problem}", _mark_range(mark)))
-    except yaml.YAMLError as exc:  # e.g. multiple documents, reader errors
+            errors.append(
+                ParseError("TL900", f"YAML syntax error: {problem}", _mark_range(index, mark))
+            )
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, at its offset
+        at = index.position(exc.position)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or " ")
+        errors.append(
+            ParseError(
+                "TL900",
+                f"YAML error: character U+{char:04X} is not allowed in YAML",
+                Range(at, Position(at.line, at.column + 1)),
+            )
+        )
+    except yaml.YAMLError as exc:  # e.g. multiple documents
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         message = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        errors.append(ParseError("TL900", f"YAML error: {message}", _mark_range(mark)))
+        errors.append(ParseError("TL900", f"YAML error: {message}", _mark_range(index, mark)))
     except _Limit as exc:
         errors.append(ParseError(exc.code, exc.message, exc.range))
     except RecursionError:
         errors.append(ParseError("TL905", "nesting too deep", Range.of(0, 0, 0, 1)))
     doc = Document(text, filename, kind, root, errors)
-    doc.suppressions = _suppressions(text)
+    doc._index = index
+    doc.suppressions = _suppressions(index)
     return doc

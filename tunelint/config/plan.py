@@ -128,6 +128,12 @@ class PeftSection(Section):
         description="Modules that get adapters: `all-linear` or a list such as `[q_proj, v_proj]`.",
     )
     num_virtual_tokens: int = Field(20, ge=1, description="Prefix tuning: virtual tokens.")
+    modules_to_save: list[str] | None = Field(
+        None,
+        description="Modules trained in full beside the adapter (PEFT `modules_to_save`, "
+        "e.g. `[embed_tokens, lm_head]`): each gets a trainable copy with gradients and "
+        "optimizer states.",
+    )
     task_names: list[str] | None = Field(
         None, description="`adapters`: one named adapter per task (default task-1..task-N)."
     )
@@ -181,6 +187,24 @@ class TrainingSection(Section):
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
     max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
     sample_packing: bool = Field(False, description="Pack several samples into one sequence.")
+    chunked_loss: bool = Field(
+        False,
+        description="Chunked or fused linear cross-entropy (Liger, Cut Cross-Entropy, "
+        "torchtune's chunked losses): the full-vocabulary logits are never materialised.",
+    )
+    optimizer_in_backward: bool = Field(
+        False,
+        description="Step the optimizer per parameter during the backward pass and free each "
+        "gradient at once (torchtune `optimizer_in_bwd`); no gradient accumulation.",
+    )
+    activation_offloading: bool = Field(
+        False,
+        description="Move saved activations to CPU memory between forward and backward "
+        "(torchtune `enable_activation_offloading`).",
+    )
+    compile: bool = Field(
+        False, description="Compile the model with torch.compile (fuses elementwise ops)."
+    )
     seed: int = Field(42, description="Random seed.")
     logging_steps: int = Field(10, ge=1, description="Log every N steps.")
     save_steps: int | None = Field(None, ge=1, description="Checkpoint every N steps.")

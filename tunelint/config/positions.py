@@ -1,12 +1,17 @@
-"""Positions, ranges and text edits: 0-based lines, columns in code points."""
+"""Positions, ranges and text edits: 0-based lines, columns in code points.
+
+One line model everywhere: LSP's. Lines end at "\r\n", "\n" or "\r" only; U+2028,
+U+2029 and U+0085 (which YAML 1.1 readers also break at) are ordinary characters, so a
+position means the same in the document, the CLI and the editor."""
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
-_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_BREAKS = re.compile("\r\n|[\r\n]")
 
 
 class Position(NamedTuple):
@@ -50,8 +55,7 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        if "\r" in text or "\x85" in text or "\u2028" in text or "\u2029" in text:
-            # The YAML reader's line breaks, so that lines agree with the parser's marks.
+        if "\r" in text:
             starts = [0, *(m.end() for m in _BREAKS.finditer(text))]
         else:
             starts = [0]
@@ -72,8 +76,6 @@ class LineIndex:
         return min(self._starts[pos.line] + pos.column, len(self.text))
 
     def position(self, offset: int) -> Position:
-        from bisect import bisect_right
-
         line = bisect_right(self._starts, offset) - 1
         return Position(line, offset - self._starts[line])
 
@@ -83,10 +85,29 @@ class LineIndex:
             return ""
         start = self._starts[line]
         end = self._starts[line + 1] if line + 1 < len(self._starts) else len(self.text)
-        return self.text[start:end].rstrip("\r\n\x85\u2028\u2029")
+        line_text = self.text[start:end]
+        if line_text.endswith("\n"):
+            line_text = line_text[:-1]
+        return line_text[:-1] if line_text.endswith("\r") else line_text
+
+    def lines(self) -> list[str]:
+        """Every line without its line break (what an editor shows)."""
+        return [self.line_text(n) for n in range(len(self._starts))]
+
+    def lines_with_breaks(self) -> list[str]:
+        """Every line with its line break, joining back to the text (for diffs)."""
+        ends = [*self._starts[1:], len(self.text)]
+        return [self.text[a:b] for a, b in zip(self._starts, ends, strict=True) if a < b]
 
     def line_start(self, line: int) -> int:
         return self._starts[min(line, len(self._starts) - 1)]
+
+
+def with_line_breaks(edits: list[TextEdit], newline: str) -> list[TextEdit]:
+    """Edits whose inserted lines end as the file's lines do (renderers write "\n")."""
+    if newline == "\n":
+        return edits
+    return [TextEdit(e.range, _BREAKS.sub(newline, e.new_text)) for e in edits]
 
 
 def apply_edits(text: str, edits: list[TextEdit]) -> str:

@@ -21,6 +21,9 @@ PeftMethod = Literal[
     "full", "lora", "dora", "ia3", "prefix-tuning", "prompt-tuning", "other", "none"
 ]
 ALL_LINEAR = "all-linear"
+# Names the input embedding and the output layer go by across architectures.
+EMBEDDING_NAMES = ("embed_tokens", "wte", "word_embeddings", "tok_embeddings", "embed_in")
+HEAD_NAMES = ("lm_head", "output", "embed_out")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +100,7 @@ def adapter_plan(
     trainable_params: int | None = None,
     trainable_embeddings: bool = False,
     feedforward: tuple[str, ...] | None = None,
+    modules_to_save: tuple[str, ...] = (),
 ) -> AdapterPlan:
     """Trainable tensors for `method` on `spec` (see PeftMethod)."""
     layers = spec.num_layers
@@ -145,12 +149,41 @@ def adapter_plan(
         pass
     else:  # pragma: no cover - Literal guards callers
         raise ValueError(f"unknown PEFT method {method!r}")
-    if trainable_embeddings and method != "full":
-        # PEFT modules_to_save: trainable copies of the input embedding and the output layer.
-        tensors.append(TrainableTensor("embed_tokens.copy", (spec.vocab_size, spec.hidden_size)))
-        tensors.append(TrainableTensor("lm_head.copy", (spec.vocab_size, spec.hidden_size)))
+    if method != "full":
+        saved = (*EMBEDDING_NAMES[:1], *HEAD_NAMES[:1]) if trainable_embeddings else ()
+        copies, found = modules_to_save_tensors(spec, (*saved, *modules_to_save))
+        tensors += copies
+        notes += found
     ff_names = tuple(feedforward or ()) if method == "ia3" else ()
     return AdapterPlan(method, tuple(tensors), targeted, ff_names, tuple(notes))
+
+
+def modules_to_save_tensors(
+    spec: ModelSpec, names: tuple[str, ...]
+) -> tuple[list[TrainableTensor], list[str]]:
+    """PEFT `modules_to_save`: ModulesToSaveWrapper deep-copies each named module and trains
+    the copy in full (peft/utils/other.py, PEFT 0.21); the original stays frozen beside it."""
+    tensors: list[TrainableTensor] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        leaf = name.rsplit(".", 1)[-1]
+        if leaf in EMBEDDING_NAMES:
+            key, shape, count = "embed_tokens.copy", (spec.vocab_size, spec.hidden_size), 1
+        elif leaf in HEAD_NAMES:
+            key, shape, count = "lm_head.copy", (spec.vocab_size, spec.hidden_size), 1
+        else:
+            module = next((m for m in spec.layer_modules() if m.matches(leaf)), None)
+            if module is None:
+                notes.append(f"modules_to_save entry not in {spec.name}: {name}")
+                continue
+            key = f"{module.name}.copy"
+            shape = (module.out_features, module.in_features)
+            count = spec.num_layers * module.count
+        if key not in seen:
+            seen.add(key)
+            tensors.append(TrainableTensor(key, shape, count))
+    return tensors, notes
 
 
 def lora_params(spec: ModelSpec, r: int, targets: str | tuple[str, ...] | list[str] | None) -> int:

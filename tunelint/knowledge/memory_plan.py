@@ -4,7 +4,7 @@ sequence that fit)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from tunelint.knowledge.memory import (
     Quant,
     estimate_memory,
 )
+from tunelint.knowledge.memory_deepspeed import deepspeed_inputs
 from tunelint.knowledge.models import ModelSpec, lookup_model
 
 if TYPE_CHECKING:
@@ -53,10 +54,12 @@ def scenario_from_plan(
     gpu_count: int | None = None,
     reward_model: ModelSpec | None = None,
     facts: Mapping[str, Any] | None = None,
+    deepspeed_json: Mapping[str, Any] | None = None,
 ) -> MemoryScenario:
     """How a Plan trains, as the estimator's scenario (TRL 1.x on transformers 5 semantics).
 
     `gpu_count` is the total number of GPUs (per node times nodes); default from the Plan.
+    `deepspeed_json` is the DeepSpeed JSON the config names, read as written.
     """
     facts = facts or {}
     precision = _precision(plan, gpu)
@@ -86,7 +89,10 @@ def scenario_from_plan(
     # TRL casts QLoRA adapters to bf16, and keeps them in the base dtype under ZeRO-3.
     adapter_dtype: Dtype = "bf16" if quant != "none" or zero3 else "fp32"
     count = gpu_count if gpu_count is not None else plan.hardware.count * plan.hardware.nodes
-    return MemoryScenario(
+    # LLaMA-Factory PPO loads one base with a value head and, by default
+    # (reward_model_type: lora), the reward model as a LoRA adapter on that base.
+    llamafactory_ppo = facts.get("trainer") == "llamafactory" and plan.method.kind == "ppo"
+    scn = MemoryScenario(
         model=model,
         micro_batch_size=plan.training.micro_batch_size,
         seq_len=plan.model.max_seq_len,
@@ -113,8 +119,18 @@ def scenario_from_plan(
         beta=plan.method.beta,
         precompute_ref_log_probs=plan.method.precompute_ref_log_probs,
         reward_model=reward_model,
-        num_generations=plan.method.num_generations or 8,
+        chunked_loss=plan.training.chunked_loss,
+        optimizer_in_backward=plan.training.optimizer_in_backward,
+        activation_offloading=plan.training.activation_offloading,
+        compile=plan.training.compile,
+        modules_to_save=tuple(plan.peft.modules_to_save or ()),
+        value_head_shared=llamafactory_ppo,
+        reward_adapter=llamafactory_ppo,
+        gpu_memory_gib=gpu.memory_gib if gpu is not None else None,
     )
+    if deepspeed_json:
+        scn = replace(scn, **deepspeed_inputs(deepspeed_json, model.hidden_size))
+    return scn
 
 
 def estimate_peak_memory(
@@ -154,41 +170,40 @@ def _fits(scn: MemoryScenario, capacity_gib: float) -> bool:
     return estimate_memory(scn).per_gpu_bytes <= capacity_gib * GIB
 
 
-def largest_micro_batch(scn: MemoryScenario, capacity_gib: float) -> int | None:
-    """The largest micro-batch size that fits (None: not even 1)."""
-    if not _fits(replace(scn, micro_batch_size=1), capacity_gib):
+def largest_true(pred: Callable[[int], bool], limit: int) -> int | None:
+    """The largest n in 1..limit with pred(n), for a pred that holds up to some n and not
+    after (None: not even 1): doubling, then bisection."""
+    if not pred(1):
         return None
     lo, hi = 1, 2
-    while hi <= MAX_MICRO_BATCH and _fits(replace(scn, micro_batch_size=hi), capacity_gib):
+    while hi <= limit and pred(hi):
         lo, hi = hi, hi * 2
-    hi = min(hi, MAX_MICRO_BATCH + 1)
+    hi = min(hi, limit + 1)
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _fits(replace(scn, micro_batch_size=mid), capacity_gib):
+        if pred(mid):
             lo = mid
         else:
             hi = mid
     return lo
 
 
+def largest_micro_batch(scn: MemoryScenario, capacity_gib: float) -> int | None:
+    """The largest micro-batch size that fits (None: not even 1)."""
+    return largest_true(
+        lambda n: _fits(replace(scn, micro_batch_size=n), capacity_gib), MAX_MICRO_BATCH
+    )
+
+
 def longest_sequence(
     scn: MemoryScenario, capacity_gib: float, limit: int | None = None
 ) -> int | None:
     """The longest sequence (a multiple of 128, up to `limit`) that fits (None: not 128)."""
-    limit = limit or MAX_SEQ
-    if not _fits(replace(scn, seq_len=SEQ_STEP), capacity_gib):
-        return None
-    lo, hi = 1, 2
-    while hi * SEQ_STEP <= limit and _fits(replace(scn, seq_len=hi * SEQ_STEP), capacity_gib):
-        lo, hi = hi, hi * 2
-    hi = min(hi, limit // SEQ_STEP + 1)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if _fits(replace(scn, seq_len=mid * SEQ_STEP), capacity_gib):
-            lo = mid
-        else:
-            hi = mid
-    return lo * SEQ_STEP
+    steps = largest_true(
+        lambda k: _fits(replace(scn, seq_len=k * SEQ_STEP), capacity_gib),
+        (limit or MAX_SEQ) // SEQ_STEP,
+    )
+    return None if steps is None else steps * SEQ_STEP
 
 
 def what_ifs(plan: Plan, scn: MemoryScenario, capacity_gib: float | None) -> list[WhatIf]:
@@ -267,6 +282,8 @@ class MemoryReport:
     gpu_count: int = 1
     scenario: MemoryScenario | None = None
     model_via: str = "catalog"
+    gpu_count_stated: bool = True
+    smallest_gpu_count: int | None = None  # when the count is not stated and the run shards
 
     @property
     def fits(self) -> bool | None:
@@ -289,6 +306,8 @@ class MemoryReport:
         text = f"estimated peak {est.per_gpu_gib:.1f} GiB per GPU"
         if self.capacity_gib is not None and self.gpu_name:
             count = f" x {self.gpu_count}" if self.gpu_count > 1 else ""
+            if self.smallest_gpu_count is not None:
+                count = f" x {self.gpu_count} (the fewest that fit; no count stated)"
             head = self.capacity_gib - est.per_gpu_gib
             verdict = f"fits, {head:.1f} GiB headroom" if head >= 0 else f"{-head:.1f} GiB over"
             text += f" on {self.gpu_name}{count} ({self.capacity_gib:g} GiB): {verdict}"
@@ -323,24 +342,98 @@ def plan_report(
     *,
     search_paths: tuple[Path | str, ...] = (),
     facts: Mapping[str, Any] | None = None,
+    deepspeed_json: Mapping[str, Any] | None = None,
+    count_stated: bool | None = None,
 ) -> MemoryReport:
-    """Resolve the Plan's model (and reward model) and estimate; never raises on a miss."""
+    """Resolve the Plan's model (and reward model) and estimate; never raises on a miss.
+
+    `count_stated`: whether the GPU count is known (None: the Plan states `hardware.count`
+    or `nodes`, or a count other than the Plan's was passed). A run that shards with no
+    known count is estimated at the smallest count that fits, not at one GPU.
+    """
     capacity = gpu.memory_gib if gpu is not None else None
     name = gpu.name if gpu is not None else None
     lookup = lookup_model(plan.model.name, search_paths)
-    count = gpu_count if gpu_count is not None else plan.hardware.count * plan.hardware.nodes
+    planned = plan.hardware.count * plan.hardware.nodes
+    count = gpu_count if gpu_count is not None else planned
+    if count_stated is None:
+        written = plan.hardware.model_fields_set & {"count", "nodes"}
+        count_stated = bool(written) or count != planned
     if lookup.spec is None:
         return MemoryReport(None, None, lookup.reason, name, capacity, count)
     reward = None
     if plan.method.reward_model:
         reward = lookup_model(plan.method.reward_model, search_paths).spec
     scn = scenario_from_plan(
-        plan, lookup.spec, gpu=gpu, gpu_count=count, reward_model=reward, facts=facts
+        plan,
+        lookup.spec,
+        gpu=gpu,
+        gpu_count=count,
+        reward_model=reward,
+        facts=facts,
+        deepspeed_json=deepspeed_json,
     )
     if plan.method.reward_model and reward is None:
         scn = replace(scn, reward_model=lookup.spec)
+    notes: list[str] = []
+    smallest = None
+    if not count_stated and shards(scn):
+        scn, smallest, note = _at_smallest_count(scn, capacity)
+        count = scn.gpu_count
+        notes.append(note)
     estimate = estimate_memory(scn)
     if plan.method.reward_model and reward is None:
-        note = f"reward model {plan.method.reward_model} not resolved: assumed the policy's size"
-        estimate = replace(estimate, assumptions=(*estimate.assumptions, note))
-    return MemoryReport(estimate, lookup.spec, None, name, capacity, count, scn, lookup.via)
+        notes.append(
+            f"reward model {plan.method.reward_model} not resolved: assumed the policy's size"
+        )
+    if notes:
+        estimate = replace(estimate, assumptions=(*estimate.assumptions, *notes))
+    return MemoryReport(
+        estimate,
+        lookup.spec,
+        None,
+        name,
+        capacity,
+        count,
+        scn,
+        lookup.via,
+        gpu_count_stated=count_stated,
+        smallest_gpu_count=smallest,
+    )
+
+
+# --- GPU count ------------------------------------------------------------------------------
+MAX_GPUS = 1024
+
+
+def shards(scn: MemoryScenario) -> bool:
+    """Whether the strategy divides model states by the GPU count (ZeRO, FSDP)."""
+    return scn.distributed == "fsdp" or scn.distributed.startswith("deepspeed")
+
+
+def smallest_gpu_count(scn: MemoryScenario, capacity_gib: float) -> int | None:
+    """The fewest GPUs (up to MAX_GPUS) on which the sharded run fits (None: not even then)."""
+    too_few = largest_true(lambda n: not _fits(replace(scn, gpu_count=n), capacity_gib), MAX_GPUS)
+    if too_few is None:
+        return 1
+    return too_few + 1 if too_few < MAX_GPUS else None
+
+
+def _at_smallest_count(
+    scn: MemoryScenario, capacity_gib: float | None
+) -> tuple[MemoryScenario, int | None, str]:
+    stage = scn.distributed
+    if capacity_gib is None:
+        return scn, None, f"GPU count not stated: {stage} shards over the GPUs; estimated for 1"
+    smallest = smallest_gpu_count(scn, capacity_gib)
+    if smallest is None:
+        return (
+            replace(scn, gpu_count=MAX_GPUS),
+            None,
+            f"GPU count not stated: {stage} does not fit on up to {MAX_GPUS} GPUs",
+        )
+    note = (
+        f"GPU count not stated: {stage} shards over the GPUs; estimated for {smallest}, "
+        "the smallest count that fits"
+    )
+    return replace(scn, gpu_count=smallest), smallest, note

@@ -39,9 +39,12 @@ def fix_payload(diagnostic: types.Diagnostic) -> dict[str, Any] | None:
     return None
 
 
-def data_version(diagnostic: types.Diagnostic) -> Any:
+def data_origin(diagnostic: types.Diagnostic) -> tuple[Any, Any]:
+    """The (uri, version) a diagnostic of ours was computed for, from its data."""
     data = diagnostic.data
-    return data.get("version") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None, None
+    return data.get("uri"), data.get("version")
 
 
 def is_ours(diagnostic: types.Diagnostic) -> bool:

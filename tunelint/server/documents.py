@@ -4,12 +4,16 @@ The server keeps its own copy instead of pygls' workspace because pygls splits l
 `str.splitlines`, which also breaks on form feeds, U+2028 and other characters that LSP
 clients treat as ordinary text; an incremental edit after one of them would land on the
 wrong line. Here lines end only at "\\r\\n", "\\r" or "\\n", as the LSP specification says.
+pygls' copy is not kept at all (`protocol.py`): one copy, updated once per change.
 """
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass
+from itertools import accumulate, repeat
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
@@ -43,7 +47,16 @@ def uri_to_path(uri: str) -> str | None:
 
 
 def _line_starts(text: str) -> list[int]:
+    if "\r" not in text:  # the common case, 4x faster: C-level split and running sum
+        lengths = map(operator.add, map(len, text.split("\n")), repeat(1))
+        return list(accumulate(lengths, initial=0))[:-1]
     return [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+
+
+@functools.cache
+def codec_for(encoding: str) -> PositionCodec:
+    """pygls' position codec for an encoding, built once."""
+    return PositionCodec(encoding)
 
 
 def _offset(text: str, starts: list[int], pos: types.Position, codec: PositionCodec) -> int:
@@ -95,11 +108,13 @@ class DocumentStore:
         return document
 
     def change(
-        self, params: types.DidChangeTextDocumentParams, codec: PositionCodec
+        self, params: types.DidChangeTextDocumentParams, encoding: str
     ) -> OpenDocument | None:
+        """Apply a didChange (positions in the client's `encoding`) to the document."""
         document = self._documents.get(params.text_document.uri)
         if document is None:
             return None
+        codec = codec_for(encoding)
         text = document.text
         for change in params.content_changes:
             text = apply_change(text, change, codec)

@@ -9,6 +9,7 @@ from lsprotocol import types
 
 from tunelint.lint import LintOptions, LintResult, lint_text
 from tunelint.server.diagnostics import to_lsp
+from tunelint.server.documents import OpenDocument
 from tunelint.server.files import is_declared_config, may_be_config
 from tunelint.server.positions import PositionConverter
 from tunelint.server.settings import ServerSettings
@@ -24,6 +25,17 @@ class Snapshot:
     filename: str
     language_id: str
     path: str | None
+
+    @classmethod
+    def of(cls, document: OpenDocument) -> Snapshot:
+        return cls(
+            uri=document.uri,
+            version=document.version,
+            text=document.text,
+            filename=document.filename,
+            language_id=document.language_id,
+            path=document.path,
+        )
 
 
 @dataclass(slots=True)
@@ -75,22 +87,29 @@ def lint_snapshot(
     settings: ServerSettings,
     generation: int,
     encoding: str | types.PositionEncodingKind | None,
+    options: LintOptions | None = None,
 ) -> LintOutcome:
     """Lint a snapshot; a file that is not a fine-tuning config gets no diagnostics at all."""
     converter = PositionConverter(snapshot.text, encoding)
     outcome = LintOutcome(snapshot, generation, False, converter)
     if not settings.enable or not may_be_config(snapshot.filename, snapshot.language_id):
         return outcome
-    result = lint_text(snapshot.text, snapshot.filename, lint_options(settings))
+    result = lint_text(snapshot.text, snapshot.filename, options or lint_options(settings))
     outcome.result = result
     # The core detects the dialect; a file named or marked as a tunelint config is linted
     # even when it is too broken to detect (so its syntax error shows).
     outcome.is_config = result.dialect is not None or is_declared_config(
         snapshot.filename, snapshot.text
     )
-    if not outcome.is_config:
-        return outcome
-    outcome.diagnostics = [
+    if outcome.is_config:
+        outcome.diagnostics = _diagnostics(result, converter, snapshot)
+    return outcome
+
+
+def _diagnostics(
+    result: LintResult, converter: PositionConverter, snapshot: Snapshot
+) -> list[types.Diagnostic]:
+    return [
         to_lsp(
             diagnostic,
             converter,
@@ -100,4 +119,12 @@ def lint_snapshot(
         )
         for diagnostic in result.diagnostics
     ]
-    return outcome
+
+
+def restamp(outcome: LintOutcome, snapshot: Snapshot) -> LintOutcome:
+    """The same lint for a new version of identical text: only the version stamps change."""
+    fresh = LintOutcome(snapshot, outcome.generation, outcome.is_config, outcome.converter)
+    fresh.result = outcome.result
+    if outcome.result is not None and outcome.is_config:
+        fresh.diagnostics = _diagnostics(outcome.result, outcome.converter, snapshot)
+    return fresh

@@ -1,4 +1,4 @@
-"""Core positions (code points, lines split on "\\n") to LSP positions and back.
+"""Core positions (code points, LSP's lines) to LSP positions and back.
 
 LSP columns count UTF-16 code units unless the client negotiated another encoding; the core
 counts code points. Conversion goes through pygls' position codec, so a key after an emoji
@@ -7,10 +7,14 @@ or CJK text is underlined exactly (ruff-lsp once shipped columns that drifted th
 
 from __future__ import annotations
 
+import re
+
 from lsprotocol import types
 from pygls.workspace.position_codec import PositionCodec
 
 from tunelint.config.positions import Position, Range, TextEdit
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class PositionConverter:
@@ -19,9 +23,9 @@ class PositionConverter:
     __slots__ = ("_ascii", "_codec", "_lines")
 
     def __init__(self, text: str, encoding: str | types.PositionEncodingKind | None) -> None:
-        # Same line model as the core's LineIndex: split on "\n" only ("\r" stays at the end
-        # of a CRLF line, past every column that matters).
-        self._lines = text.split("\n")
+        # Same line model as the core's LineIndex and LSP: lines end at "\r\n", "\n" or "\r"
+        # (never at U+2028/U+0085, which YAML alone treats as breaks).
+        self._lines = _LINE_BREAK.split(text) if "\r" in text else text.split("\n")
         # ASCII text has the same columns in every encoding: skip the per-line work.
         self._ascii = text.isascii()
         self._codec = PositionCodec(encoding or types.PositionEncodingKind.Utf16)

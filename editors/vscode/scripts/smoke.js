@@ -71,19 +71,59 @@ function override(target, overrides) {
   return new Proxy({}, { get: (_t, prop) => (prop in overrides ? overrides[prop] : target[prop]) });
 }
 
+// TUNELINT_SMOKE_NEW_CONFIG: the answers (in order) to "tunelint: New fine-tuning config…",
+// which then runs after activation; TUNELINT_SMOKE_FOLDER: the workspace folder.
+const answers = JSON.parse(process.env.TUNELINT_SMOKE_NEW_CONFIG || "null");
+const folder = process.env.TUNELINT_SMOKE_FOLDER;
+const commands = new Map();
+
+function answer(kind, title) {
+  const value = answers && answers.length ? answers.shift() : undefined;
+  console.log(`[${kind}] ${title}: ${value}`);
+  return value;
+}
+
 const base = anything("vscode");
 const vscode = override(base, {
+  Uri: { file: (fsPath) => ({ scheme: "file", fsPath }) },
+  commands: override(base.commands, {
+    registerCommand: (name, callback) => {
+      commands.set(name, callback);
+      return { dispose: () => commands.delete(name) };
+    },
+    executeCommand: async (name, ...args) => (commands.has(name) ? commands.get(name)(...args) : undefined),
+  }),
   version: "1.82.0",
   env: { appName: "tunelint-smoke", language: "en", machineId: "smoke", sessionId: "smoke", uiKind: 1 },
   workspace: override(base.workspace, {
     getConfiguration: (section) => configuration(section),
-    workspaceFolders: undefined,
+    workspaceFolders: folder ? [{ uri: { scheme: "file", fsPath: folder }, name: "smoke", index: 0 }] : undefined,
     textDocuments: [],
   }),
   window: override(base.window, {
     createOutputChannel: channel,
     showErrorMessage: async (message) => {
       console.log(`[error message] ${message}`);
+      return undefined;
+    },
+    showInformationMessage: async (message) => {
+      console.log(`[info message] ${message}`);
+      return undefined;
+    },
+    showQuickPick: async (items, options) => {
+      const value = answer("quick pick", options.title);
+      const chosen = items.find((item) => item.value === value);
+      if (value !== undefined && chosen === undefined) console.log(`[quick pick] no item ${value}`);
+      return chosen;
+    },
+    showInputBox: async (options) => {
+      const value = answer("input box", options.title);
+      const invalid = value !== undefined && options.validateInput ? options.validateInput(value) : undefined;
+      if (invalid) console.log(`[input box] rejected: ${invalid}`);
+      return value;
+    },
+    showTextDocument: async (uri) => {
+      console.log(`[open] ${uri.fsPath}`);
       return undefined;
     },
   }),
@@ -99,6 +139,7 @@ const extension = require(path.join(extensionDir, "out", "extension.js"));
 const context = { subscriptions: [] };
 extension
   .activate(context)
+  .then(() => (answers ? vscode.commands.executeCommand("tunelint.newConfig") : undefined))
   .then(() => new Promise((done) => setTimeout(done, linger)))
   .then(() => extension.deactivate())
   .then(

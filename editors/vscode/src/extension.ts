@@ -11,6 +11,7 @@ import {
   type LanguageClientOptions,
   RevealOutputChannelOn,
 } from "vscode-languageclient/node";
+import { newConfig } from "./newConfig";
 
 const SECTION = "tunelint";
 const DEFAULT_COMMAND = ["tunelint", "server"];
@@ -28,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): Promise<void> {
     outputChannel,
     vscode.commands.registerCommand("tunelint.restartServer", () => restart()),
     vscode.commands.registerCommand("tunelint.showOutput", () => outputChannel.show()),
+    vscode.commands.registerCommand("tunelint.newConfig", () => newConfig(cliCommand(), outputChannel)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       // The server re-reads its own settings (workspace/configuration); only a new
       // command needs a new process.
@@ -128,6 +130,13 @@ export function serverExecutable(): Executable {
   // No `transport` on purpose: with TransportKind.stdio the client would append `--stdio`,
   // which a custom command might not accept; stdio is what it uses either way.
   return { command, args, options: cwd ? { cwd } : {} };
+}
+
+/** The `tunelint` command line: the server command without its `server` verb. */
+export function cliCommand(): string[] {
+  const server = serverExecutable();
+  const argv = [server.command, ...(server.args ?? [])];
+  return argv[argv.length - 1] === "server" ? argv.slice(0, -1) : ["tunelint"];
 }
 
 function expand(value: string): string {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from tunelint.checks.context import Context
@@ -11,23 +10,9 @@ from tunelint.checks.registry import rule
 from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
+from tunelint.config.secrets import secret_kind
 
 TRUST = ("model", "trust_remote_code")
-
-# (what it is, pattern) — prefixes published by each provider.
-_TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
-    ("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}")),
-    ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_-]{20,}")),
-    ("GitHub token", re.compile(r"\b(?:ghp|gho|ghs|github_pat)_[A-Za-z0-9_]{30,}")),
-    ("AWS access key id", re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
-)
-_SECRET_KEY = re.compile(r"(token|api[_-]?key|secret|password|passwd)", re.IGNORECASE)
-_NOT_A_SECRET = re.compile(
-    r"^(\$\{?[A-Z_][A-Z0-9_]*\}?|<[^>]*>|x+|\*+|null|none|true|false|your[_-].*|changeme)$",
-    re.IGNORECASE,
-)
-_WANDB_KEY = re.compile(r"^[0-9a-f]{40}$")
 
 
 @rule(
@@ -59,21 +44,6 @@ def trust_remote_code(plan: Plan, ctx: Context) -> Iterator[Finding]:
         )
 
 
-def _secret_kind(key_path: tuple[str, ...], value: str) -> str | None:
-    for label, pattern in _TOKEN_PATTERNS:
-        if pattern.search(value):
-            return label
-    key = key_path[-1] if key_path else ""
-    if not _SECRET_KEY.search(key) or _NOT_A_SECRET.match(value.strip()):
-        return None
-    if "wandb" in key.lower() and _WANDB_KEY.match(value):
-        return "Weights & Biases API key"
-    # A literal credential under a secret-looking key: long, no spaces, not a path.
-    if len(value) >= 16 and " " not in value and "/" not in value:
-        return f"credential in `{key}`"
-    return None
-
-
 @rule(
     code="TL602",
     name="secret-in-config",
@@ -81,10 +51,11 @@ def _secret_kind(key_path: tuple[str, ...], value: str) -> str | None:
     source="security",
     summary="A token or API key written in the config",
     docs=RuleDocs(
-        what="A Hugging Face token (`hf_...`), an OpenAI/Anthropic/GitHub/AWS key, or a long "
-        "literal value under a key named like `token`, `api_key`, `secret` or `password`.",
+        what="A Hugging Face token (`hf_...`), an OpenAI/Anthropic/GitHub/AWS key (in a value, "
+        "a key or a comment), an AWS secret access key, or a long literal value under a key "
+        "named like `token`, `api_key`, `secret` or `password`.",
         why="Configs are committed, shared and pasted into issues; a token in one is a leaked "
-        "token. The message never repeats the value.",
+        "token. tunelint never repeats the value: source excerpts, diffs and messages mask it.",
         example="hub_token: hf_...",
         fix="Remove it, revoke the token, and read it from the environment (`HF_TOKEN`, "
         "`WANDB_API_KEY`, `huggingface-cli login`).",
@@ -94,7 +65,7 @@ def _secret_kind(key_path: tuple[str, ...], value: str) -> str | None:
 )
 def secret_in_config(plan: Plan, ctx: Context) -> Iterator[Finding]:
     for item in ctx.strings:
-        label = _secret_kind(item.key_path, item.value)
+        label = secret_kind(item.key_path, item.value)
         if label is not None:
             yield Finding(
                 f"{label} written in the config: revoke it and read it from the environment",

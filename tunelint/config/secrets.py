@@ -1,0 +1,95 @@
+"""What a secret looks like, and masking it wherever tunelint shows text.
+
+One judgment for both jobs: TL602 reports exactly what `mask_secrets` hides, so a value the
+linter calls a credential is never echoed by an excerpt, a diff, a message or a hover.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# (what it is, pattern) — prefixes published by each provider.
+TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{30,}\b")),
+    ("Anthropic API key", re.compile(r"\bsk-ant-[A-Za-z0-9_-]{20,}")),
+    ("OpenAI API key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9_-]{20,}")),
+    ("GitHub token", re.compile(r"\b(?:ghp|gho|ghs|ghu|ghr|github_pat)_[A-Za-z0-9_]{30,}")),
+    ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
+)
+_TOKEN_PREFIX = re.compile(r"hf_|sk-|gh[pousr]_|github_pat_|AKIA|ASIA")
+_SECRET_KEY = re.compile(r"(token|api[_-]?key|secret|password|passwd)", re.IGNORECASE)
+_NOT_A_SECRET = re.compile(
+    r"^(\$\{?[A-Z_][A-Z0-9_]*\}?|<[^>]*>|x+|\*+|null|none|true|false|your[_-].*|changeme)$",
+    re.IGNORECASE,
+)
+_WANDB_KEY = re.compile(r"^[0-9a-f]{40}$")
+# AWS secret access keys are 40 characters of base64, so they may contain "/" and "+".
+_AWS_SECRET = re.compile(r"^[A-Za-z0-9/+]{40}$")
+# `key: value`, `"key": "value"`, `key=value` on one line (YAML, JSON, env-style comments).
+_ASSIGNMENT = re.compile(r"(?P<key>[A-Za-z0-9_.-]+)[\"']?\s*[:=]\s*[\"']?(?P<value>[^\s\"',#}\]]+)")
+MASK = "********"
+
+
+def secret_kind(key_path: tuple[str, ...], value: str) -> str | None:
+    """What secret `value` (written under `key_path`) is, or None when it is not one."""
+    for label, pattern in TOKEN_PATTERNS:
+        if pattern.search(value):
+            return label
+    key = key_path[-1] if key_path else ""
+    if not _SECRET_KEY.search(key) or _NOT_A_SECRET.match(value.strip()) or value.isdigit():
+        return None  # a number (`max_tokens: 4096`) is a count, not a credential
+    lowered = key.lower()
+    if "wandb" in lowered and _WANDB_KEY.match(value):
+        return "Weights & Biases API key"
+    if "aws" in lowered and "secret" in lowered and _AWS_SECRET.match(value):
+        return "AWS secret access key"
+    # A literal credential under a secret-looking key: long, no spaces, not a path.
+    if len(value) >= 16 and " " not in value and "/" not in value:
+        return f"credential in `{key}`"
+    return None
+
+
+def find_tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    """(label, start, end) of every provider token in the text, wherever it is written."""
+    if not _TOKEN_PREFIX.search(text):  # one pass instead of one per provider
+        return
+    for label, pattern in TOKEN_PATTERNS:
+        for match in pattern.finditer(text):
+            yield label, match.start(), match.end()
+
+
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """Sorted, disjoint (start, end) of every token, and every value TL602 would call a
+    credential, in the text."""
+    spans: list[tuple[int, int]] = [(start, end) for _, start, end in find_tokens(text)]
+    if _SECRET_KEY.search(text):
+        for match in _ASSIGNMENT.finditer(text):
+            if secret_kind((match.group("key"),), match.group("value")) is not None:
+                spans.append(match.span("value"))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def hide(secret: str) -> str:
+    """A secret as shown: its first three characters, so a reader still sees which one."""
+    return secret[:3] + MASK
+
+
+def mask_secrets(text: str) -> str:
+    """The text with every secret (see `secret_spans`) masked."""
+    if not text:
+        return text
+    out: list[str] = []
+    last = 0
+    for start, end in secret_spans(text):
+        out.append(text[last:start])
+        out.append(hide(text[start:end]))
+        last = end
+    out.append(text[last:])
+    return "".join(out)

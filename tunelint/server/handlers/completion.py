@@ -1,0 +1,40 @@
+"""textDocument/completion: keys, enum values, GPU and model names in native configs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from tunelint.server import completion
+from tunelint.server.files import is_declared_config
+from tunelint.server.handlers.base import Handler
+
+if TYPE_CHECKING:
+    from tunelint.server.server import TunelintServer
+
+
+def on_completion(
+    server: TunelintServer, params: types.CompletionParams
+) -> types.CompletionList | None:
+    document = server.documents.get(params.text_document.uri)
+    if document is None:
+        return None
+    outcome = server.outcomes.get(document.uri)
+    native = is_declared_config(document.filename, document.text) or (
+        outcome is not None and outcome.result is not None and outcome.result.dialect == "native"
+    )
+    if not native or document.filename.lower().endswith((".json", ".jsonc")):
+        return None
+    converter = server.converter(document.text)
+    markdown = server.client.completion_markdown
+    return completion.complete(document.text, params.position, converter, markdown)
+
+
+HANDLERS = (
+    Handler(
+        types.TEXT_DOCUMENT_COMPLETION,
+        on_completion,
+        types.CompletionOptions(trigger_characters=[":"]),
+    ),
+)
