@@ -211,23 +211,21 @@ def main() -> None:
             f"throughput over {len(files)} real configs from {args.corpus} "
             f"(yamllint reads the {yaml_count} YAML ones; best of 3, whole command):"
         )
-        ours = min(
-            (
-                _time([tl, "check", "--quiet", "--format", "json", str(folder)], env)
-                for _ in range(3)
-            ),
-            key=lambda t: t.cpu,
-        )
+        check = [tl, "check", "--quiet", "--format", "json", str(folder)]
+        ours = min((_time(check, env) for _ in range(3)), key=lambda t: t.cpu)
+        single = min((_time([*check, "-j", "1"], env) for _ in range(3)), key=lambda t: t.cpu)
         theirs = min(
             (_time([yl, "-f", "parsable", str(folder)], env) for _ in range(3)),
             key=lambda t: t.cpu,
         )
         print(f"                  {'CPU':>8} {'wall':>8}")
-        print(f"  tunelint check  {ours.cpu:7.2f}s {ours.wall:7.2f}s")
+        print(f"  tunelint check  {ours.cpu:7.2f}s {ours.wall:7.2f}s  (one worker per core)")
+        print(f"  ... -j 1        {single.cpu:7.2f}s {single.wall:7.2f}s  (one process)")
         print(f"  yamllint        {theirs.cpu:7.2f}s {theirs.wall:7.2f}s")
         print(
             f"  yamllint/tunelint: CPU {theirs.cpu / ours.cpu:.1f}x, wall "
-            f"{theirs.wall / ours.wall:.1f}x (target: CPU >= 5x)"
+            f"{theirs.wall / ours.wall:.1f}x (target: CPU >= 5x); one process: CPU "
+            f"{theirs.cpu / single.cpu:.1f}x, wall {theirs.wall / single.wall:.1f}x"
         )
         steady_ours, steady_theirs = _in_process(files)
         print(f"steady state in one process after start-up ({len(files)} files, CPU):")
@@ -241,6 +239,9 @@ def main() -> None:
             yamllint_cpu_s=round(theirs.cpu, 3),
             yamllint_wall_s=round(theirs.wall, 3),
             cpu_ratio=round(theirs.cpu / ours.cpu, 2),
+            single_cpu_s=round(single.cpu, 3),
+            single_wall_s=round(single.wall, 3),
+            single_cpu_ratio=round(theirs.cpu / single.cpu, 2),
             wall_ratio=round(theirs.wall / ours.wall, 2),
             steady_ms_per_file=round(steady_ours * 1000 / len(files), 3),
             load_average_end=round(os.getloadavg()[0], 2),
