@@ -91,3 +91,13 @@ def test_the_key_covers_plan_py_and_the_tunelint_modules_it_imports(
     assert with_import != before
     fake.write_text("from tunelint.config.positions import Range\nimport pydantic\n# edited\n")
     assert plan_validators.cache_key() not in (before, with_import)
+
+
+def test_an_unwritable_cache_folder_still_validates(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be\n")
+    result = _probe(blocker)
+    assert result["existed"] is False and result["exists"] is False
+    assert result["good"] == 8 and result["bad_kept"] == "m"
+    kinds = [problem[0] for problem in result["problems"]]  # type: ignore[union-attr]
+    assert kinds == ["invalid-value", "unknown-key"]

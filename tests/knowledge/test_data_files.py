@@ -48,3 +48,14 @@ def test_the_cache_name_follows_the_content() -> None:
     assert data_files._cached_name("gpus.toml", raw) != data_files._cached_name(
         "gpus.toml", raw + b"\n# edited\n"
     )
+
+
+def test_an_unwritable_cache_folder_still_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would be\n")
+    monkeypatch.setenv("TUNELINT_CACHE_DIR", str(blocker))
+    expected = data_files.parse((data_files.DATA / "models.toml").read_bytes())
+    assert data_files.load("models.toml") == expected
+    assert blocker.is_file()
