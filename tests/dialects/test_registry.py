@@ -85,11 +85,8 @@ def test_detection_equals_asking_every_dialect(folder: Path) -> None:
         assert (ours.name, ours.confidence) == (every.name, every.confidence), path
 
 
-def test_detection_equals_asking_every_dialect_on_the_corpus() -> None:
-    if not CORPUS.is_dir():
-        if os.environ.get("CI"):
-            raise AssertionError(f"the shared corpus is missing ({CORPUS})")
-        pytest.skip(f"the shared corpus is not here ({CORPUS})")
+def test_detection_equals_asking_every_dialect_on_the_corpus(require_shared) -> None:  # type: ignore[no-untyped-def]
+    require_shared(CORPUS)
     files = _files(CORPUS)
     assert len(files) > 100
     detected = 0
