@@ -13,12 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tunelint.knowledge import data_files
 from tunelint.knowledge.model_spec import ModelSpec
-
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 _ARCHITECTURES = Path(__file__).parent / "data" / "architectures.toml"
 
@@ -26,7 +22,7 @@ _ARCHITECTURES = Path(__file__).parent / "data" / "architectures.toml"
 @cache
 def architectures() -> dict[str, dict[str, Any]]:
     """model_type -> how to read it (data/architectures.toml, loaded once)."""
-    return tomllib.loads(_ARCHITECTURES.read_text(encoding="utf-8"))
+    return data_files.load(_ARCHITECTURES.name)
 
 
 def _int(cfg: dict[str, Any], *keys: str, default: int = 0) -> int:

@@ -20,14 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tunelint.knowledge import model_hub
+from tunelint.knowledge import data_files, model_hub
 from tunelint.knowledge.model_config import spec_from_hf_config
 from tunelint.knowledge.model_spec import Head, Layout, LinearModule, ModelSpec, ModuleKind
-
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 __all__ = [
     "Head",
@@ -162,14 +157,14 @@ def catalog_config(spec: ModelSpec) -> dict[str, Any] | None:
 
 @cache
 def _rows() -> dict[str, dict[str, Any]]:
-    data = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    data = data_files.load(_CATALOG.name)
     return {row["name"]: row for row in data["model"]}
 
 
 @cache
 def catalog() -> tuple[ModelSpec, ...]:
     """Every catalog entry, in file order (loaded once)."""
-    data = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    data = data_files.load(_CATALOG.name)
     return tuple(_spec_from_row(row) for row in data["model"])
 
 

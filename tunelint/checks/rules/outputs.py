@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path, PurePath
 
 from tunelint.checks.context import Context
@@ -17,6 +18,12 @@ OUTPUT_DIR = ("output", "dir")
 
 
 def _home() -> PurePath | None:
+    # Path.home() reads these variables (else the password database): cached per their values.
+    return _home_for(os.environ.get("HOME"), os.environ.get("USERPROFILE"))
+
+
+@lru_cache(maxsize=8)
+def _home_for(_home: str | None, _profile: str | None) -> PurePath | None:
     try:
         return PurePath(os.path.normpath(Path.home()))
     except RuntimeError:  # no home folder known (a bare container user)
