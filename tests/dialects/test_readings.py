@@ -299,3 +299,68 @@ def test_axolotl_lisa_trains_a_part() -> None:
     # Estimated as if every weight trained (the estimate does not model LISA): a warning
     # that names the assumption, never an error.
     assert codes["TL402"].severity == "warning" and "LISA" in codes["TL402"].message
+
+
+# --- models a method loads beside the trained one (issue 12 item 6) ---------------------------
+TRL_GRPO = "model_name_or_path: Qwen/Qwen2.5-0.5B\ndataset_name: x\nnum_generations: 8\n"
+
+
+def test_trl_grpo_vllm_generation() -> None:
+    # TRL 1.16 GRPOConfig/RLOOConfig: use_vllm off by default; on, vllm_mode "colocate".
+    assert _read(TRL_GRPO, "grpo.yaml", "trl").plan.method.vllm_mode == "none"
+    result = _read(TRL_GRPO + "use_vllm: true\n", "grpo.yaml", "trl")
+    method = result.plan.method
+    assert (method.vllm_mode, method.vllm_gpu_memory_utilization) == ("colocate", None)
+    assert result.source_map.get(("method", "vllm_mode")).dialect_key == "use_vllm"
+    text = TRL_GRPO + "use_vllm: true\nvllm_mode: colocate\nvllm_gpu_memory_utilization: 0.5\n"
+    method = _read(text, "grpo.yaml", "trl").plan.method
+    assert (method.vllm_mode, method.vllm_gpu_memory_utilization) == ("colocate", 0.5)
+    server = TRL_GRPO + "use_vllm: true\nvllm_mode: server\n"
+    assert _read(server, "rloo.yaml", "trl").plan.method.vllm_mode == "server"
+    # use_vllm is a GRPO/RLOO setting: an SFT file's stray key loads no vLLM.
+    sft = "model_name_or_path: Qwen/Qwen2.5-0.5B\ndataset_name: x\nuse_vllm: true\n"
+    assert _read(sft, "sft.yaml", "trl").plan.method.vllm_mode == "none"
+
+
+def test_trl_distillation_teacher() -> None:
+    text = (
+        "model_name_or_path: Qwen/Qwen2.5-0.5B\ndataset_name: x\n"
+        "teacher_model_name_or_path: Qwen/Qwen2.5-1.5B\n"
+    )
+    result = _read(text, "gkd.yaml", "trl")
+    assert result.plan.method.teacher_model == "Qwen/Qwen2.5-1.5B"
+    key = result.source_map.get(("method", "teacher_model")).dialect_key
+    assert key == "teacher_model_name_or_path"
+
+
+def test_axolotl_grpo_vllm_generation() -> None:
+    grpo = AXOLOTL + "rl: grpo\ntrl:\n  num_generations: 4\n"
+    assert _read(grpo, "a.yml", "axolotl").plan.method.vllm_mode == "none"
+    # An unset trl.vllm_mode becomes "server" (axolotl validation.py check_vllm_mode_set).
+    server = grpo + "  use_vllm: true\n"
+    method = _read(server, "a.yml", "axolotl").plan.method
+    assert (method.vllm_mode, method.vllm_gpu_memory_utilization) == ("server", None)
+    # Colocated: TRL gets vllm.gpu_memory_utilization, axolotl's default 0.9.
+    colocate = server + "  vllm_mode: colocate\n"
+    method = _read(colocate, "a.yml", "axolotl").plan.method
+    assert (method.vllm_mode, method.vllm_gpu_memory_utilization) == ("colocate", 0.9)
+    written = colocate + "vllm:\n  gpu_memory_utilization: 0.4\n"
+    assert _read(written, "a.yml", "axolotl").plan.method.vllm_gpu_memory_utilization == 0.4
+
+
+def test_torchtune_kd_teacher() -> None:
+    kd = TUNE + "teacher_model:\n  _component_: torchtune.models.llama3_1.llama3_1_70b\n"
+    assert _read(TUNE, "t.yaml", "torchtune").plan.method.teacher_model is None
+    # No teacher_checkpointer folder: the builder names the size.
+    assert _read(kd, "kd.yaml", "torchtune").plan.method.teacher_model == "meta-llama/Llama-3.1-70B"
+    folder = kd + "teacher_checkpointer:\n  checkpoint_dir: /tmp/Meta-Llama-3.1-70B-Instruct\n"
+    result = _read(folder, "kd.yaml", "torchtune")
+    assert result.plan.method.teacher_model == "/tmp/Meta-Llama-3.1-70B-Instruct"
+    key = result.source_map.get(("method", "teacher_model")).dialect_key
+    assert key == "teacher_checkpointer.checkpoint_dir"
+
+
+def test_torchtune_async_grpo_generates_on_vllm_workers() -> None:
+    text = TUNE.replace("LinearCrossEntropyLoss", "GRPOLoss") + "inference:\n  engine: vllm\n"
+    plan = _read(text, "async_grpo.yaml", "torchtune").plan
+    assert (plan.method.kind, plan.method.vllm_mode) == ("grpo", "server")

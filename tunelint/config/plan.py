@@ -30,6 +30,7 @@ Goal = Literal["new-capability", "improve-existing"]
 Priority = Literal["quality", "inference-speed", "memory", "time", "prompt-strengthening"]
 Quantization = Literal["none", "4bit", "8bit"]
 Attention = Literal["eager", "sdpa", "flash_attention_2", "flash_attention_3"]
+VllmMode = Literal["none", "colocate", "server"]
 
 # RLHF as the source article means it: a reward model plus online RL of the policy.
 RLHF_METHODS: frozenset[str] = frozenset({"ppo", "grpo", "rloo"})
@@ -110,6 +111,25 @@ class MethodSection(Section):
         False,
         description="DPO: compute reference log-probs once up front (no reference model "
         "in memory during training).",
+    )
+    teacher_model: str | None = Field(
+        None,
+        description="Knowledge distillation: the frozen teacher model (hub id, folder or "
+        "builder) loaded beside the trained one (torchtune KD recipes, TRL "
+        "`teacher_model_name_or_path`).",
+    )
+    vllm_mode: VllmMode = Field(
+        "none",
+        description="GRPO/RLOO generation with vLLM: `none` (the trained model generates), "
+        "`colocate` (vLLM in the training process, on the training GPUs) or `server` (a "
+        "vLLM server on other GPUs).",
+    )
+    vllm_gpu_memory_utilization: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Colocated vLLM: share of each training GPU's memory vLLM reserves for "
+        "its weights and KV cache. Default: the trainer's (TRL 0.3, axolotl 0.9).",
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tunelint.knowledge import trainer_defaults
 from tunelint.knowledge.memory import (
     GIB,
     Attention,
@@ -57,11 +58,13 @@ def scenario_from_plan(
     reward_model: ModelSpec | None = None,
     facts: Mapping[str, Any] | None = None,
     deepspeed_json: Mapping[str, Any] | None = None,
+    teacher_model: ModelSpec | None = None,
 ) -> MemoryScenario:
     """How a Plan trains, as the estimator's scenario (TRL 1.x on transformers 5 semantics).
 
     `gpu_count` is the total number of GPUs (per node times nodes); default from the Plan.
     `deepspeed_json` is the DeepSpeed JSON the config names, read as written.
+    `teacher_model`: the distillation teacher `method.teacher_model` names, resolved.
     """
     facts = facts or {}
     precision = _precision(plan, gpu)
@@ -129,6 +132,11 @@ def scenario_from_plan(
         value_head_shared=llamafactory_ppo,
         reward_adapter=llamafactory_ppo,
         gpu_memory_gib=gpu.memory_gib if gpu is not None else None,
+        vllm_mode=plan.method.vllm_mode,
+        vllm_gpu_memory_utilization=(
+            plan.method.vllm_gpu_memory_utilization or trainer_defaults.VLLM_GPU_MEMORY_UTILIZATION
+        ),
+        teacher_model=teacher_model,
     )
     if deepspeed_json:
         scn = replace(scn, **deepspeed_inputs(deepspeed_json, model.hidden_size))
@@ -142,10 +150,18 @@ def estimate_peak_memory(
     *,
     gpu: GpuSpec | None = None,
     reward_model: ModelSpec | None = None,
+    teacher_model: ModelSpec | None = None,
 ) -> MemoryEstimate:
     """Estimated peak memory per GPU of training `plan` on `model` (see memory.py)."""
     return estimate_memory(
-        scenario_from_plan(plan, model, gpu=gpu, gpu_count=gpu_count, reward_model=reward_model)
+        scenario_from_plan(
+            plan,
+            model,
+            gpu=gpu,
+            gpu_count=gpu_count,
+            reward_model=reward_model,
+            teacher_model=teacher_model,
+        )
     )
 
 
@@ -380,6 +396,17 @@ def plan_report(
     reward = None
     if plan.method.reward_model:
         reward = lookup_model(plan.method.reward_model, search_paths).spec
+    teacher = None
+    if plan.method.teacher_model:
+        teacher = lookup_model(plan.method.teacher_model, search_paths).spec
+        if teacher is None:
+            # An unknown teacher still takes memory: at least the student's size (a lower
+            # bound: teachers are usually larger), and the estimate says so.
+            teacher = lookup.spec
+            notes_list.append(
+                f"teacher model {plan.method.teacher_model} not resolved: assumed the "
+                "trained model's size (a lower bound)"
+            )
     scn = scenario_from_plan(
         plan,
         lookup.spec,
@@ -388,6 +415,7 @@ def plan_report(
         reward_model=reward,
         facts=facts,
         deepspeed_json=deepspeed_json,
+        teacher_model=teacher,
     )
     if plan.method.reward_model and reward is None:
         scn = replace(scn, reward_model=lookup.spec)

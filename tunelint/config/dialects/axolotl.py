@@ -209,6 +209,32 @@ def _method(reader: KeyReader, found: dict[str, Any]) -> None:
         value = as_int(reader.value("trl", key))
         if value is not None:
             found[fact] = value
+    _vllm(reader)
+
+
+# axolotl src/axolotl/utils/schemas/{trl,vllm}.py and core/trainers/grpo/__init__.py: with
+# `trl.use_vllm`, an unset `trl.vllm_mode` becomes "server" (validation.py
+# check_vllm_mode_set); colocated, TRL gets `vllm.gpu_memory_utilization` (default 0.9).
+AXOLOTL_VLLM_GPU_MEMORY_UTILIZATION = 0.9
+
+
+def _vllm(reader: KeyReader) -> None:
+    if not as_bool(reader.value("trl", "use_vllm")):
+        return
+    mode = reader.value("trl", "vllm_mode")
+    if mode in ("colocate", "server"):
+        reader.put(("method", "vllm_mode"), mode, "trl", "vllm_mode")
+    else:
+        reader.put(("method", "vllm_mode"), "server", "trl", "use_vllm")
+    if mode != "colocate":
+        return
+    share = as_float(reader.value("vllm", "gpu_memory_utilization"))
+    if share is not None and 0 < share <= 1:
+        reader.put(
+            ("method", "vllm_gpu_memory_utilization"), share, "vllm", "gpu_memory_utilization"
+        )
+    else:
+        reader.put(("method", "vllm_gpu_memory_utilization"), AXOLOTL_VLLM_GPU_MEMORY_UTILIZATION)
 
 
 def _reasons(reader: KeyReader, found: dict[str, Any]) -> None:

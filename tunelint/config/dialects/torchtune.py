@@ -191,6 +191,7 @@ class TorchtuneDialect:
             reader.put(("model", "name"), name, "model", _COMPONENT)
         self._peft(reader, builder)
         self._method(reader)
+        self._loaded_models(reader)
         seq = as_int(reader.value("tokenizer", "max_seq_len"))
         if seq is not None and seq > 0:
             reader.put(("model", "max_seq_len"), seq, "tokenizer", "max_seq_len")
@@ -273,6 +274,27 @@ class TorchtuneDialect:
             reader.put(("method", "reward_model"), reward, "reward_and_value_model")
         if kind == "dpo":
             reader.put(("data", "format"), "preference")
+
+    @staticmethod
+    def _loaded_models(reader: KeyReader) -> None:
+        """Models the recipe loads beside the trained one. KD recipes
+        (recipes/knowledge_distillation_*.py) build `teacher_model` and load it from
+        `teacher_checkpointer`, frozen; the async GRPO recipe (recipes/dev/
+        async_grpo_full_finetune_distributed.py) generates with `inference.engine: vllm`
+        on its own inference workers, not the training GPUs."""
+        teacher = _component(reader.node("teacher_model"))
+        if teacher:
+            folder = reader.value("teacher_checkpointer", "checkpoint_dir")
+            if isinstance(folder, str) and folder.strip() and "${" not in folder:
+                reader.put(
+                    ("method", "teacher_model"), folder, "teacher_checkpointer", "checkpoint_dir"
+                )
+            else:
+                name = builder_model(teacher) or teacher
+                reader.put(("method", "teacher_model"), name, "teacher_model", _COMPONENT)
+        engine = reader.value("inference", "engine")
+        if isinstance(engine, str) and engine.lower() == "vllm":
+            reader.put(("method", "vllm_mode"), "server", "inference", "engine")
 
     @staticmethod
     def _training(reader: KeyReader) -> None:

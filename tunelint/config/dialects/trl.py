@@ -195,6 +195,22 @@ def infer_method(reader: KeyReader) -> str:
     return "sft"
 
 
+def _vllm(reader: KeyReader) -> None:
+    """GRPO/RLOO generation (trl/trainer/grpo_config.py, rloo_config.py, TRL 1.16):
+    `use_vllm` off by default; on, `vllm_mode` defaults to "colocate", whose share of the
+    GPU is `vllm_gpu_memory_utilization` (default 0.3, filled in by the estimate)."""
+    if not as_bool(reader.value("use_vllm")):
+        return
+    mode = reader.value("vllm_mode")
+    if mode in ("colocate", "server"):
+        reader.put(("method", "vllm_mode"), mode, "vllm_mode")
+    else:
+        reader.put(("method", "vllm_mode"), "colocate", "use_vllm")
+    share = as_float(reader.value("vllm_gpu_memory_utilization"))
+    if share is not None and 0 < share <= 1:
+        reader.put(("method", "vllm_gpu_memory_utilization"), share, "vllm_gpu_memory_utilization")
+
+
 def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
     found: list[RemovedKey] = []
     root = reader.root
@@ -345,9 +361,14 @@ class TrlDialect:
                 value = as_int(reader.value(key))
                 if value is not None:
                     found[fact] = value
+            _vllm(reader)
         reward = reader.value("reward_model_path")
         if isinstance(reward, str) and reward.strip():
             reader.put(("method", "reward_model"), reward, "reward_model_path")
+        # trl/trainer/distillation_config.py (TRL 1.16): the teacher the student learns from.
+        teacher = reader.value("teacher_model_name_or_path")
+        if isinstance(teacher, str) and teacher.strip():
+            reader.put(("method", "teacher_model"), teacher, "teacher_model_name_or_path")
         if as_bool(reader.value("precompute_ref_log_probs")):
             reader.put(("method", "precompute_ref_log_probs"), True, "precompute_ref_log_probs")
         if method in ("dpo", "orpo", "reward"):
