@@ -73,3 +73,43 @@ def test_vllm_server_takes_nothing_on_the_training_gpus() -> None:
     assert any("separate vLLM server" in note for note in server.assumptions)
     # No generation on the training GPU: never more than generating there.
     assert server.per_gpu_bytes <= local.per_gpu_bytes
+
+
+# --- the GPU count from the accelerate config a trainer file names (issue 12 item 5) ---------
+ACCELERATE = """\
+compute_environment: LOCAL_MACHINE
+distributed_type: DEEPSPEED
+deepspeed_config:
+  zero_stage: 3
+mixed_precision: bf16
+num_machines: 1
+num_processes: 4
+"""
+TRL_SFT = """\
+model_name_or_path: Qwen/Qwen2.5-0.5B
+dataset_name: x
+bf16: true
+accelerate_config: accel.yaml
+"""
+
+
+def test_accelerate_num_processes_is_the_gpu_count(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_file
+
+    (tmp_path / "accel.yaml").write_text(ACCELERATE)
+    config = tmp_path / "sft.yaml"
+    config.write_text(TRL_SFT)
+    options = LintOptions(settings=Settings(), dialect="trl", gpu="A100-80GB")
+    result = lint_file(config, options)
+    assert result.plan is not None and result.context is not None
+    hardware = result.plan.hardware
+    assert (hardware.distributed, hardware.count) == ("deepspeed-zero3", 4)
+    report = result.context.estimate
+    assert report is not None and report.scenario is not None
+    # Four GPUs, stated by the file: ZeRO-3 divides by 4, not by the fewest that fit.
+    assert report.gpu_count == 4 and report.gpu_count_stated
+    assert report.smallest_gpu_count is None and report.scenario.gpu_count == 4
+    # An accelerate file linted on its own reads the count too (no model: no estimate).
+    alone = lint_file(tmp_path / "accel.yaml", LintOptions(settings=Settings()))
+    assert alone.plan is not None and alone.plan.hardware.count == 4
