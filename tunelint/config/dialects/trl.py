@@ -152,6 +152,8 @@ SIMPLE: dict[PlanPath, tuple[str, ...]] = {
     ("method", "num_generations"): ("num_generations",),
     ("method", "reward_model"): ("reward_model_path",),
     ("method", "precompute_ref_log_probs"): ("precompute_ref_log_probs",),
+    ("method", "teacher_model"): ("teacher_model_name_or_path",),
+    ("method", "vllm_gpu_memory_utilization"): ("vllm_gpu_memory_utilization",),
     ("peft", "r"): ("lora_r",),
     ("peft", "alpha"): ("lora_alpha",),
     ("peft", "dropout"): ("lora_dropout",),
