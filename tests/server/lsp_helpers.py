@@ -43,7 +43,11 @@ def make_client() -> LanguageClient:
     def register_capability(client: RecordingClient, params: types.RegistrationParams) -> None:
         client.registrations = [*getattr(client, "registrations", []), *params.registrations]
 
+    def inlay_hint_refresh(client: RecordingClient, params: None) -> None:
+        client.inlay_hint_refreshes = getattr(client, "inlay_hint_refreshes", 0) + 1
+
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[types.WORKSPACE_INLAY_HINT_REFRESH] = inlay_hint_refresh
     features[types.CLIENT_REGISTER_CAPABILITY] = register_capability
     register_lsp_features(client, features)
     return client

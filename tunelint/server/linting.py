@@ -48,6 +48,7 @@ class LintOutcome:
     converter: PositionConverter
     result: LintResult | None = None
     diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    epoch: int = 0  # the server's Hub-answer count when linted: a new answer, a new result id
 
     @property
     def uri(self) -> str:
@@ -59,7 +60,7 @@ class LintOutcome:
 
     @property
     def result_id(self) -> str:
-        return f"{self.generation}:{self.version}"
+        return f"{self.generation}.{self.epoch}:{self.version}"
 
 
 def lint_options(settings: ServerSettings) -> LintOptions:
@@ -124,6 +125,7 @@ def _diagnostics(
 def restamp(outcome: LintOutcome, snapshot: Snapshot) -> LintOutcome:
     """The same lint for a new version of identical text: only the version stamps change."""
     fresh = LintOutcome(snapshot, outcome.generation, outcome.is_config, outcome.converter)
+    fresh.epoch = outcome.epoch
     fresh.result = outcome.result
     if outcome.result is not None and outcome.is_config:
         fresh.diagnostics = _diagnostics(outcome.result, outcome.converter, snapshot)
