@@ -74,7 +74,7 @@ async def running_server(
     """A server started outside the fixtures; always stopped, even when a test fails."""
     client = await config.start()
     try:
-        await client.initialize_session(
+        client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
             types.InitializeParams(
                 capabilities=capabilities(spec) if isinstance(spec, str) else spec,
                 root_uri=root.as_uri(),
