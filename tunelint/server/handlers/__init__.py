@@ -11,6 +11,7 @@ from tunelint.server.handlers import (
     completion,
     diagnostic,
     hover,
+    inlay_hint,
     lifecycle,
     sync,
     workspace,
@@ -20,7 +21,16 @@ from tunelint.server.handlers.base import guarded
 if TYPE_CHECKING:
     from tunelint.server.server import TunelintServer
 
-MODULES = (lifecycle, sync, diagnostic, code_action, hover, completion, workspace)
+MODULES = (
+    lifecycle,
+    sync,
+    diagnostic,
+    code_action,
+    hover,
+    completion,
+    workspace,
+    inlay_hint,
+)
 COMMAND_MODULES = (command,)
 
 
