@@ -122,6 +122,19 @@ def _diagnostics(
     ]
 
 
+def over_parse_cap(outcome: LintOutcome) -> bool:
+    """Whether the lint stopped at a parse cap (TL905: size, values, depth, alias bomb)."""
+    result = outcome.result
+    return result is not None and any(e.code == "TL905" for e in result.document.errors)
+
+
+def size_class(text: str) -> int:
+    """The power-of-two bucket of a text's length: edits within one bucket keep an over-cap
+    document over its cap (a flow list of half a million items stays one), so its one lint
+    stands; crossing a bucket (a large deletion, a paste) lints it again."""
+    return len(text).bit_length()
+
+
 def restamp(outcome: LintOutcome, snapshot: Snapshot) -> LintOutcome:
     """The same lint for a new version of identical text: only the version stamps change."""
     fresh = LintOutcome(snapshot, outcome.generation, outcome.is_config, outcome.converter)

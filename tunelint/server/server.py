@@ -28,7 +28,15 @@ from tunelint.server.capabilities import ClientFacts
 from tunelint.server.documents import DocumentStore
 from tunelint.server.edits import minimal_edits
 from tunelint.server.hub import follow_up, network_mode
-from tunelint.server.linting import LintOutcome, Snapshot, lint_options, lint_snapshot, restamp
+from tunelint.server.linting import (
+    LintOutcome,
+    Snapshot,
+    lint_options,
+    lint_snapshot,
+    over_parse_cap,
+    restamp,
+    size_class,
+)
 from tunelint.server.positions import PositionConverter
 from tunelint.server.protocol import TunelintProtocol
 from tunelint.server.scheduler import PushScheduler
@@ -152,6 +160,14 @@ class TunelintServer(LanguageServer):
                 outcome = restamp(cached, snapshot)
                 self.outcomes[uri] = outcome
                 return outcome
+            if over_parse_cap(cached) and size_class(cached.snapshot.text) == size_class(
+                snapshot.text
+            ):
+                # Over a parse cap (issue 10.6): linted once, not per keystroke, while it
+                # stays in its size class (a save lints it again: `relint_on_save`).
+                outcome = restamp(cached, snapshot)
+                self.outcomes[uri] = outcome
+                return outcome
         loop = asyncio.get_running_loop()
         work = functools.partial(
             lint_snapshot,
@@ -217,6 +233,13 @@ class TunelintServer(LanguageServer):
             return
         for uri in uris:
             self.scheduler.schedule(uri)
+
+    def relint_on_save(self, uri: str) -> None:
+        """A saved document over a parse cap is linted again (its edits may have brought
+        it under the cap without leaving its size class)."""
+        cached = self.outcomes.get(uri)
+        if cached is not None and over_parse_cap(cached):
+            self.refresh([uri])
 
     async def lint_and_publish(self, uri: str) -> None:
         """Push mode: lint the latest text and publish it, unless it is already outdated."""
