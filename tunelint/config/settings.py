@@ -34,6 +34,9 @@ class Settings:
     include: tuple[str, ...] = ()
     # The Plan's `intent` for formats that cannot state it (axolotl, LLaMA-Factory, ...).
     intent: dict[str, Any] = field(default_factory=dict)
+    # `[tool.tunelint.versions]`: framework -> the version its configs are written for.
+    versions: dict[str, str] = field(default_factory=dict)
+    offline: bool = False  # no Hugging Face Hub look-ups for unknown models
     root: Path | None = None  # folder of the settings file; globs are relative to it
     source: Path | None = None
 
@@ -97,6 +100,8 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
         "dialects",
         "include",
         "intent",
+        "versions",
+        "offline",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -121,7 +126,14 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
     dialects = table.get("dialects", {})
     if not isinstance(dialects, dict):
         raise SettingsError(f"{where}: dialects maps globs to dialect names")
+    versions = table.get("versions", {})
+    if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
+        raise SettingsError(f'{where}: versions maps frameworks to version strings (trl = "0.18")')
+    offline = table.get("offline", False)
+    if not isinstance(offline, bool):
+        raise SettingsError(f"{where}: offline is true or false")
     return Settings(
+        offline=offline,
         gpu=gpu,
         gpu_count=gpu_count,
         select=_codes(table.get("select", []), f"{where}: select"),
@@ -131,6 +143,7 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
         dialects={str(k): str(v) for k, v in dialects.items()},
         include=tuple(table.get("include", ())),
         intent=dict(intent),
+        versions={str(k).lower(): v for k, v in versions.items()},
         root=source.parent,
         source=source,
     )

@@ -1,0 +1,1 @@
+"""Helpers of scripts/gen_option_tables.py: read frameworks' source from pinned archives."""

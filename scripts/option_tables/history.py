@@ -1,0 +1,53 @@
+"""Merge the tables of several releases into one table per framework, each key carrying the
+version that added, deprecated, renamed or removed it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scripts.option_tables.frameworks import Table
+
+
+def merge(tables: dict[str, Table]) -> dict[str, Any]:
+    """`tables` maps version (oldest first) -> table; the newest release's facts win."""
+    versions = list(tables)
+    sections: dict[str, Any] = {}
+    names = sorted({name for table in tables.values() for name in table})
+    for name in names:
+        present = [v for v in versions if name in tables[v]]
+        newest = tables[present[-1]][name]
+        section = {k: v for k, v in newest.items() if k != "keys"}
+        _span(section, versions, present)
+        keys: dict[str, Any] = {}
+        key_names = sorted({k for v in present for k in tables[v][name]["keys"]})
+        for key in key_names:
+            having = [v for v in present if key in tables[v][name]["keys"]]
+            info = dict(tables[having[-1]][name]["keys"][key])
+            info.pop("deprecated", None)
+            deprecated = [v for v in having if tables[v][name]["keys"][key].get("deprecated")]
+            if deprecated:
+                info["deprecated"] = deprecated[0]
+            renamed = [
+                tables[v][name]["keys"][key]["renamed_to"]
+                for v in having
+                if tables[v][name]["keys"][key].get("renamed_to")
+            ]
+            if renamed:
+                info["renamed_to"] = renamed[-1]
+            _span(info, present, having)
+            keys[key] = info
+        section["keys"] = keys
+        sections[name] = section
+    return {"versions": versions, "sections": sections}
+
+
+def _span(info: dict[str, Any], versions: list[str], present: list[str]) -> None:
+    """`added`: first pinned release with it (unless it is in the oldest one read);
+    `removed`: the first pinned release after its last appearance (`last_seen`): the change
+    happened in between. A gap in the middle is not modelled."""
+    first, last = versions.index(present[0]), versions.index(present[-1])
+    if first > 0:
+        info["added"] = versions[first]
+    if last < len(versions) - 1:
+        info["removed"] = versions[last + 1]
+        info["last_seen"] = versions[last]
