@@ -160,3 +160,23 @@ async def test_environment_offline_keeps_off_the_network(
         messages = _tl400(await doc.diagnostics())
         assert len(messages) == 1 and "Hub look-ups are off" in messages[0], messages
         assert SlowHub.requests == []
+
+
+async def test_project_settings_offline_keeps_that_project_off_the_network(
+    tmp_path: Path, hub: ClientServerConfig
+) -> None:
+    offline, online = tmp_path / "offline", tmp_path / "online"
+    offline.mkdir()
+    online.mkdir()
+    (offline / "tunelint.toml").write_text("offline = true\n")
+    (online / "tunelint.toml").write_text("")
+    async with running_server("visual_studio_code", tmp_path, hub) as client:
+        doc = Doc(client, offline / "run.tune.yaml", CONFIG).open()
+        messages = _tl400(await doc.diagnostics())
+        assert len(messages) == 1 and "Hub look-ups are off" in messages[0], messages
+        assert SlowHub.requests == []
+        # Another project in the same workspace still asks the Hub.
+        other = Doc(client, online / "run.tune.yaml", CONFIG).open()
+        assert "fetching" in _tl400(await other.diagnostics())[0]
+        await until(lambda: SlowHub.requests, what="the online project's Hub request")
+        SlowHub.release.set()

@@ -20,11 +20,23 @@ from tunelint.lint import LintResult
 from tunelint.server.settings import ServerSettings
 
 
-def network_mode(settings: ServerSettings) -> NetworkMode:
-    """Background fetches, unless the user turned the network off."""
-    if settings.offline or model_hub.offline_by_environment():
+def network_mode(settings: ServerSettings, path: str | None = None) -> NetworkMode:
+    """Background fetches, unless the user turned the network off: the editor's setting,
+    the environment, or `offline = true` in the project settings of the file at `path`."""
+    if settings.offline or model_hub.offline_by_environment() or _project_offline(path):
         return "off"
     return "background"
+
+
+def _project_offline(path: str | None) -> bool:
+    if path is None:
+        return False
+    from tunelint.config.settings import SettingsError, find_settings
+
+    try:
+        return find_settings(Path(path)).offline  # cached per folder
+    except (SettingsError, OSError, ValueError):
+        return False  # a broken settings file is reported by the lint itself
 
 
 def _search_paths(result: LintResult) -> tuple[Path, ...]:
@@ -43,7 +55,7 @@ def hub_names(result: LintResult) -> tuple[str, ...]:
 
 
 def follow_up(
-    result: LintResult | None, on_answer: Callable[[str, HubAnswer], None]
+    result: LintResult | None, on_answer: Callable[[str, HubAnswer], None], mode: NetworkMode
 ) -> tuple[tuple[str, ...], bool]:
     """After a lint: the repos whose Hub answer is still on its way (`on_answer` is called
     for each when it arrives), and whether the lint is already stale (an answer came in
@@ -54,7 +66,7 @@ def follow_up(
     """
     if result is None or result.context is None or result.context.gpu is None:
         return (), False
-    if model_hub.network_mode() != "background":
+    if mode != "background":  # the document's own mode (the global one is per lint)
         return (), False
     report = result.context.estimate  # computed by the lint's memory rules: cached
     search = _search_paths(result)

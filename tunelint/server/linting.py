@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from tunelint.lint import LintOptions, LintResult, lint_text
+from tunelint.knowledge import model_hub
+from tunelint.lint import FixResult, LintOptions, LintResult, fix_text, lint_text
 from tunelint.server.diagnostics import to_lsp
 from tunelint.server.documents import OpenDocument
 from tunelint.server.files import is_declared_config, may_be_config
+from tunelint.server.hub import network_mode
 from tunelint.server.positions import PositionConverter
 from tunelint.server.settings import ServerSettings
 
@@ -95,6 +97,9 @@ def lint_snapshot(
     outcome = LintOutcome(snapshot, generation, False, converter)
     if not settings.enable or not may_be_config(snapshot.filename, snapshot.language_id):
         return outcome
+    # Hub look-ups for this document: per lint, as its project may be offline (lints run
+    # one at a time on the server's lint thread).
+    model_hub.set_network_mode(network_mode(settings, snapshot.path))
     result = lint_text(snapshot.text, snapshot.filename, options or lint_options(settings))
     outcome.result = result
     # The core detects the dialect; a file named or marked as a tunelint config is linted
@@ -120,6 +125,13 @@ def _diagnostics(
         )
         for diagnostic in result.diagnostics
     ]
+
+
+def fix_snapshot(snapshot: Snapshot, settings: ServerSettings, options: LintOptions) -> FixResult:
+    """Every safe fix applied to the snapshot's text (the core's fix_text), with the
+    document's Hub mode as its lint has it."""
+    model_hub.set_network_mode(network_mode(settings, snapshot.path))
+    return fix_text(snapshot.text, snapshot.filename, options)
 
 
 def over_parse_cap(outcome: LintOutcome) -> bool:

@@ -31,6 +31,7 @@ from tunelint.server.hub import follow_up, network_mode
 from tunelint.server.linting import (
     LintOutcome,
     Snapshot,
+    fix_snapshot,
     lint_options,
     lint_snapshot,
     over_parse_cap,
@@ -201,7 +202,8 @@ class TunelintServer(LanguageServer):
                 log.debug("Hub answer for %s after shutdown", repo)
 
         try:
-            waiting, stale = follow_up(outcome.result, on_answer)
+            mode = network_mode(self.settings, outcome.snapshot.path)
+            waiting, stale = follow_up(outcome.result, on_answer, mode)
         except Exception as exc:  # the diagnostics still stand; only the refresh is lost
             self.log_exception(f"following Hub look-ups for {uri}", exc)
             return
@@ -290,12 +292,10 @@ class TunelintServer(LanguageServer):
     async def fix_all_edits(self, snapshot: Snapshot) -> list[types.TextEdit]:
         """Minimal edits applying every safe fix to the snapshot's text (the core's
         fix_text, to a fixed point): they apply to that version only."""
-        from tunelint.lint import fix_text
-
         text = snapshot.text
         loop = asyncio.get_running_loop()
         fixed = await loop.run_in_executor(
-            self._executor, functools.partial(fix_text, text, snapshot.filename, self.options)
+            self._executor, functools.partial(fix_snapshot, snapshot, self.settings, self.options)
         )
         if fixed.applied == 0 or fixed.text == text:
             return []
