@@ -3,7 +3,7 @@
 Shown only when a GPU is known (in the config, the project settings or the editor's
 `tunelint.gpu`) and the model resolves. LSP inlay hints carry no colour, so a config past
 the GPU's capacity says so in the label (`≈ 31.2 GiB > 24 GiB`) and the tooltip; VS Code
-cannot colour one hint differently (its hint colours are theme-wide, not per hint).
+cannot colour one hint differently (its hint colours are per hint kind, not per hint).
 """
 
 from __future__ import annotations
