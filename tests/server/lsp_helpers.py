@@ -119,6 +119,18 @@ async def until(
         await asyncio.sleep(0.01)
 
 
+async def pull_until(doc: Doc, predicate: Callable[[list[types.Diagnostic]], bool]) -> Any:
+    """Pull `doc`'s diagnostics until they satisfy `predicate` (a change that reaches the
+    server through a round trip or a background answer lands meanwhile)."""
+    found: list[types.Diagnostic] = []
+    for _ in range(500):
+        found = await doc.diagnostics()
+        if predicate(found):
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"pulled diagnostics never changed: {found}")
+
+
 class Doc:
     """An open document on the client side: its text, version and URI."""
 

@@ -7,7 +7,6 @@ the diagnostics published while the fetch is still running, then the updated one
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 import threading
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from lsp_helpers import SERVER_ENV, Doc, is_pull, make_client, running_server, until
+from lsp_helpers import SERVER_ENV, Doc, is_pull, make_client, pull_until, running_server, until
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig
 
@@ -96,17 +95,6 @@ def _tl400(diagnostics: list[types.Diagnostic]) -> list[str]:
     return [d.message for d in diagnostics if d.code == "TL400"]
 
 
-async def _until_pulled(doc: Doc, predicate) -> list[types.Diagnostic]:
-    """Pull until the diagnostics satisfy `predicate` (the refresh arrives meanwhile)."""
-    found: list[types.Diagnostic] = []
-    for _ in range(500):
-        found = await doc.diagnostics()
-        if predicate(found):
-            return found
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"pulled diagnostics never changed: {found}")
-
-
 @pytest.mark.parametrize("spec", ["visual_studio_code", "neovim@latest"])
 async def test_keystroke_is_answered_before_the_hub_and_updated_after(
     tmp_path: Path, hub: ClientServerConfig, spec: str
@@ -127,7 +115,7 @@ async def test_keystroke_is_answered_before_the_hub_and_updated_after(
         mark = doc.mark()
         SlowHub.release.set()
         if is_pull(client):
-            after = await _until_pulled(doc, lambda ds: not _tl400(ds))
+            after = await pull_until(doc, lambda ds: not _tl400(ds))
         else:
             after = await doc.diagnostics(after=mark)
         assert _tl400(after) == []
