@@ -79,6 +79,9 @@ _LORA_DEFAULTS: dict[str, tuple[str, ...]] = {
     "gemma3_text": ("q_proj", "v_proj"),
     "phi": ("q_proj", "v_proj", "fc1", "fc2"),
     "bert": ("query", "value"),
+    "t5": ("q", "v"),
+    "mt5": ("q", "v"),
+    "bloom": ("query_key_value",),
 }
 _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "llama": (("k_proj", "v_proj", "down_proj"), ("down_proj",)),
@@ -91,6 +94,9 @@ _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gemma3_text": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
     "phi": (("q_proj", "v_proj", "fc2"), ("fc2",)),
     "bert": (("key", "value", "output.dense"), ("output.dense",)),
+    "t5": (("k", "v", "wo"), ("wo",)),
+    "mt5": (("k", "v", "wo"), ("wo",)),
+    "bloom": (("query_key_value", "mlp.dense_4h_to_h"), ("mlp.dense_4h_to_h",)),
 }
 
 
@@ -214,6 +220,11 @@ def _catalog_lookup(name: str) -> ModelSpec | None:
                 break
             stripped = stripped[: -len(suffix)]
     return None
+
+
+def catalog_model(name: str) -> ModelSpec | None:
+    """The catalog's entry for a hub id, alias or torchtune builder (no file or network)."""
+    return _catalog_lookup(name) if name else None
 
 
 # --- config.json ------------------------------------------------------------------------

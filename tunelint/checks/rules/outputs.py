@@ -9,7 +9,7 @@ from pathlib import Path, PurePath
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
+from tunelint.checks.rule import TRAINING, RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.knowledge.output_dirs import relative_reaches_up, unsafe_output_reason
 
@@ -49,6 +49,7 @@ def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
     code="TL603",
     name="unsafe-output-dir",
     severity="error",
+    applies_to=TRAINING,  # an evaluation or inference config writes no checkpoints there
     source="security",
     summary="The output folder is the project, a parent of it, home, / or a system folder",
     docs=RuleDocs(

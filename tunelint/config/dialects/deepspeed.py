@@ -17,11 +17,16 @@ from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
-from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, PrecisionPair
+from tunelint.config.dialects.facts import (
+    DeepSpeedValue,
+    DialectFacts,
+    MissingFile,
+    PrecisionPair,
+)
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
-from tunelint.config.document import Document, Mapping
+from tunelint.config.document import Document, Mapping, Scalar, Sequence
 from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceMap
@@ -195,6 +200,14 @@ class DeepSpeedDialect:
                 reader.put(value.plan_path, value.value, *value.setting.split("."))
         found: dict[str, Any] = {
             F.FRAGMENT: True,
+            F.LOADER: F.JSON,
+            # Hard-coded values no trainer config nearby vouches for (TL522), in a file written
+            # for the HF integration (it uses "auto" elsewhere: a plain `deepspeed` launch
+            # accepts no "auto" and needs the numbers); a config that names this file is
+            # checked against them when it is linted (TL504).
+            F.DEEPSPEED_VALUES: (
+                settings.values if _uses_auto(doc.root) and not _used_nearby(doc) else []
+            ),
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
         }
@@ -234,6 +247,23 @@ def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
 _STAGE_IN_NAME = re.compile(r"(?:zero|z|stage)[_-]?([0-3])(?![0-9])", re.IGNORECASE)
 
 
+def _uses_auto(node: Any) -> bool:
+    """Any value "auto": the file is meant for the HF Trainer / accelerate integration."""
+    if isinstance(node, Mapping):
+        return any(_uses_auto(entry.value) for entry in node.entries)
+    if isinstance(node, Sequence):
+        return any(_uses_auto(item) for item in node.items)
+    return isinstance(node, Scalar) and node.value == "auto"
+
+
+def _used_nearby(doc: Document) -> bool:
+    from pathlib import Path
+
+    from tunelint.config.dialects.related import named_nearby
+
+    return not doc.filename.startswith("<") and named_nearby(Path(doc.filename))
+
+
 def attach_deepspeed(
     reader: KeyReader, keys: tuple[str, ...], related: dict[str, Document]
 ) -> DeepSpeedSettings | None:
@@ -251,6 +281,8 @@ def attach_deepspeed(
     path = resolve_reference(reader.doc.filename, reference.strip())
     doc = read_related(path) if path is not None else None
     if doc is None or not isinstance(doc.root, Mapping):
+        if path is None:
+            reader.missing.append(MissingFile(reader.ref(*keys), reference, "DeepSpeed config"))
         named = _STAGE_IN_NAME.search(reference.rsplit("/", 1)[-1])
         if named:
             stage = int(named.group(1))
