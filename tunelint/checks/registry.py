@@ -20,6 +20,7 @@ RULE_MODULES = (
     "tunelint.checks.rules.security",
     "tunelint.checks.rules.outputs",
     "tunelint.checks.rules.structure",
+    "tunelint.checks.rules.keys",
 )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, PrecisionPair
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
@@ -197,6 +198,11 @@ class DeepSpeedDialect:
             F.FRAGMENT: True,
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
+            F.OPTIONS: option_scope(
+                reader,
+                "deepspeed",
+                open_keys="DeepSpeed ignores top-level keys it does not read; scripts may",
+            ),
         }
         return MappedConfig(
             data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)

@@ -16,6 +16,7 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
     KeyReader,
     as_bool,
@@ -167,6 +168,7 @@ class LlamaFactoryDialect:
         if isinstance(report, list) and all(isinstance(r, str) for r in report):
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.OPTIONS] = option_scope(reader, "llamafactory", related=("transformers",))
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,

@@ -23,7 +23,8 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import DialectFacts, PrecisionPair, RemovedKey
+from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
     ZERO_OK,
     KeyReader,
@@ -99,38 +100,10 @@ _OPTIMIZERS = {
     "adafactor": "adafactor",
     "sgd": "sgd",
 }
+# The option-table section of a method: the `trl <method>` script's parsed dataclasses;
+# methods without a script of their own read their config class plus TRL's shared ones.
+_SECTIONS = {"orpo": "ORPOConfig", "ppo": "PPOConfig"}
 _ATTENTION = ("eager", "sdpa", "flash_attention_2", "flash_attention_3")
-# Keys TRL 1.16 / transformers 5.24 (the versions tunelint runs) no longer accept:
-# key -> (replacement or None, where it went, note, methods it applies to or None for all).
-REMOVED: dict[str, tuple[str | None, str, str, tuple[str, ...] | None]] = {
-    "max_seq_length": ("max_length", "TRL 0.20 (SFTConfig)", "", None),
-    "torch_dtype": ("dtype", "TRL's ModelConfig (after transformers 4.56)", "", None),
-    "max_prompt_length": (
-        None,
-        "TRL 1.x in DPOConfig, GRPOConfig and RLOOConfig",
-        "prompts are no longer truncated separately; `max_length` and `truncation_mode` bound "
-        "the whole sequence",
-        None,
-    ),
-    "max_completion_length": (
-        None,
-        "TRL 1.x in DPOConfig and KTOConfig",
-        "`max_length` bounds the whole sequence",
-        ("dpo", "kto", "sft", "reward"),
-    ),
-    "warmup_ratio": (
-        "warmup_steps",
-        "transformers 5.2",
-        "a `warmup_steps` value below 1 is a ratio of the total steps",
-        None,
-    ),
-    "evaluation_strategy": ("eval_strategy", "transformers 4.46", "", None),
-    "overwrite_output_dir": (None, "transformers 5.0", "", None),
-    "logging_dir": (None, "transformers 5.0", "TensorBoard logs go under `output_dir`", None),
-    "no_cuda": ("use_cpu", "transformers 5.0", "", None),
-    "use_mps_device": (None, "transformers 5.0", "MPS is used when available", None),
-    "dataset_batch_size": (None, "TRL 0.20 (SFTConfig)", "", None),
-}
 SIMPLE: dict[PlanPath, tuple[str, ...]] = {
     ("model", "name"): ("model_name_or_path",),
     ("model", "revision"): ("model_revision",),
@@ -184,26 +157,6 @@ def infer_method(reader: KeyReader) -> str:
     return "sft"
 
 
-def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
-    found: list[RemovedKey] = []
-    root = reader.root
-    if root is None:
-        return found
-    for entry in root.entries:
-        key = str(entry.key.value)
-        if key not in REMOVED:
-            continue
-        replacement, where, note, methods = REMOVED[key]
-        if methods is not None and method not in methods:
-            continue
-        # Nothing to rename to, or the new key is already there: the line is dropped.
-        rename = (
-            replacement is not None and root.get(replacement) is None and entry.key.style is None
-        )
-        found.append(RemovedKey(reader.key_ref(key), key, replacement, where, note, rename))
-    return found
-
-
 def detect_trl(doc: Document) -> float:
     root = doc.root
     if not isinstance(root, Mapping):
@@ -236,7 +189,17 @@ class TrlDialect:
         self._training(reader, method)
         self._data(reader)
         self._hardware(reader, found, related)
-        found[F.REMOVED_KEYS] = _removed_keys(reader, method)
+        found[F.OPTIONS] = option_scope(
+            reader,
+            "trl",
+            section=_SECTIONS.get(method, method),
+            also=("ScriptArguments", "ModelConfig") if method in _SECTIONS else (),
+            related=("transformers",),
+            open_keys="the script that parses it may declare its own fields",
+            # trl/cli/commands/training.py (1.16): keys its parser leaves go to `accelerate
+            # launch`, `accelerate_config` resolved to its --config_file first.
+            launcher=("accelerate", ("accelerate_config",)),
+        )
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
         found[F.WRITTEN] = frozenset(reader.written)
         return MappedConfig(

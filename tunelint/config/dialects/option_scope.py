@@ -1,0 +1,92 @@
+"""The option-table scope of a dialect file: which framework table judges its keys, and
+every key path it writes (the key rules TL510/TL920/TL921 read it from the facts).
+
+Keys inside lists (`datasets: [{path: ...}]`) are not indexed by the `KeyReader`; they are
+added to the source map here so a finding about `datasets.0.pth` lands on that key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from tunelint.config.dialects.facts import OptionScope, WrittenKey
+from tunelint.config.dialects.reader import KeyReader
+from tunelint.config.document import Mapping, Node, Scalar, Sequence
+from tunelint.config.plan_edits import DialectKey
+from tunelint.config.source_map import SourceLocation
+
+# Stand-ins for nested values: the key rules need their kind (a mapping, a list), not
+# their content, and copying every subtree per key would cost a quadratic walk.
+_MAPPING: dict[str, object] = {}
+_LIST: list[object] = []
+
+
+def option_scope(
+    reader: KeyReader,
+    framework: str,
+    *,
+    section: str | None = None,
+    also: Iterable[str] = (),
+    related: Iterable[str] = (),
+    open_keys: str | None = None,
+    launcher: tuple[str, tuple[str, ...]] | None = None,
+    respell: Callable[[tuple[str, ...]], tuple[tuple[str, ...], str] | None] | None = None,
+) -> OptionScope:
+    """The scope of the linted file `reader` reads, with every key path it writes.
+
+    `respell(path)` gives (the path the framework reads, why) for a spelling the framework
+    rewrites itself before validating, else None."""
+    found: list[WrittenKey] = []
+    if reader.root is not None:
+        _walk(reader, reader.root, (), found, in_list=False)
+    if respell is not None:
+        found = [_respelled(w, respell(w.keys)) for w in found]
+    return OptionScope(
+        framework,
+        section,
+        tuple(also),
+        tuple(related),
+        open_keys,
+        launcher[0] if launcher else None,
+        launcher[1] if launcher else (),
+        keys=tuple(found),
+    )
+
+
+def _respelled(written: WrittenKey, read: tuple[tuple[str, ...], str] | None) -> WrittenKey:
+    if read is None:
+        return written
+    return WrittenKey(written.keys, written.value, written.plain_key, read[0], read[1])
+
+
+def _value(node: Node) -> object:
+    if isinstance(node, Mapping):
+        return _MAPPING
+    if isinstance(node, Sequence):
+        return _LIST
+    return node.plain()
+
+
+def _walk(
+    reader: KeyReader,
+    node: Node,
+    path: tuple[str, ...],
+    out: list[WrittenKey],
+    *,
+    in_list: bool,
+) -> None:
+    if isinstance(node, Sequence):
+        for index, item in enumerate(node.items):
+            _walk(reader, item, (*path, str(index)), out, in_list=True)
+        return
+    if not isinstance(node, Mapping):
+        return
+    for entry in node.entries:
+        keys = (*path, str(entry.key.value))
+        if in_list:  # the reader indexes mappings under mappings only
+            reader.source_map.add(
+                DialectKey(keys, reader.role),
+                SourceLocation(entry.key.range, entry.value.range, reader.file, ".".join(keys)),
+            )
+        plain = isinstance(entry.key, Scalar) and entry.key.style is None
+        out.append(WrittenKey(keys, _value(entry.value), plain))
+        _walk(reader, entry.value, keys, out, in_list=in_list)
