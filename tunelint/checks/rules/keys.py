@@ -146,6 +146,8 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
             if not _slip(written.keys[-1], problem.suggestion):
                 continue  # a field another reader of the file may take: nothing to say
             severity = _at_most(severity, "warning")
+        if problem.kind == "deprecated":
+            severity = "info"  # the framework still takes it: advice, not a fault
         if problem.kind == "bad-type" and severity == "info":
             continue  # a dataclass passes it on unchecked; frameworks write such values
         if not exact and problem.kind in ("unknown", *_VALUE_KINDS):

@@ -87,6 +87,9 @@ def _walk(
                 DialectKey(keys, reader.role),
                 SourceLocation(entry.key.range, entry.value.range, reader.file, ".".join(keys)),
             )
-        plain = isinstance(entry.key, Scalar) and entry.key.style is None
+        # JSON keys are all quoted, and a rename writes them quoted again.
+        plain = reader.doc.kind == "json" or (
+            isinstance(entry.key, Scalar) and entry.key.style is None
+        )
         out.append(WrittenKey(keys, _value(entry.value), plain))
         _walk(reader, entry.value, keys, out, in_list=in_list)
