@@ -7,6 +7,7 @@ added to the source map here so a finding about `datasets.0.pth` lands on that k
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import cache
 
 from tunelint.config.dialects.facts import OptionScope, WrittenKey
 from tunelint.config.dialects.reader import KeyReader
@@ -93,3 +94,16 @@ def _walk(
         )
         out.append(WrittenKey(keys, _value(entry.value), plain))
         _walk(reader, entry.value, keys, out, in_list=in_list)
+
+
+@cache
+def framework_key_names(*frameworks: str) -> frozenset[str]:
+    """Every key name any section of these frameworks' tables has had (for detection:
+    whether a file's keys are a framework's own). The tables load here, on first use."""
+    from tunelint.knowledge.options import table
+
+    names: set[str] = set()
+    for framework in frameworks:
+        for section in table(framework).sections.values():
+            names.update(section.keys)
+    return frozenset(names)

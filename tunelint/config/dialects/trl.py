@@ -24,7 +24,7 @@ from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
-from tunelint.config.dialects.option_scope import option_scope
+from tunelint.config.dialects.option_scope import framework_key_names, option_scope
 from tunelint.config.dialects.reader import (
     ZERO_OK,
     KeyReader,
@@ -88,6 +88,10 @@ _FOREIGN = {
     "distributed_type",
     "zero_optimization",
 }
+# A file is another project's when at least this many of its keys, and more than this
+# share of them, are keys no TRL/transformers/accelerate release has.
+_FOREIGN_MIN = 3
+_FOREIGN_SHARE = 0.2
 _METHODS = ("grpo", "rloo", "dpo", "kto", "orpo", "ppo", "reward", "sft")
 _TOKEN = re.compile(r"[^a-z0-9]+")
 _OPTIMIZERS = {
@@ -164,9 +168,22 @@ def detect_trl(doc: Document) -> float:
     keys = set(root.keys())
     if keys & _FOREIGN:
         return 0.2 if "model_name_or_path" in keys else 0.0
-    return marker_score(
+    score = marker_score(
         keys, _MARKERS, requires=("model_name_or_path",), cap_without=0.4, ceiling=0.95
     )
+    if score >= 0.5 and _foreign_parser(keys):
+        return 0.3  # another project's HfArgumentParser file: not claimed
+    return score
+
+
+def _foreign_parser(keys: set[str]) -> bool:
+    """Whether the file's keys say another project's HfArgumentParser dataclasses read it
+    (open-instruct's `with_tracking`, `use_slow_tokenizer`...): many of its keys are in no
+    TRL, transformers or accelerate-launch table. A TRL recipe's extra fields (a chat
+    template, a dataset mixture) stay a small share."""
+    known = framework_key_names("trl", "transformers", "accelerate")
+    foreign = [k for k in keys if k not in known]
+    return len(foreign) >= _FOREIGN_MIN and len(foreign) > _FOREIGN_SHARE * len(keys)
 
 
 class TrlDialect:
