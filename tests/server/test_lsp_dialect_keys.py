@@ -21,10 +21,10 @@ lr_scheduler: cosine
 datasets:
   - path: mhenrichsen/alpaca_2k_test
     type: alpaca
-    
+<indent>
 gradient_acumulation_steps: 4
 bf16: true
-"""
+""".replace("<indent>", "    ")  # the cursor types inside the entry
 
 
 async def _complete(
