@@ -17,11 +17,12 @@ README = REPO / "README.md"
 RULES_DOC = REPO / "docs" / "rules.md"  # the target of every diagnostic's code_description link
 
 
-def _run(*args: str) -> str:
-    env = {**os.environ, "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
+def _run(*args: str, cwd: Path = REPO) -> str:
+    # Offline: the output must not depend on what the Hub answers today.
+    env = {**os.environ, "NO_COLOR": "1", "HF_HUB_OFFLINE": "1", "TUNELINT_OFFLINE": "1"}
     out = subprocess.run(
         [sys.executable, "-m", "tunelint.cli", *args],
-        cwd=REPO,
+        cwd=cwd,
         capture_output=True,
         text=True,
         env=env,
@@ -44,6 +45,24 @@ def editors_section() -> str:
     return "\n".join(out).strip() + "\n"
 
 
+INIT_ARGS = ("--goal", "improve-existing", "--model", "Qwen/Qwen2.5-7B-Instruct", "--gpu", "A10G")
+
+
+def init_section() -> str:
+    """A real `tunelint init` session (in a scratch folder) and the config it wrote."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        shown = " ".join(f"'{a}'" if " " in a else a for a in INIT_ARGS)
+        session = _run("init", *INIT_ARGS, "--output", "qwen-dpo.tune.yaml", cwd=folder)
+        written = (folder / "qwen-dpo.tune.yaml").read_text(encoding="utf-8")
+    return (
+        f"```console\n$ tunelint init {shown} --output qwen-dpo.tune.yaml\n{session}```\n\n"
+        f"`qwen-dpo.tune.yaml`:\n\n```yaml\n{written}```\n"
+    )
+
+
 def sections() -> dict[str, str]:
     sys.path.insert(0, str(REPO))
     from tunelint.checks.registry import all_rules
@@ -51,6 +70,7 @@ def sections() -> dict[str, str]:
 
     return {
         "editors": editors_section(),
+        "init-output": init_section(),
         "rules": rules_markdown(all_rules()),
         "check-output": "```console\n$ tunelint check examples/ --format concise\n"
         + _run("check", "examples/", "--format", "concise")

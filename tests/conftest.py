@@ -20,3 +20,20 @@ SHARED = REPO.parent / "shared"
 @pytest.fixture
 def repo_root() -> Path:
     return REPO
+
+
+def shared_or_skip(path: Path) -> Path:
+    """A file of ../shared: CI always has it, so there its absence fails the test; a developer
+    machine without the shared folder skips with the reason."""
+    if path.exists():
+        return path
+    message = f"{path} is missing (../shared lives beside the repository)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def require_shared():  # type: ignore[no-untyped-def]
+    """`require_shared(path)` -> path, or a skip (developer machine) / failure (CI)."""
+    return shared_or_skip

@@ -51,8 +51,8 @@ def test_facts() -> None:
     assert h100 and h100.fp8 and h100.compute_capability == 9.0
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "gpus.tsv").is_file(), reason="../shared/data absent")
-def test_every_shared_gpu_is_in_the_catalog() -> None:
+def test_every_shared_gpu_is_in_the_catalog(require_shared) -> None:  # type: ignore[no-untyped-def]
+    require_shared(SHARED / "data" / "gpus.tsv")
     with (SHARED / "data" / "gpus.tsv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh, delimiter="\t"))
     assert rows

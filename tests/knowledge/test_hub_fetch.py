@@ -290,3 +290,38 @@ def test_the_fake_hub_satisfies_huggingface_hub_itself(
         huggingface_hub.hf_hub_download(
             "nobody/nothing", "config.json", endpoint=endpoint, cache_dir=tmp_path / "dl"
         )
+
+
+def _check_cli(folder: Path, *flags: str) -> str:
+    import subprocess
+    import sys
+
+    config = folder / "run.tune.yaml"
+    config.write_text(
+        "model:\n  name: test-org/tiny-qwen3\nmethod:\n  kind: sft\npeft:\n  kind: lora\n"
+        "precision: bf16\nhardware:\n  gpu: A100-80GB\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tunelint.cli", "check", "--format", "concise", *flags, str(config)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        check=False,
+    )
+    return done.stdout + done.stderr
+
+
+def test_check_fetches_inline_and_offline_flag_or_setting_turns_it_off(
+    hub: type[HubHandler], tmp_path: Path
+) -> None:
+    offline = _check_cli(tmp_path, "--offline")
+    assert hub.requests == []
+    assert "TL400" in offline and "off" in offline
+    (tmp_path / "tunelint.toml").write_text("offline = true\n", encoding="utf-8")
+    assert "TL400" in _check_cli(tmp_path)
+    assert hub.requests == []
+    (tmp_path / "tunelint.toml").unlink()
+    online = _check_cli(tmp_path)
+    assert _config_gets(hub) == ["/test-org/tiny-qwen3/resolve/main/config.json"]
+    assert "TL400" not in online

@@ -14,10 +14,9 @@ SCRIPT = REPO / "benchmarks" / "estimator_accuracy.py"
 TSV = REPO.parent / "shared" / "data" / "memory-measurements.tsv"
 
 
-@pytest.fixture(scope="module")
-def bench():  # type: ignore[no-untyped-def]
-    if not TSV.exists():
-        pytest.skip("../shared/data/memory-measurements.tsv not present")
+@pytest.fixture
+def bench(require_shared):  # type: ignore[no-untyped-def]
+    require_shared(TSV)
     spec = importlib.util.spec_from_file_location("estimator_accuracy", SCRIPT)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -23,9 +23,8 @@ def test_param_count_matches_reference(spec) -> None:
     assert spec.param_count() == spec.expected_params
 
 
-def test_reference_counts_come_from_shared_models_tsv() -> None:
-    if not SHARED_MODELS.exists():
-        pytest.skip("../shared/data/models.tsv not present")
+def test_reference_counts_come_from_shared_models_tsv(require_shared) -> None:  # type: ignore[no-untyped-def]
+    require_shared(SHARED_MODELS)
     rows = [line.split("\t") for line in SHARED_MODELS.read_text().splitlines()[1:]]
     published = {r[1]: int(r[14]) for r in rows if r[14].isdigit()}
     checked = 0

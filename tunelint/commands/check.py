@@ -64,6 +64,25 @@ def add_lint_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dialect", type=dialect_name, metavar="NAME", help="force the config format"
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="never ask the Hugging Face Hub for a model's config.json (also: offline = true "
+        "under [tool.tunelint], TUNELINT_OFFLINE=1, HF_HUB_OFFLINE=1)",
+    )
+
+
+def apply_network_choice(args: argparse.Namespace) -> None:
+    """--offline, or `offline = true` in the working folder's project settings, turns Hub
+    look-ups off for this process and the worker processes it starts."""
+    offline = getattr(args, "offline", False)
+    if not offline:
+        try:
+            offline = find_settings(Path.cwd() / "tunelint.yaml").offline
+        except SettingsError:
+            offline = False  # reported where the settings are used
+    if offline:
+        os.environ["TUNELINT_OFFLINE"] = "1"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -208,6 +227,7 @@ def _walk(root: Path) -> list[tuple[Path, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_network_choice(args)
     files, missing = collect(args.paths, args.include)
     explicit = {raw for raw in args.paths if raw == "-" or Path(raw).is_file()}
     status = EXIT_CLEAN

@@ -37,12 +37,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--dialect", type=dialect_name, metavar="NAME", help="force the config format")
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     p.add_argument(
+        "--offline", action="store_true", help="never ask the Hugging Face Hub for config.json"
+    )
+    p.add_argument(
         "--plot", metavar="FILE", help="also draw the estimate (.png or .svg; needs [plot])"
     )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from tunelint.commands.check import apply_network_choice
+
+    apply_network_choice(args)
     from tunelint.knowledge.memory_plan import (
         largest_micro_batch,
         longest_sequence,

@@ -137,6 +137,9 @@ def _print_estimate(result: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Lint, then train; the exit status says which step stopped it."""
+    from tunelint.commands.check import apply_network_choice
+
+    apply_network_choice(args)
     from tunelint.lint import LintOptions, ReadError, lint_file
     from tunelint.reporters import render_text
 

@@ -36,6 +36,7 @@ class Settings:
     intent: dict[str, Any] = field(default_factory=dict)
     # `[tool.tunelint.versions]`: framework -> the version its configs are written for.
     versions: dict[str, str] = field(default_factory=dict)
+    offline: bool = False  # no Hugging Face Hub look-ups for unknown models
     root: Path | None = None  # folder of the settings file; globs are relative to it
     source: Path | None = None
 
@@ -100,6 +101,7 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
         "include",
         "intent",
         "versions",
+        "offline",
     }
     unknown = sorted(set(table) - known)
     if unknown:
@@ -127,7 +129,11 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
     versions = table.get("versions", {})
     if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
         raise SettingsError(f'{where}: versions maps frameworks to version strings (trl = "0.18")')
+    offline = table.get("offline", False)
+    if not isinstance(offline, bool):
+        raise SettingsError(f"{where}: offline is true or false")
     return Settings(
+        offline=offline,
         gpu=gpu,
         gpu_count=gpu_count,
         select=_codes(table.get("select", []), f"{where}: select"),
