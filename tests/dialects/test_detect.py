@@ -175,3 +175,33 @@ def test_another_projects_parser_file_is_not_claimed_as_trl() -> None:
     recipe += "\nchat_template: '{{ messages }}'\ndataset_mixture: {datasets: []}\n"
     found = detect_dialect(parse_document(recipe, "config_sft.yaml"))
     assert found.name == "trl" and found.confidence >= 0.7
+
+
+# LLaMA-Factory v1's schema (written like its examples/v1/*.yaml), with v0 names it shares.
+V1_CONFIG = """\
+model: Qwen/Qwen3-4B
+model_class: llm
+cutoff_len: 2048
+pref_loss: sigmoid
+pref_beta: 0.1
+peft_config:
+  name: lora
+  r: 16
+dist_config:
+  name: fsdp2
+train_dataset: data/v1_sft_demo.yaml
+output_dir: ./outputs/test_lora
+micro_batch_size: 1
+learning_rate: 1.0e-4
+"""
+
+
+def test_llamafactory_v1_schema_is_left_unclaimed() -> None:
+    # tunelint reads v0 (`model_name_or_path`, `stage`, `finetuning_type`); a v1 file is
+    # not read with v0's meanings, whatever names they share.
+    assert detect_dialect(parse_document(V1_CONFIG, "train_lora.yaml")).dialect is None
+    v0 = V1_CONFIG.replace("model: ", "model_name_or_path: ").replace("model_class: llm\n", "")
+    v0 = v0.replace("train_dataset", "dataset") + "stage: dpo\nfinetuning_type: lora\n"
+    for block in ("peft_config", "dist_config"):
+        v0 = v0.replace(f"{block}:\n", f"{block}_unused:\n")
+    assert detect_dialect(parse_document(v0, "train_lora.yaml")).name == "llamafactory"
