@@ -80,23 +80,40 @@ num_machines: 1
 num_processes: 8
 """
 
-# (dialect, file name, template, the typo, the key it means)
+# (dialect, file name, template, the typo, the key it means, the rename's safety: unsafe
+# where another reader may declare the key: a script's own parser, a torchtune recipe)
 PLANTED = [
-    ("axolotl", "lora.yml", AXOLOTL, "gradient_acumulation_steps", "gradient_accumulation_steps"),
+    (
+        "axolotl",
+        "lora.yml",
+        AXOLOTL,
+        "gradient_acumulation_steps",
+        "gradient_accumulation_steps",
+        "safe",
+    ),
     (
         "llamafactory",
         "llama3_lora_sft.yaml",
         LLAMAFACTORY,
         "per_device_train_bach_size",
         "per_device_train_batch_size",
+        "safe",
     ),
-    ("trl", "sft_config.yaml", TRL, "gradient_acumulation_steps", "gradient_accumulation_steps"),
+    (
+        "trl",
+        "sft_config.yaml",
+        TRL,
+        "gradient_acumulation_steps",
+        "gradient_accumulation_steps",
+        "unsafe",
+    ),
     (
         "torchtune",
         "1B_lora.yaml",
         TORCHTUNE,
         "gradient_accumulaton_steps",
         "gradient_accumulation_steps",
+        "unsafe",
     ),
     (
         "deepspeed",
@@ -104,8 +121,16 @@ PLANTED = [
         DEEPSPEED,
         "train_micro_bach_size_per_gpu",
         "train_micro_batch_size_per_gpu",
+        "unsafe",
     ),
-    ("accelerate", "accelerate_config.yaml", ACCELERATE, "mixed_precison", "mixed_precision"),
+    (
+        "accelerate",
+        "accelerate_config.yaml",
+        ACCELERATE,
+        "mixed_precison",
+        "mixed_precision",
+        "safe",
+    ),
 ]
 
 
@@ -113,9 +138,11 @@ def _codes(result: LintResult) -> list[tuple[str, int, str]]:
     return [(d.code, d.range.start.line + 1, d.severity) for d in result.diagnostics]
 
 
-@pytest.mark.parametrize("dialect,name,template,typo,meant", PLANTED, ids=[p[0] for p in PLANTED])
+@pytest.mark.parametrize(
+    "dialect,name,template,typo,meant,safety", PLANTED, ids=[p[0] for p in PLANTED]
+)
 def test_planted_typo_fires_fixes_and_relints_clean(
-    dialect: str, name: str, template: str, typo: str, meant: str
+    dialect: str, name: str, template: str, typo: str, meant: str, safety: str
 ) -> None:
     text = template.format(typo=typo)
     clean = template.format(typo=meant)
@@ -126,8 +153,8 @@ def test_planted_typo_fires_fixes_and_relints_clean(
     assert [(d.range.start.line + 1, d.severity) for d in found] == [(line, "warning")]
     assert f"did you mean `{meant}`?" in found[0].message
     assert "assumed: pin it in [tool.tunelint.versions]" in found[0].message
-    assert found[0].fix is not None and found[0].fix.applicability == "safe"
-    fixed = fix_text(text, name, OPTIONS, codes={"TL920"})
+    assert found[0].fix is not None and found[0].fix.applicability == safety
+    fixed = fix_text(text, name, OPTIONS, unsafe=safety == "unsafe", codes={"TL920"})
     assert fixed.text == clean
     assert _codes(lint_text(fixed.text, name, OPTIONS)) == []
 

@@ -41,6 +41,9 @@ class KeyVerdict:
     severity: Severity
     suggestion: str | None
     unambiguous: bool
+    # False where another reader of the file may define the key (a script's own parser):
+    # a rename is then offered as unsafe, to review.
+    certain: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +123,7 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
     also, foreign_plugins = _also(scope.framework, scope)
     open_keys = scope.open_keys
     if foreign_plugins:
-        open_keys = f"plugins without a table may take them ({', '.join(foreign_plugins)})"
+        open_keys = f"a plugin tunelint has no table for takes it ({', '.join(foreign_plugins)})"
     by_path = {".".join(w.read_as or w.keys): w for w in scope.keys}
     problems = unknown_keys(
         scope.framework,
@@ -140,12 +143,15 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
             continue
         severity: Severity = problem.severity  # type: ignore[assignment]
         message = problem.message
+        certain = True
         if problem.kind == "unknown" and _launcher_takes(scope, written.keys):
             continue
         if problem.kind == "unknown" and open_keys and len(written.keys) == 1:
             if not _slip(written.keys[-1], problem.suggestion):
                 continue  # a field another reader of the file may take: nothing to say
             severity = _at_most(severity, "warning")
+            certain = False
+            message += f" (unless {open_keys})"
         if problem.kind == "deprecated":
             severity = "info"  # the framework still takes it: advice, not a fault
         if problem.kind == "bad-type" and severity == "info":
@@ -164,6 +170,7 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
                 severity,
                 problem.suggestion,
                 problem.unambiguous,
+                certain,
             )
         )
     judged_keys = {v.written.keys for v in verdicts}
@@ -222,7 +229,8 @@ def _key_fix(verdict: KeyVerdict, written: frozenset[tuple[str, ...]]) -> Fix | 
     # A deprecated key still works, and its successor may take another value: no fix.
     renames = verdict.kind in ("unknown", "removed") or verdict.written.read_as is not None
     if new is not None and renames and verdict.unambiguous and _renamable(verdict, written):
-        return Fix(f"Rename to `{new}`", "safe", (RenameKey(target, new),))
+        safety = "safe" if verdict.certain else "unsafe"
+        return Fix(f"Rename to `{new}`", safety, (RenameKey(target, new),))
     if verdict.kind == "removed" and not any(p.isdigit() for p in verdict.written.keys):
         edit: PlanEdit = RemoveKey(target)
         what = "its successor is set" if new else "its setting has no successor"

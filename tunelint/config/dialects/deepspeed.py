@@ -201,7 +201,7 @@ class DeepSpeedDialect:
             F.OPTIONS: option_scope(
                 reader,
                 "deepspeed",
-                open_keys="DeepSpeed ignores top-level keys it does not read; scripts may",
+                open_keys="the training script reads it from the DeepSpeed config itself",
             ),
         }
         return MappedConfig(

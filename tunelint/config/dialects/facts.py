@@ -81,8 +81,9 @@ class OptionScope:
     section: str | None = None  # the object the launcher parses the file into (trl: "dpo")
     also: tuple[str, ...] = ()  # further sections of top-level keys (axolotl plugins)
     related: tuple[str, ...] = ()  # frameworks whose tables the sections extend
-    # Why an unknown key with no near match may be fine (the file may be parsed by a
-    # script's own HfArgumentParser dataclasses): such keys are not reported.
+    # When an unknown top-level key may be fine, as a clause after "unless" (the file may be
+    # parsed by a script's own HfArgumentParser dataclasses): only near-certain typos of a
+    # known key are reported, and their rename is offered as unsafe.
     open_keys: str | None = None
     # Top-level keys the launcher takes for itself (`trl <method>` hands the keys its parser
     # does not take to `accelerate launch`): the launcher's table, and keys of its own.

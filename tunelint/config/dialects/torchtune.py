@@ -155,7 +155,7 @@ class TorchtuneDialect:
             reader,
             "torchtune",
             section=recipe_name(doc.text),
-            open_keys="a recipe reads the config keys it wants and ignores the rest",
+            open_keys="the recipe that runs it reads it (torchtune ignores the rest)",
         )
         return MappedConfig(
             data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)

@@ -212,7 +212,7 @@ class TrlDialect:
             section=_SECTIONS.get(method, method),
             also=("ScriptArguments", "ModelConfig") if method in _SECTIONS else (),
             related=("transformers",),
-            open_keys="the script that parses it may declare its own fields",
+            open_keys="the script that parses the file declares it as its own field",
             # trl/cli/commands/training.py (1.16): keys its parser leaves go to `accelerate
             # launch`, `accelerate_config` resolved to its --config_file first.
             launcher=("accelerate", ("accelerate_config",)),
