@@ -179,7 +179,7 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
             w,
             "deprecated",
             f"{scope.framework} reads `{w.keys[-1]}` as `{w.read_as[-1]}`: {w.why}",
-            "warning",
+            "info",  # the framework still takes it: advice, as for any deprecated key
             w.read_as[-1],
             True,
         )

@@ -121,6 +121,12 @@ def _targets(value: Any) -> str | list[str] | None:
     return None
 
 
+# Megatron-core's parallelism settings: with USE_MCA=1, LLaMA-Factory (hparams/parser.py,
+# 0.9.5) parses the file with mcore_adapter's TrainingArguments instead of its own.
+_MEGATRON = frozenset(
+    {"tensor_model_parallel_size", "pipeline_model_parallel_size", "expert_model_parallel_size"}
+)
+
 # LLaMA-Factory v1 (src/llamafactory/v1/config/*_args.py, parsed by v1's get_args): `model`
 # instead of `model_name_or_path`, `train_dataset`, plugin blocks named by `name:`
 # (peft_config, dist_config, kernel_config...), no `stage`/`finetuning_type`/`template`.
@@ -198,7 +204,18 @@ class LlamaFactoryDialect:
         if isinstance(report, list) and all(isinstance(r, str) for r in report):
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
         found[F.WRITTEN] = frozenset(reader.written)
-        found[F.OPTIONS] = option_scope(reader, "llamafactory", related=("transformers",))
+        megatron = set(reader.keys()) & _MEGATRON
+        found[F.OPTIONS] = option_scope(
+            reader,
+            "llamafactory",
+            related=("transformers",),
+            open_keys=(
+                "LLaMA-Factory runs the file on its Megatron path (USE_MCA=1), whose "
+                "mcore_adapter arguments tunelint has no table for"
+            )
+            if megatron
+            else None,
+        )
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,
