@@ -153,6 +153,8 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
             certain = False
             message += f" (unless {open_keys})"
         if problem.kind == "deprecated":
+            if not _own_or_pinned(scope, written, version, section, related, also):
+                continue  # a deprecation in a version of another framework tunelint guessed
             severity = "info"  # the framework still takes it: advice, not a fault
         if problem.kind == "bad-type" and severity == "info":
             continue  # a dataclass passes it on unchecked; frameworks write such values
@@ -187,6 +189,29 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
         if w.read_as is not None and w.read_as != w.keys and w.keys not in judged_keys
     ]
     return _Judged(tuple(verdicts), frozenset(w.keys for w in scope.keys))
+
+
+def _own_or_pinned(
+    scope: OptionScope,
+    written: WrittenKey,
+    version: str | None,
+    section: str | None,
+    related: dict[str, str],
+    also: tuple[str, ...],
+) -> bool:
+    """Whether a key's entry belongs to the file's own framework or to a related one whose
+    version the project pins (not one picked from the framework's requirement range)."""
+    from tunelint.knowledge.options import lookup
+
+    info = lookup(
+        scope.framework,
+        written.read_as or written.keys,
+        version,
+        section=section,
+        related=related,
+        also=also,
+    )
+    return info is None or info.framework == scope.framework or info.framework in related
 
 
 def _launcher_takes(scope: OptionScope, keys: tuple[str, ...]) -> bool:
