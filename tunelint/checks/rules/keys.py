@@ -60,8 +60,9 @@ def judged(ctx: Context) -> _Judged | None:
     scope = ctx.facts.options
     if scope is None:
         return None
-    if _LAST and _LAST[0][0] is ctx:
-        return _LAST[0][1]
+    last = _LAST[0] if _LAST else None  # one read: the server lints on several threads
+    if last is not None and last[0] is ctx:
+        return last[1]
     result = _judge(scope, ctx)
     _LAST[:] = [(ctx, result)]
     return result
@@ -331,8 +332,8 @@ def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
         "setting silently keeps its default.",
         example="gradient_acumulation_steps: 4",
         fix="Rename to the key it nearly matches, where one match is clearly nearest.",
-        fix_safety="Safe: the value stays; the key becomes the one the framework reads.",
-        references=("https://github.com/axolotl-ai-cloud/axolotl/issues/1387",),
+        fix_safety="Safe: the value stays; the key becomes the one the framework reads. "
+        "Unsafe where another reader may declare the key (a script's own parser).",
     ),
 )
 def unknown_framework_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
