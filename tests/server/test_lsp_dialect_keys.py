@@ -8,6 +8,7 @@ import pytest
 from lsp_helpers import Doc
 from lsprotocol import types
 from pytest_lsp import LanguageClient
+from test_lsp_hover_completion import complete_at, hover_at
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -27,27 +28,8 @@ bf16: true
 """.replace("<indent>", "    ")  # the cursor types inside the entry
 
 
-async def _complete(
-    client: LanguageClient, doc: Doc, line: int, character: int
-) -> list[types.CompletionItem]:
-    result = await client.text_document_completion_async(
-        types.CompletionParams(
-            text_document=types.TextDocumentIdentifier(uri=doc.uri),
-            position=types.Position(line=line, character=character),
-        )
-    )
-    if result is None:
-        return []
-    return list(result.items if isinstance(result, types.CompletionList) else result)
-
-
 async def _hover(client: LanguageClient, doc: Doc, line: int, character: int) -> str | None:
-    result = await client.text_document_hover_async(
-        types.HoverParams(
-            text_document=types.TextDocumentIdentifier(uri=doc.uri),
-            position=types.Position(line=line, character=character),
-        )
-    )
+    result = await hover_at(client, doc, line, character)
     return None if result is None else result.contents.value
 
 
@@ -64,7 +46,7 @@ async def test_axolotl_keys_values_and_hover(client: LanguageClient, tmp_path_fa
     assert "did you mean `gradient_accumulation_steps`?" in typo[0].message
 
     # Top level, on the blank line: axolotl's config keys, not those already written.
-    items = {i.label: i for i in await _complete(client, doc, 5, 0)}
+    items = {i.label: i for i in await complete_at(client, doc, 5, 0)}
     assert "gradient_accumulation_steps" in items and "micro_batch_size" in items
     assert "adapter" not in items and "base_model" not in items
     assert "path" not in items  # a `datasets` entry's key, not a top-level one
@@ -76,12 +58,12 @@ async def test_axolotl_keys_values_and_hover(client: LanguageClient, tmp_path_fa
     )
 
     # Inside a `datasets` entry: that section's keys.
-    inside = {i.label for i in await _complete(client, doc, 9, 4)}
+    inside = {i.label for i in await complete_at(client, doc, 9, 4)}
     assert {"split", "data_files"} <= inside and "base_model" not in inside
 
     # A key's value: its allowed values (an enum), or the flags beside a literal.
-    assert {"dpo", "grpo", "kto", "orpo"} <= {i.label for i in await _complete(client, doc, 3, 4)}
-    assert {"auto", "true", "false"} <= {i.label for i in await _complete(client, doc, 11, 6)}
+    assert {"dpo", "grpo", "kto", "orpo"} <= {i.label for i in await complete_at(client, doc, 3, 4)}
+    assert {"auto", "true", "false"} <= {i.label for i in await complete_at(client, doc, 11, 6)}
 
     # Hover on a key the Plan has no field for: the framework's docs and the version used.
     text = await _hover(client, doc, 8, 5)  # `type` of the dataset entry

@@ -264,6 +264,21 @@ def _key_fix(verdict: KeyVerdict, written: frozenset[tuple[str, ...]]) -> Fix | 
     return None
 
 
+def _key_findings(ctx: Context, kinds: tuple[str, ...]) -> Iterator[Finding]:
+    """Findings on the key itself for the verdicts of `kinds`, with their fixes."""
+    found = judged(ctx)
+    if found is None:
+        return
+    for verdict in found.verdicts:
+        if verdict.kind in kinds:
+            yield Finding(
+                verdict.message,
+                DialectKey(verdict.written.keys, key_itself=True),
+                _key_fix(verdict, found.written),
+                severity=verdict.severity,
+            )
+
+
 @rule(
     code="TL510",
     name="removed-trainer-key",
@@ -299,17 +314,7 @@ def _key_fix(verdict: KeyVerdict, written: frozenset[tuple[str, ...]]) -> Fix | 
     ),
 )
 def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    found = judged(ctx)
-    if found is None:
-        return
-    for verdict in found.verdicts:
-        if verdict.kind in _VERSION_KINDS:
-            yield Finding(
-                verdict.message,
-                DialectKey(verdict.written.keys, key_itself=True),
-                _key_fix(verdict, found.written),
-                severity=verdict.severity,
-            )
+    yield from _key_findings(ctx, _VERSION_KINDS)
 
 
 @rule(
@@ -337,17 +342,7 @@ def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def unknown_framework_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    found = judged(ctx)
-    if found is None:
-        return
-    for verdict in found.verdicts:
-        if verdict.kind == "unknown":
-            yield Finding(
-                verdict.message,
-                DialectKey(verdict.written.keys, key_itself=True),
-                _key_fix(verdict, found.written),
-                severity=verdict.severity,
-            )
+    yield from _key_findings(ctx, ("unknown",))
 
 
 @rule(
