@@ -318,3 +318,25 @@ def test_a_key_not_yet_in_the_pinned_version(tmp_path: Path) -> None:
         ("TL510", 3, "error")
     ]
     assert "`max_length` was added in trl 0.16.1" in result.diagnostics[0].message
+
+
+def test_a_refused_key_is_an_error_only_at_a_pinned_version(tmp_path: Path) -> None:
+    # LLaMA-Factory's HfArgumentParser refuses unknown keys: an error once pinned...
+    text = LLAMAFACTORY.format(typo="per_device_train_bach_size")
+    pinned = tmp_path / "pinned"
+    pinned.mkdir()
+    (pinned / "requirements.txt").write_text("llamafactory==0.9.4\n", encoding="utf-8")
+    (pinned / "sft.yaml").write_text(text, encoding="utf-8")
+    result = lint_text(text, pinned / "sft.yaml", OPTIONS)
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("TL920", "error")]
+    assert "llamafactory 0.9.4 pinned in requirements.txt" in result.diagnostics[0].message
+    # ...and a warning while the version is assumed. axolotl drops unknown keys: a warning
+    # even when pinned.
+    assert [(d.code, d.severity) for d in lint_text(text, "sft.yaml", OPTIONS).diagnostics] == [
+        ("TL920", "warning")
+    ]
+    axolotl = AXOLOTL.format(typo="gradient_acumulation_steps")
+    (pinned / "requirements.txt").write_text("axolotl==0.19.0\n", encoding="utf-8")
+    (pinned / "lora.yml").write_text(axolotl, encoding="utf-8")
+    found = lint_text(axolotl, pinned / "lora.yml", OPTIONS).diagnostics
+    assert [(d.code, d.severity) for d in found] == [("TL920", "warning")]
