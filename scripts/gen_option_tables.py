@@ -27,8 +27,8 @@ from scripts.option_tables.frameworks import EXTRACTORS, PLACEHOLDERS  # noqa: E
 from scripts.option_tables.history import merge  # noqa: E402
 from scripts.option_tables.pins import GENERATOR_VERSION, PINS  # noqa: E402
 from scripts.option_tables.sources import Archive, fetch  # noqa: E402
-from tunelint.config.versions import version_tuple  # noqa: E402
 from tunelint.knowledge.options import DATA_DIR, table_digest  # noqa: E402
+from tunelint.knowledge.version_specs import version_tuple  # noqa: E402
 
 WHEELS = Path(
     os.environ.get("TUNELINT_OPTION_WHEELS", Path(tempfile.gettempdir()) / "tunelint-option-wheels")

@@ -95,10 +95,15 @@ def render(text: str) -> str:
 
 
 def rules_doc() -> str:
+    rules = sections()["rules"]  # puts the repository on sys.path
+    from tunelint.checks.rule import SEVERITY_DOC
+
     return (
         "# tunelint rules\n\nGenerated from the rules' own documentation by "
         "`scripts/render_readme.py`; `tunelint explain CODE` prints the same text.\n\n"
-        + sections()["rules"]
+        + SEVERITY_DOC
+        + "\n"
+        + rules
     )
 
 

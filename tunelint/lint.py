@@ -301,15 +301,21 @@ def lint_text(
         gpu, origin, gpu_findings = _resolve_gpu(plan, options, settings, mapped.source_map)
         findings.extend(gpu_findings)
         count = plan.hardware.count
+        stated = ("hardware", "count") in mapped.facts.written or bool(
+            mapped.source_map.get(("hardware", "count"))
+        )
         if origin != "config" and (options.gpu_count or settings.gpu_count):
             count = options.gpu_count or settings.gpu_count or count
+            stated = True
         context = Context(
             plan=plan,
             gpu=gpu,
             gpu_count=count,
             gpu_source=origin,
+            gpu_count_stated=stated,
             settings=settings,
             dialect=dialect.name,
+            format=doc.kind,
             file=file_path,
             facts=mapped.facts,
             strings=_strings(doc),
@@ -328,6 +334,8 @@ def lint_text(
                 continue
             if not selected(rule.code, settings.select, settings.ignore):
                 continue
+            if not rule.applies_to.admits(context):
+                continue  # the rule describes another framework, loader or purpose
             try:
                 for finding in rule.check(plan, context):
                     findings.append(_stamped(rule, finding))
@@ -344,7 +352,13 @@ def lint_text(
             or any(finding.code.startswith(c) for c in ignored_here)
         ):
             continue
-        severity = settings.severity.get(finding.code, finding.severity or rule.severity)
+        severity = finding.severity or rule.severity
+        if finding.assumed:  # resting on an assumption: never an error; say what was assumed
+            severity = "warning" if severity == "error" else severity
+            finding = replace(
+                finding, message=f"{finding.message} (assuming {', '.join(finding.assumed)})"
+            )
+        severity = settings.severity.get(finding.code, severity)
         try:
             fix = _render_fix(finding, doc, dialect, mapped, plan)
         except Exception:  # a renderer bug costs the fix, not the finding or the file
@@ -375,6 +389,8 @@ def _stamped(rule: Rule, finding: Finding) -> Finding:
     """The finding under its rule's code: a rule never names a code (nor another's)."""
     if finding.code and finding.code != rule.code:
         raise ValueError(f"a finding of rule {rule.code} claims code {finding.code}")
+    if finding.assumed and not rule.may_assume:
+        raise ValueError(f"rule {rule.code} rests on an assumption it does not declare")
     return replace(finding, code=rule.code)
 
 

@@ -35,8 +35,11 @@ class Context:
     gpu: GpuSpec | None = None
     gpu_count: int = 1
     gpu_source: str = "none"  # config | --gpu | settings | detected | none
+    # The GPU count was stated (config, --gpu-count, settings); else 1 is an assumption.
+    gpu_count_stated: bool = False
     settings: Settings = field(default_factory=Settings)
     dialect: str = "native"
+    format: str = "yaml"  # the file's format: "yaml" | "json"
     file: Path | None = None
     facts: DialectFacts = field(default_factory=DialectFacts)
     strings: list[StringValue] = field(default_factory=list)

@@ -38,6 +38,9 @@ class Finding:
     # The engine stamps a rule's findings with its code; the pipeline's own findings
     # (structure, GPU, internal errors) name theirs.
     code: str = ""
+    # Facts tunelint assumed that the verdict rests on ("1 GPU"): the engine says so in the
+    # message and never reports such a finding as an error.
+    assumed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # The old `Finding("TL101", message, path)` would silently shift every field.

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import cache
 
 from tunelint.checks.finding import Severity
-from tunelint.checks.rule import CheckFn, Fixable, Rule, RuleDocs
+from tunelint.checks.rule import ANYWHERE, Applicability, CheckFn, Fixable, Rule, RuleDocs
 
 RULE_MODULES = (
     "tunelint.checks.rules.precision",
@@ -20,6 +20,9 @@ RULE_MODULES = (
     "tunelint.checks.rules.security",
     "tunelint.checks.rules.outputs",
     "tunelint.checks.rules.structure",
+    "tunelint.checks.rules.references",
+    "tunelint.checks.rules.failures",
+    "tunelint.checks.rules.practice",
     "tunelint.checks.rules.keys",
 )
 
@@ -46,6 +49,8 @@ def rule(
     docs: RuleDocs,
     fixable: Fixable = "never",
     needs_gpu: bool = False,
+    applies_to: Applicability = ANYWHERE,
+    may_assume: tuple[str, ...] = (),
 ) -> Callable[[CheckFn], Rule]:
     """Declare and register a rule around its check function."""
 
@@ -61,6 +66,8 @@ def rule(
                 check=check,
                 fixable=fixable,
                 needs_gpu=needs_gpu,
+                applies_to=applies_to,
+                may_assume=may_assume,
             )
         )
 

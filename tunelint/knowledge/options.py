@@ -32,13 +32,13 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from tunelint.config.versions import version_from_spec, version_tuple
 from tunelint.knowledge.option_types import (
     accepted_kinds,
     alternatives,
     pydantic_coerces,
     value_kind,
 )
+from tunelint.knowledge.version_specs import version_from_spec, version_tuple
 
 DATA_DIR = Path(__file__).parent / "data" / "options"
 

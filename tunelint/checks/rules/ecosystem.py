@@ -15,7 +15,7 @@ from typing import Any
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
+from tunelint.checks.rule import TRAINING, TRAINING_RUN, RuleDocs
 from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import RemoveKey, SetValue
@@ -26,11 +26,6 @@ PRECISION = ("precision",)
 ATTENTION = ("model", "attn_implementation")
 _GEMMA_2_3 = re.compile(r"gemma[-_ ]?[23](?![0-9])", re.IGNORECASE)
 _STORAGE_FOR = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
-
-
-def is_fragment(ctx: Context) -> bool:
-    """A DeepSpeed JSON or accelerate YAML read on its own: no model, no method in it."""
-    return ctx.facts.fragment
 
 
 def _written(ctx: Context, path: tuple[str, ...]) -> bool:
@@ -50,6 +45,7 @@ def _bf16_or_fp32(ctx: Context) -> str:
     code="TL501",
     name="qlora-without-4bit",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="QLoRA adapter without 4-bit loading",
     fixable="always",
@@ -86,6 +82,7 @@ def qlora_without_4bit(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL502",
     name="quantized-without-adapter",
     severity="error",
+    applies_to=TRAINING_RUN,
     source=ECOSYSTEM,
     summary="4/8-bit loading with no adapter to train",
     fixable="always",
@@ -108,7 +105,7 @@ def qlora_without_4bit(plan: Plan, ctx: Context) -> Iterator[Finding]:
 )
 def quantized_without_adapter(plan: Plan, ctx: Context) -> Iterator[Finding]:
     quant = plan.effective_quantization
-    if quant in ("4bit", "8bit") and plan.peft.kind == "full" and not is_fragment(ctx):
+    if quant in ("4bit", "8bit") and plan.peft.kind == "full":
         kind = "qlora" if quant == "4bit" else "lora"
         yield Finding(
             f"the base model is loaded in {quant[0]} bits but no adapter is trained: quantized "
@@ -123,6 +120,7 @@ def quantized_without_adapter(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL503",
     name="fp16-and-bf16",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="fp16 and bf16 both enabled",
     fixable="sometimes",
@@ -185,6 +183,7 @@ def _mismatch(value: DeepSpeedValue, plan: Plan, ctx: Context) -> str | None:
     code="TL504",
     name="deepspeed-value-mismatch",
     severity="error",
+    applies_to=TRAINING_RUN,  # a JSON alone has no trainer values to contradict
     source=ECOSYSTEM,
     summary="DeepSpeed config values contradict the trainer's",
     docs=RuleDocs(
@@ -226,6 +225,7 @@ def deepspeed_value_mismatch(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL505",
     name="qlora-sharded-quant-storage",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="QLoRA with FSDP or ZeRO-3 without a matching quant storage dtype",
     fixable="always",
@@ -272,6 +272,7 @@ def qlora_sharded_quant_storage(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL512",
     name="flash-attention-fp32",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="Flash attention with fp32 training",
     fixable="always",
@@ -309,6 +310,7 @@ def is_gemma_2_or_3(plan: Plan) -> bool:
     code="TL513",
     name="gemma-sdpa",
     severity="warning",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="Gemma 2/3 trained with sdpa attention",
     fixable="always",
@@ -342,6 +344,7 @@ def gemma_sdpa(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL514",
     name="gemma-fp16",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="Gemma 2/3 trained in fp16",
     fixable="always",
@@ -374,6 +377,7 @@ def gemma_fp16(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL515",
     name="deepspeed-and-fsdp",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="DeepSpeed and FSDP configured together",
     docs=RuleDocs(
@@ -404,6 +408,7 @@ def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL517",
     name="full-finetune-fp16-weights",
     severity="error",
+    applies_to=TRAINING_RUN,
     source=ECOSYSTEM,
     summary="Full fine-tuning of fp16 weights with fp16 mixed precision",
     fixable="sometimes",
@@ -425,7 +430,7 @@ def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def full_finetune_fp16_weights(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    if plan.peft.kind != "full" or plan.precision != "fp16" or is_fragment(ctx):
+    if plan.peft.kind != "full" or plan.precision != "fp16":
         return
     if ctx.facts.weights_dtype != "fp16":
         return

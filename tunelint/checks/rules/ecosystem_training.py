@@ -10,10 +10,20 @@ from collections.abc import Iterator
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
-from tunelint.checks.rules.ecosystem import ECOSYSTEM, is_fragment
+from tunelint.checks.rule import TRAINING, TRAINING_RUN, Applicability, RuleDocs
+from tunelint.checks.rules.ecosystem import ECOSYSTEM
+from tunelint.config.dialects.facts import PYYAML
 from tunelint.config.plan import PREFERENCE_METHODS, RLHF_METHODS, Plan
 from tunelint.config.plan_edits import RemoveKey, SetValue
+
+# Where TRL's trainers run the method: a TRL CLI config or tunelint's own format (the runner
+# uses TRL); axolotl's GRPO is TRL's GRPOTrainer (axolotl/core/trainers/grpo).
+ON_TRL = Applicability(trainers=("trl",), purposes=("train",))
+TRL_GROUPS = Applicability(trainers=("trl", "axolotl"), purposes=("train",))
+# Only a loader that passes YAML 1.1 strings on as read (TRL's TrlParser: yaml.safe_load
+# into HfArgumentParser); never JSON, OmegaConf (torchtune, LLaMA-Factory) or pydantic
+# models that coerce '2e-5' (axolotl, tunelint's own Plan).
+YAML11_LOADERS = Applicability(loaders=(PYYAML,), formats=("yaml",))
 
 KIND = ("method", "kind")
 PACKING = ("training", "sample_packing")
@@ -25,6 +35,7 @@ TRL_DEFAULT_GENERATIONS = {"grpo": 8, "rloo": 2}  # TRL 1.16 GRPOConfig / RLOOCo
     code="TL506",
     name="packing-with-preference",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="Sample packing with preference or RL training",
     fixable="always",
@@ -60,6 +71,7 @@ def packing_with_preference(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL507",
     name="ppo-without-reward-model",
     severity="error",
+    applies_to=TRAINING,
     source=ECOSYSTEM,
     summary="PPO without a reward model",
     fixable="sometimes",
@@ -93,6 +105,7 @@ def ppo_without_reward_model(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL508",
     name="ppo-removed-from-trl",
     severity="error",
+    applies_to=ON_TRL,
     source=ECOSYSTEM,
     summary="PPO with a TRL that no longer has it",
     fixable="always",
@@ -114,8 +127,7 @@ def ppo_without_reward_model(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def ppo_removed_from_trl(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    on_trl = ctx.facts.trainer == "trl"  # the native format runs on TRL too
-    if plan.method.kind == "ppo" and on_trl:
+    if plan.method.kind == "ppo":
         yield Finding(
             "PPO is gone from TRL (>= 1.13 has no PPOTrainer): use grpo or rloo",
             KIND,
@@ -131,6 +143,8 @@ def _valid_generations(batch: int) -> list[int]:
     code="TL509",
     name="grpo-num-generations",
     severity="error",
+    applies_to=TRL_GROUPS,
+    may_assume=("GPU count",),
     source=ECOSYSTEM,
     summary="GRPO/RLOO num_generations below 2 or not dividing the generation batch",
     fixable="sometimes",
@@ -179,11 +193,14 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
         closest = min(valid, key=lambda v: (abs(v - n), -v))
         fix = Fix(f"Use {closest} generations", "unsafe", (SetValue(GENERATIONS, closest),))
     choices = ", ".join(map(str, valid)) if valid else "none: grow the batch"
+    # The batch counts GPUs unless generation_batch_size fixes it: an unstated count is assumed.
+    counted = ctx.facts.generation_batch_size is None and not ctx.gpu_count_stated
     yield Finding(
         f"the generation batch ({batch}) is not divisible by num_generations ({n}); "
         f"valid values: {choices}",
         GENERATIONS,
         fix,
+        assumed=(f"{gpus} GPU{'s' if gpus != 1 else ''}",) if counted else (),
     )
 
 
@@ -191,6 +208,7 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL511",
     name="yaml11-number-string",
     severity="warning",
+    applies_to=YAML11_LOADERS,
     source=ECOSYSTEM,
     summary="A number that YAML 1.1 loaders read as a string (`2e-5`)",
     fixable="always",
@@ -227,6 +245,7 @@ def yaml11_number_string(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL516",
     name="warmup-steps-and-ratio",
     severity="warning",
+    applies_to=TRAINING_RUN,
     source=ECOSYSTEM,
     summary="warmup_steps and warmup_ratio both set",
     fixable="always",
@@ -247,7 +266,7 @@ def yaml11_number_string(plan: Plan, ctx: Context) -> Iterator[Finding]:
 )
 def warmup_steps_and_ratio(plan: Plan, ctx: Context) -> Iterator[Finding]:
     training = plan.training
-    if training.warmup_steps and training.warmup_ratio and not is_fragment(ctx):
+    if training.warmup_steps and training.warmup_ratio:
         yield Finding(
             f"warmup_steps ({training.warmup_steps}) overrides warmup_ratio "
             f"({training.warmup_ratio:g}): keep one",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
+from tunelint.checks.rule import TRAINING, RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import PlanEdit, SetValue
 
@@ -145,6 +145,7 @@ def _fit_fix(plan: Plan, scn: MemoryScenario, capacity: float) -> tuple[Fix, flo
     code="TL400",
     name="memory-estimate-skipped",
     severity="info",
+    applies_to=TRAINING,
     source="tunelint (memory estimate)",
     summary="The memory estimate was skipped",
     needs_gpu=True,
@@ -180,6 +181,7 @@ def _looks_like_model_reference(name: str) -> bool:
     code="TL401",
     name="strategy-against-vram-table",
     severity="info",
+    applies_to=TRAINING,
     source=ARTICLE_VRAM,
     summary="Strategy against the article's VRAM table, by the memory estimate",
     fixable="sometimes",
@@ -255,6 +257,8 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL402",
     name="exceeds-gpu-memory",
     severity="error",
+    applies_to=TRAINING,
+    may_assume=("GPU count", "what trains", "a referenced file", "model parallelism"),
     source="tunelint (memory estimate)",
     summary="Estimated peak memory exceeds the GPU",
     fixable="sometimes",
@@ -291,10 +295,30 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
         f"estimated peak {est.per_gpu_gib:.1f} GiB per GPU exceeds {ctx.gpu.name}{count} "
         f"({capacity:g} GiB); largest: {largest.name.replace('_', ' ')} {largest.gib:.1f} GiB"
     )
+    assumed = _assumptions(ctx)
     found = _fit_fix(plan, report.scenario, capacity)
     if found is None:
         message += "; no single change fits: more GPUs with ZeRO-3/FSDP, shorter sequences or a smaller model"
-        yield Finding(message, MODEL_PATH)
+        yield Finding(message, MODEL_PATH, assumed=assumed)
         return
     fix, gib = found
-    yield Finding(f"{message}; {fix.title.lower()}: est. {gib:.1f} GiB", MODEL_PATH, fix)
+    yield Finding(
+        f"{message}; {fix.title.lower()}: est. {gib:.1f} GiB", MODEL_PATH, fix, assumed=assumed
+    )
+
+
+def _assumptions(ctx: Context) -> tuple[str, ...]:
+    """What the verdict rests on that the config does not state: the GPU count where the
+    launch command decides the sharding (a sharded run the config states is estimated at
+    the smallest count that fits: no count is assumed there), files it names but that could
+    not be read, and what trains when only a part does."""
+    assumed: list[str] = []
+    if ctx.facts.sharding_outside and not ctx.gpu_count_stated:
+        assumed.append(f"{ctx.gpu_count} GPU{'s' if ctx.gpu_count != 1 else ''}, unsharded")
+    for written in ctx.facts.unmodelled_parallelism:
+        assumed.append(f"no {written} (not modelled)")
+    for missing in ctx.facts.missing_files:
+        assumed.append(f"no {missing.kind} settings ({missing.reference} not found)")
+    if ctx.facts.partial:
+        assumed.append(f"every weight trains, though {ctx.facts.partial} trains a part")
+    return tuple(assumed)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
+from tunelint.checks.rule import TRAINING, RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
 
@@ -39,6 +39,7 @@ def _to_dpo(title: str = "Switch to DPO") -> Fix:
     code="TL201",
     name="rlhf-under-80gb",
     severity="warning",
+    applies_to=TRAINING,
     source=ARTICLE_VRAM,
     summary="RLHF on a GPU with less than 80 GB",
     fixable="always",
@@ -70,6 +71,7 @@ def rlhf_under_80gb(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL202",
     name="rlhf-for-improvement",
     severity="warning",
+    applies_to=TRAINING,
     source=ARTICLE_METHOD,
     summary="RLHF chosen to improve existing behaviour",
     fixable="always",
@@ -96,6 +98,7 @@ def rlhf_for_improvement(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL203",
     name="dpo-for-new-capability",
     severity="info",
+    applies_to=TRAINING,
     source=ARTICLE_METHOD,
     summary="DPO chosen for a new capability",
     docs=RuleDocs(
@@ -121,6 +124,7 @@ def dpo_for_new_capability(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL204",
     name="short-schedule-not-dpo",
     severity="warning",
+    applies_to=TRAINING,
     source=ARTICLE_METHOD,
     summary="RLHF-style training on a short schedule or a weak GPU",
     fixable="always",

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
+from tunelint.checks.rule import TRAINING, TRAINING_RUN, RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
 
@@ -34,16 +34,53 @@ def intent_choice(plan: Plan, ctx: Context) -> tuple[str, str] | None:
     return None
 
 
+SMALL_MODEL_PARAMS = (
+    1.5e9  # below this, full fine-tuning fits where LoRA does: §3's memory case is weak
+)
+_RL_STAGES = {
+    "reward": "reward-model training (a new scalar head trains in full)",
+    "ppo": "a PPO stage",
+    "grpo": "a GRPO stage",
+    "rloo": "an RLOO stage",
+}
+
+
+def full_training_reason(plan: Plan, ctx: Context) -> str | None:
+    """What the config itself states that explains training more than an adapter."""
+    if plan.peft.reason:
+        return plan.peft.reason
+    if plan.method.kind in _RL_STAGES:
+        return _RL_STAGES[plan.method.kind]
+    if ctx.facts.partial:
+        return f"only part of the model trains ({ctx.facts.partial})"
+    if ctx.facts.full_reasons:
+        return "; ".join(ctx.facts.full_reasons)
+    from tunelint.knowledge.models import resolve_model  # the catalog loads on first use
+
+    search = (ctx.file.parent,) if ctx.file is not None else ()
+    spec = resolve_model(plan.model.name, search) if plan.model.name else None
+    if spec is not None and spec.param_count() < SMALL_MODEL_PARAMS:
+        return f"a small model ({spec.param_count() / 1e9:.2g}B parameters)"
+    return None
+
+
 @rule(
     code="TL301",
     name="full-finetune-without-reason",
     severity="warning",
+    applies_to=TRAINING_RUN,
     source="article §3 (LoRA as the default)",
     summary="Full fine-tuning without a stated reason",
     fixable="always",
     docs=RuleDocs(
-        what="`peft.kind: full` with no `peft.reason` (or, in other formats, no suppression "
-        "comment giving the reason).",
+        what="`peft.kind: full` with no reason stated anywhere in the config. Reasons it "
+        "reads: `peft.reason` (or a suppression comment); reward/PRM/value-model training and "
+        "RL stages (ppo, grpo, rloo); partial training (LLaMA-Factory `finetuning_type: "
+        "freeze`, BAdam, GaLore, APOLLO; axolotl `unfrozen_parameters`); continued "
+        "pre-training (LLaMA-Factory `stage: pt`, axolotl `pretraining_dataset`); "
+        "quantization-aware training (axolotl `qat`, a torchtune QAT `quantizer`); and models "
+        f"under {SMALL_MODEL_PARAMS / 1e9:g}B parameters in the model catalog, where the "
+        "article's memory argument for LoRA does not hold.",
         why="Full fine-tuning updates every weight: gradients and optimizer states for all "
         "parameters (~16 bytes each with AdamW), a full-size checkpoint per run, and more risk "
         "of forgetting. LoRA reaches similar quality for most tasks at a fraction of the cost.",
@@ -54,19 +91,23 @@ def intent_choice(plan: Plan, ctx: Context) -> tuple[str, str] | None:
     ),
 )
 def full_finetune_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    if plan.peft.kind == "full" and not plan.peft.reason:
-        yield Finding(
-            "full fine-tuning without a stated reason: LoRA trains <1% of the weights for "
-            "similar quality (or set peft.reason)",
-            KIND,
-            Fix("Use LoRA", "unsafe", (SetValue(KIND, "lora"),)),
-        )
+    if plan.peft.kind != "full" or full_training_reason(plan, ctx) is not None:
+        return
+    yield Finding(
+        f"full fine-tuning of {plan.model.name or 'the model'} ({plan.method.kind}) with no "
+        "reason in the config (no RL/reward stage, partial freezing, continued pre-training, "
+        "QAT or small model): LoRA trains <1% of the weights for similar quality (or set "
+        "peft.reason)",
+        KIND,
+        Fix("Use LoRA", "unsafe", (SetValue(KIND, "lora"),)),
+    )
 
 
 @rule(
     code="TL302",
     name="non-lora-without-reason",
     severity="warning",
+    applies_to=TRAINING,
     source="article §3 (LoRA as the default)",
     summary="A non-LoRA PEFT method without a stated reason",
     fixable="always",
@@ -100,6 +141,7 @@ def non_lora_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL303",
     name="peft-against-intent",
     severity="info",
+    applies_to=TRAINING,
     source=ARTICLE,
     summary="PEFT choice against the intent matrix",
     fixable="always",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
+from tunelint.checks.rule import TRAINING, RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
 
@@ -27,6 +27,7 @@ def _gpu_label(ctx: Context) -> str:
     code="TL101",
     name="fp16-on-bf16-gpu",
     severity="warning",
+    applies_to=TRAINING,
     source=ARTICLE,
     summary="fp16 on a GPU that has bf16",
     fixable="always",
@@ -56,6 +57,7 @@ def fp16_on_bf16_gpu(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL102",
     name="bf16-without-support",
     severity="error",
+    applies_to=TRAINING,
     source=ARTICLE,
     summary="bf16 on a GPU without bf16",
     fixable="always",
@@ -86,6 +88,7 @@ def bf16_without_support(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL103",
     name="fp16-without-reason",
     severity="info",
+    applies_to=TRAINING,
     source=ARTICLE,
     summary="fp16 with no stated reason",
     fixable="always",
@@ -123,6 +126,7 @@ def fp16_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
     code="TL104",
     name="fp32-on-bf16-gpu",
     severity="info",
+    applies_to=TRAINING,
     source=ARTICLE,
     summary="fp32 training on a GPU that has bf16",
     fixable="always",

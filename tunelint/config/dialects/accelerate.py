@@ -4,6 +4,10 @@ which distribution (DDP, FSDP, DeepSpeed), which mixed precision.
 Like a DeepSpeed JSON, an accelerate YAML is a fragment of a run. A TRL config names one with
 `accelerate_config:` (a path, or a name of a config shipped with TRL such as `zero3`), and an
 accelerate YAML may itself name a DeepSpeed JSON (`deepspeed_config_file`).
+
+`mixed_precision: "no"` means accelerate adds no autocast; the trainer it launches (HF
+Trainer `bf16`, axolotl, LLaMA-Factory) sets the precision, so the file alone leaves the
+Plan's precision unset rather than claiming fp32 training (accelerate/accelerator.py).
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import DeepSpeedSettings
-from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts
+from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, MissingFile
 from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
@@ -146,6 +151,9 @@ def attach_accelerate(
     if doc is None or not isinstance(doc.root, Mapping):
         builtin = TRL_BUILTIN.get(reference.removesuffix(".yaml"))
         if builtin is None:
+            if path is None:
+                missing = MissingFile(reader.ref(*keys), reference, "accelerate config")
+                reader.missing.append(missing)
             return None
         distributed, precision = builtin
         reader.put(("hardware", "distributed"), distributed, *keys)
@@ -205,17 +213,27 @@ class AccelerateDialect:
         settings = read_settings(reader)
         reader.put(("model", "name"), "")  # a fragment: no model here
         apply_settings(reader, settings)
-        if settings.precision is not None:
+        if settings.precision not in (None, "fp32"):
             reader.put(("precision",), settings.precision, "mixed_precision")
+        elif settings.precision == "fp32":
+            # `mixed_precision: "no"`: accelerate adds no autocast; the trainer launched with
+            # it (HF Trainer `bf16`, axolotl, LLaMA-Factory) sets the precision itself, so
+            # the file alone does not say the run trains in fp32.
+            reader.locate(("precision",), "mixed_precision")
         for value in settings.values:
             reader.put(value.plan_path, value.value, *value.setting.split("."))
         related: dict[str, Document] = {}
         ds: DeepSpeedSettings | None = None
         if settings.deepspeed_file:
             ds = attach_deepspeed(reader, ("deepspeed_config", "deepspeed_config_file"), related)
-        found: dict[str, Any] = {
+        found: dict[str, Any] = {}
+        R.read_wrap_classes(reader, found, ("fsdp_config", "fsdp_transformer_layer_cls_to_wrap"))
+        R.read_fp8(reader, found, "mixed_precision", value="fp8")
+        found |= {
             F.FRAGMENT: True,
+            F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
             F.WRITTEN: frozenset(reader.written),
+            F.MISSING_FILES: reader.missing,
             F.BOTH_PRECISIONS: [ds.both_precisions] if ds and ds.both_precisions else [],
             F.OPTIONS: option_scope(reader, "accelerate"),
         }

@@ -5,6 +5,18 @@ axolotl validates its config with pydantic, so numbers written `2e-5` are conver
 floats (no YAML 1.1 finding here). Its `bf16: auto` resolves on the training machine: bf16 where
 the GPU has it, else fp16; the Plan leaves precision unset (the GPU decides) and points it at
 the `bf16` key. A `deepspeed:` JSON is read with the config (cross-file findings).
+
+Meanings read from axolotl's source at v0.18.0+9 (commit 067b021c8):
+- src/axolotl/utils/config/__init__.py `resolve_dtype` and core/builders/base.py
+  `_configure_precision_settings`: `bfloat16: true` loads bf16 weights and turns the
+  Trainer's bf16 on; `float16: true` loads fp16 weights with the Trainer's fp16 flag off —
+  pure half precision with no AMP and no loss scaling (not fp32).
+- utils/freeze.py: `unfrozen_parameters` freezes every parameter but the listed patterns
+  (partial training); with an empty `adapter` no adapter is made and lora_* keys do nothing.
+- utils/schemas/config.py: `quantize_moe_experts`, `activation_offloading`, `torch_compile`,
+  `lora_modules_to_save`, `fp8`, `val_set_size` (a fraction below 1); integrations/
+  cut_cross_entropy and liger args: the fused / chunked cross-entropy switches.
+- cli/config.py: the file is read with `yaml.safe_load`, then validated by pydantic.
 """
 
 from __future__ import annotations
@@ -13,11 +25,19 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
 from tunelint.config.dialects.option_scope import option_scope
-from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
+from tunelint.config.dialects.reader import (
+    KeyReader,
+    as_bool,
+    as_float,
+    as_int,
+    put_switches,
+    string_list,
+)
 from tunelint.config.dialects.rendering import (
     RenderTable,
     ToKey,
@@ -140,6 +160,15 @@ def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
     elif fp16:
         reader.put(("precision",), "fp16", "fp16")
         found[F.WEIGHTS_DTYPE] = "fp16"  # axolotl loads the weights in fp16 with `fp16: true`
+    elif as_bool(reader.value("bfloat16")):
+        # resolve_dtype: torch_dtype bf16; the builder passes `bf16 or bfloat16` as bf16.
+        reader.put(("precision",), "bf16", "bfloat16")
+        found[F.WEIGHTS_DTYPE] = "bf16"
+    elif as_bool(reader.value("float16")) and bf16 != "auto":
+        # resolve_dtype: torch_dtype fp16, while the Trainer's fp16 flag stays off: pure
+        # half-precision weights with no AMP and no loss scaling (not fp32 training).
+        reader.put(("precision",), "fp16", "float16")
+        found[F.WEIGHTS_DTYPE] = "fp16"
     elif bf16 == "auto":
         reader.locate(("precision",), "bf16")  # resolved on the GPU: bf16 there, else fp16
     elif (
@@ -155,6 +184,8 @@ def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
 
 def _method(reader: KeyReader, found: dict[str, Any]) -> None:
     rl = reader.value("rl")
+    if isinstance(rl, str) and rl.strip() and rl.lower() not in _RL:
+        reader.unmapped.add(("method", "kind"))  # a trainer tunelint has no name for
     if isinstance(rl, str) and rl.lower() in _RL:
         kind = _RL[rl.lower()]
         reader.put(("method", "kind"), kind, "rl")
@@ -181,7 +212,21 @@ def _method(reader: KeyReader, found: dict[str, Any]) -> None:
             found[fact] = value
 
 
-def _peft(reader: KeyReader) -> None:
+def _reasons(reader: KeyReader, found: dict[str, Any]) -> None:
+    """What the file states that explains training more than an adapter."""
+    reasons: list[str] = []
+    if reader.has("pretraining_dataset"):
+        reasons.append("`pretraining_dataset`: continued pre-training")
+    if isinstance(reader.value("qat"), dict):
+        reasons.append("`qat`: quantization-aware training")
+    if isinstance(reader.value("llmcompressor"), dict):
+        # integrations/llm_compressor: keeps a sparse model's mask while every weight trains.
+        reasons.append("`llmcompressor`: sparsity-preserving fine-tuning")
+    if reasons:
+        found[F.FULL_REASONS] = reasons
+
+
+def _peft(reader: KeyReader, found: dict[str, Any]) -> None:
     adapter = reader.value("adapter")
     if adapter in ("lora", "qlora"):
         kind = adapter
@@ -189,8 +234,13 @@ def _peft(reader: KeyReader) -> None:
             kind = "dora"
         reader.put(("peft", "kind"), kind, "adapter")
     elif not adapter:
-        # No adapter: every weight trains. Shown at the model when there is no adapter key.
+        # No adapter: every weight trains (load_adapter returns the bare model, lora_* keys
+        # are then unused) — unless `unfrozen_parameters` freezes all but the listed ones
+        # (axolotl/utils/freeze.py). Shown at the model when there is no adapter key.
         reader.put(("peft", "kind"), "full", "adapter" if reader.has("adapter") else "base_model")
+        unfrozen = reader.value("unfrozen_parameters")
+        if isinstance(unfrozen, list) and unfrozen:
+            found[F.PARTIAL] = f"unfrozen_parameters ({len(unfrozen)} patterns)"
     for path, key, convert in (
         (("peft", "r"), "lora_r", as_int),
         (("peft", "alpha"), "lora_alpha", as_float),
@@ -267,12 +317,38 @@ def _training(reader: KeyReader) -> None:
     optimizer = reader.value("optimizer")
     if isinstance(optimizer, str) and optimizer in _OPTIMIZERS:
         reader.put(("training", "optimizer"), _OPTIMIZERS[optimizer], "optimizer")
+    elif optimizer is not None:
+        reader.unmapped.add(("training", "optimizer"))
     scheduler = reader.value("lr_scheduler")
     if isinstance(scheduler, str):
         reader.put(("training", "lr_scheduler"), scheduler, "lr_scheduler")
     packing = as_bool(reader.value("sample_packing"))
     if packing is not None:
         reader.put(("training", "sample_packing"), packing, "sample_packing")
+    _memory_savers(reader)
+
+
+def _memory_savers(reader: KeyReader) -> None:
+    """Plugins and switches that change the memory picture (integrations/*/args.py)."""
+    plugins = " ".join(string_list(reader.value("plugins")) or []).lower()
+    if "cut_cross_entropy" in plugins and as_bool(reader.value("cut_cross_entropy")) is not False:
+        # CutCrossEntropyArgs.cut_cross_entropy defaults to True once the plugin is listed.
+        key = "cut_cross_entropy" if reader.has("cut_cross_entropy") else "plugins"
+        reader.put(("training", "chunked_loss"), True, key)
+    elif "liger" in plugins:
+        put_switches(reader, [(("training", "chunked_loss"), "liger_fused_linear_cross_entropy")])
+    put_switches(
+        reader,
+        [
+            (("training", "compile"), "torch_compile"),
+            (("training", "activation_offloading"), "activation_offloading"),
+        ],
+    )
+    if reader.value("gradient_checkpointing") == "offload":  # deprecated spelling of the same
+        reader.put(("training", "activation_offloading"), True, "gradient_checkpointing")
+    saved = string_list(reader.value("lora_modules_to_save"))
+    if saved and reader.get(("peft", "kind")) != "full":
+        reader.put(("peft", "modules_to_save"), saved, "lora_modules_to_save")
 
 
 def _hardware(reader: KeyReader, found: dict[str, Any], related: dict[str, Document]) -> None:
@@ -348,7 +424,7 @@ class AxolotlDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        found: dict[str, Any] = {F.TRAINER: "axolotl"}
+        found: dict[str, Any] = {F.TRAINER: "axolotl", F.LOADER: F.PYYAML_PYDANTIC}
         related: dict[str, Document] = {}
         _model(reader)
         train = _dataset_path(reader.node("datasets"))
@@ -358,7 +434,8 @@ class AxolotlDialect:
             if evaluation is not None:
                 reader.put(("data", "eval"), evaluation, "test_datasets")
         _method(reader, found)
-        _peft(reader)
+        _peft(reader, found)
+        _reasons(reader, found)
         _precision(reader, found)
         _training(reader)
         _hardware(reader, found, related)
@@ -367,7 +444,27 @@ class AxolotlDialect:
             reader.put(("output", "dir"), output, "output_dir")
         if isinstance(reader.value("wandb_project"), str) and reader.value("wandb_project"):
             reader.put(("output", "report_to"), ["wandb"], "wandb_project")
+        R.read_wrap_classes(
+            reader,
+            found,
+            ("fsdp_config", "fsdp_transformer_layer_cls_to_wrap"),
+            ("fsdp_config", "transformer_layer_cls_to_wrap"),
+        )
+        R.read_fp8(reader, found, "fp8")
+        R.read_parallelism(
+            reader,
+            found,
+            "tensor_parallel_size",
+            "context_parallel_size",
+            "expert_parallel_size",
+            "sequence_parallel_degree",
+        )
+        found[F.EXPERTS_QUANTIZED] = as_bool(reader.value("quantize_moe_experts")) is True
+        R.read_splits(reader, found, "datasets", "path", "split")
+        R.read_eval_fraction(reader, found, "val_set_size")
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.MISSING_FILES] = reader.missing
+        found[F.UNMAPPED] = frozenset(reader.unmapped)
         found[F.OPTIONS] = option_scope(
             reader, "axolotl", also=_plugin_sections(reader), respell=_fsdp_prefix
         )

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
 from tunelint.config.dialects.base import MappedConfig
-from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, PrecisionPair
+from tunelint.config.dialects.facts import (
+    DeepSpeedValue,
+    DialectFacts,
+    MissingFile,
+    PrecisionPair,
+)
 from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
@@ -196,6 +201,10 @@ class DeepSpeedDialect:
                 reader.put(value.plan_path, value.value, *value.setting.split("."))
         found: dict[str, Any] = {
             F.FRAGMENT: True,
+            F.LOADER: F.JSON,
+            # Hard-coded values no trainer config nearby vouches for (TL522); a config that
+            # names this file is checked against them when it is linted (TL504).
+            F.DEEPSPEED_VALUES: [] if _used_nearby(doc) else settings.values,
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
             F.OPTIONS: option_scope(
@@ -240,6 +249,14 @@ def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
 _STAGE_IN_NAME = re.compile(r"(?:zero|z|stage)[_-]?([0-3])(?![0-9])", re.IGNORECASE)
 
 
+def _used_nearby(doc: Document) -> bool:
+    from pathlib import Path
+
+    from tunelint.config.dialects.related import named_nearby
+
+    return not doc.filename.startswith("<") and named_nearby(Path(doc.filename))
+
+
 def attach_deepspeed(
     reader: KeyReader, keys: tuple[str, ...], related: dict[str, Document]
 ) -> DeepSpeedSettings | None:
@@ -257,6 +274,8 @@ def attach_deepspeed(
     path = resolve_reference(reader.doc.filename, reference.strip())
     doc = read_related(path) if path is not None else None
     if doc is None or not isinstance(doc.root, Mapping):
+        if path is None:
+            reader.missing.append(MissingFile(reader.ref(*keys), reference, "DeepSpeed config"))
         named = _STAGE_IN_NAME.search(reference.rsplit("/", 1)[-1])
         if named:
             stage = int(named.group(1))

@@ -32,6 +32,28 @@ WEIGHTS_DTYPE = "weights_dtype"
 STEPS_PER_GENERATION = "steps_per_generation"
 GENERATION_BATCH_SIZE = "generation_batch_size"
 TRAINER = "trainer"
+LOADER = "loader"
+PURPOSE = "purpose"
+PARTIAL = "partial"
+FULL_REASONS = "full_reasons"
+MISSING_FILES = "missing_files"
+FSDP_WRAP = "fsdp_wrap"
+FP8 = "fp8"
+EXPERTS_QUANTIZED = "experts_quantized"
+TRAIN_SPLITS = "train_splits"
+EVAL_FRACTION = "eval_fraction"
+SHARDING_OUTSIDE = "sharding_outside"
+UNMODELLED_PARALLELISM = "unmodelled_parallelism"
+UNMAPPED = "unmapped"
+
+# How a framework loads the file, as far as the rules care (DialectFacts.loader).
+PYYAML = "pyyaml"  # yaml.safe_load, values passed on as read (YAML 1.1: `2e-5` is a string)
+PYYAML_PYDANTIC = "pyyaml-pydantic"  # yaml.safe_load, then a pydantic model coerces values
+OMEGACONF = "omegaconf"  # OmegaConf.load: its loader reads `2e-5` as a float
+JSON = "json"
+TUNELINT = "tunelint"  # tunelint's own reader + the Plan model
+# What a file is for (DialectFacts.purpose): training rules apply to "train" only.
+PURPOSES = ("train", "evaluate", "infer", "merge")
 OPTIONS = "options"
 
 
@@ -93,6 +115,40 @@ class OptionScope:
 
 
 @dataclass(frozen=True, slots=True)
+class MissingFile:
+    """A file the config names that tunelint could not find (it may exist where it runs)."""
+
+    ref: KeyRef
+    reference: str  # as written
+    kind: str  # "DeepSpeed config" | "accelerate config"
+
+
+@dataclass(frozen=True, slots=True)
+class WrapClasses:
+    """FSDP's transformer-based auto-wrap classes as written."""
+
+    ref: KeyRef
+    classes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetSplit:
+    """A training dataset and the split of it that trains (as written)."""
+
+    ref: KeyRef
+    name: str
+    split: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvalFraction:
+    """The share of the training data held out for evaluation (axolotl `val_set_size`...)."""
+
+    ref: KeyRef
+    fraction: float
+
+
+@dataclass(frozen=True, slots=True)
 class Yaml11String:
     ref: KeyRef
     raw: str  # as written, e.g. "2e-5"
@@ -107,6 +163,36 @@ class DialectFacts(Mapping[str, Any]):
 
     # The trainer library the method runs on when it matters ("trl", "llamafactory"...).
     trainer: str | None = None
+    # How the framework loads the file (PYYAML, PYYAML_PYDANTIC, OMEGACONF, JSON, TUNELINT).
+    loader: str | None = None
+    # What the file is for: "train", or an evaluation / inference / merge config of the same
+    # framework (no training rule applies to those).
+    purpose: str = "train"
+    # A part of the model trains although no adapter is used (freeze, BAdam, GaLore...): how,
+    # in the framework's words, e.g. "finetuning_type: freeze".
+    partial: str | None = None
+    # The launch command, not the file, decides whether the run is sharded across GPUs
+    # (torchtune: `tune run full_finetune_distributed` vs `..._single_device`).
+    sharding_outside: bool = False
+    # Parallelism or offload the memory estimate does not model (tensor/pipeline/expert/
+    # context parallel sizes, KTransformers CPU experts), as written: e.g.
+    # "tensor_parallel_size: 2".
+    unmodelled_parallelism: tuple[str, ...] = ()
+    # FSDP auto-wrap classes, FP8 training switched on (where), whether the framework's
+    # switch to quantize MoE experts is set (axolotl `quantize_moe_experts`).
+    fsdp_wrap: WrapClasses | None = None
+    fp8: KeyRef | None = None
+    experts_quantized: bool = False
+    # Training datasets with the split they take; the held-out evaluation share.
+    train_splits: tuple[DatasetSplit, ...] = ()
+    eval_fraction: EvalFraction | None = None
+    # Plan paths written with a value tunelint has no name for (optimizer: muon, rl: ebft).
+    unmapped: frozenset[PlanPath] = frozenset()
+    # Files the config names that could not be found (their settings are unknown).
+    missing_files: tuple[MissingFile, ...] = ()
+    # What the config itself says that explains training beyond an adapter (continued
+    # pre-training, QAT, a value head...), in the framework's words.
+    full_reasons: tuple[str, ...] = ()
     # The file configures only part of a run (a DeepSpeed JSON, an accelerate YAML); its
     # Plan has a placeholder model and default method, so model- and method-level rules skip it.
     fragment: bool = False

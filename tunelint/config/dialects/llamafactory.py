@@ -5,6 +5,18 @@ LLaMA-Factory loads YAML with OmegaConf (which reads `2e-5` as a float) and fill
 file leaves out with its own defaults (LoRA rank 8, alpha 2 x rank, all linear layers,
 gradient checkpointing on); the Plan carries those so memory and PEFT rules see the real run.
 A `deepspeed:` JSON is read with the config.
+
+Meanings read from LLaMA-Factory's source at v0.9.5+54 (commit ff6d4d12e):
+- hparams/parser.py `read_args`: `OmegaConf.load` (YAML), `parse_json_file` (JSON).
+- hparams/finetuning_args.py: `finetuning_type: freeze` trains the last
+  `freeze_trainable_layers` blocks in full; `use_badam` / `use_galore` / `use_apollo` need
+  `full` or `freeze` (partial updates or projected optimizer states); `stage: pt` is
+  continued pre-training; `pure_bf16` trains bf16 weights without AMP; PPO keeps one base
+  with a value head and, by default (`reward_model_type: lora`), the reward model as a LoRA
+  adapter on it; `additional_target` are LoRA's modules_to_save.
+- hparams/model_args.py: `enable_liger_kernel`, `use_unsloth_gc` (activations offloaded).
+- Evaluation (`do_predict` without `do_train`), chat/inference (`infer_backend`) and export
+  (`export_dir`) files are not training runs (purpose fact).
 """
 
 from __future__ import annotations
@@ -13,6 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
@@ -23,7 +36,9 @@ from tunelint.config.dialects.reader import (
     as_float,
     as_int,
     hf_training_fields,
+    put_switches,
     read_fields,
+    string_list,
 )
 from tunelint.config.dialects.rendering import (
     RenderTable,
@@ -173,6 +188,21 @@ def detect_llamafactory(doc: Document) -> float:
     )
 
 
+def _purpose(reader: KeyReader) -> str:
+    """`llamafactory-cli train` with `do_train: false` + `do_predict` evaluates; files
+    without a `stage` are chat/inference (`infer_backend`) or export (`export_dir`) configs."""
+    # TrainingArguments: do_train defaults to false; LLaMA-Factory trains only with it.
+    if as_bool(reader.value("do_predict")) and as_bool(reader.value("do_train")) is not True:
+        return "evaluate"
+    if reader.has("stage") or reader.has("do_train"):
+        return "train"
+    if reader.has("export_dir"):
+        return "merge"
+    if reader.has("infer_backend") or reader.has("adapter_name_or_path"):
+        return "infer"
+    return "train"
+
+
 class LlamaFactoryDialect:
     name = "llamafactory"
     label = "LLaMA-Factory"
@@ -182,11 +212,14 @@ class LlamaFactoryDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        found: dict[str, Any] = {F.TRAINER: "llamafactory"}
+        found: dict[str, Any] = {
+            F.TRAINER: "llamafactory",
+            F.LOADER: F.OMEGACONF if doc.kind == "yaml" else F.JSON,
+        }
         related: dict[str, Document] = {}
         self._model(reader)
         self._method(reader)
-        self._peft(reader)
+        self._peft(reader, found)
         self._precision(reader, found)
         self._training(reader)
         if reader.has("deepspeed"):
@@ -203,7 +236,22 @@ class LlamaFactoryDialect:
             report = [] if report in ("none", "") else [report]
         if isinstance(report, list) and all(isinstance(r, str) for r in report):
             reader.put(("output", "report_to"), [r for r in report if r != "none"], "report_to")
+        R.read_eval_fraction(reader, found, "val_size")
+        R.read_parallelism(
+            reader,
+            found,
+            "tensor_model_parallel_size",
+            "pipeline_model_parallel_size",
+            "expert_model_parallel_size",
+            "context_parallel_size",
+            "use_kt",
+        )
+        found[F.PURPOSE] = _purpose(reader)
+        if reader.value("stage") == "pt":
+            found[F.FULL_REASONS] = ["`stage: pt`: continued pre-training"]
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.MISSING_FILES] = reader.missing
+        found[F.UNMAPPED] = frozenset(reader.unmapped)
         megatron = set(reader.keys()) & _MEGATRON
         found[F.OPTIONS] = option_scope(
             reader,
@@ -271,15 +319,24 @@ class LlamaFactoryDialect:
                 reader.put(("data", "eval"), evaluation, "eval_dataset")
 
     @staticmethod
-    def _peft(reader: KeyReader) -> None:
+    def _peft(reader: KeyReader, found: dict[str, Any]) -> None:
         kind = reader.value("finetuning_type")
         if kind is None:
             kind = "lora"  # LLaMA-Factory's default
-        if kind == "full":
+        if kind in ("full", "freeze"):
+            # freeze trains the last `freeze_trainable_layers` blocks (default 2) in full.
             reader.put(("peft", "kind"), "full", "finetuning_type")
+            partial = [f"finetuning_type: {kind}"] if kind == "freeze" else []
+            # BAdam updates one block at a time; GaLore/APOLLO project the optimizer state
+            # (finetuning_args.py: only with full/freeze, never with lora).
+            partial += [
+                k for k in ("use_badam", "use_galore", "use_apollo") if as_bool(reader.value(k))
+            ]
+            if partial:
+                found[F.PARTIAL] = ", ".join(partial)
             return
         if kind != "lora":
-            return  # freeze / oft: no Plan kind for them (see the module docs)
+            return  # oft: no Plan kind for it (see the module docs)
         plan_kind = "lora"
         if as_bool(reader.value("use_dora")):
             plan_kind = "dora"
@@ -298,6 +355,9 @@ class LlamaFactoryDialect:
             dropout if dropout is not None and 0 <= dropout < 1 else 0.0,
             "lora_dropout",
         )
+        saved = string_list(reader.value("additional_target"))  # modules_to_save of LoRA
+        if saved:
+            reader.put(("peft", "modules_to_save"), saved, "additional_target")
         targets = _targets(reader.value("lora_target"))
         reader.put(("peft", "target_modules"), targets or "all-linear", "lora_target")
 
@@ -336,10 +396,21 @@ class LlamaFactoryDialect:
         optim = reader.value("optim")
         if isinstance(optim, str) and optim in _OPTIMIZERS:
             reader.put(("training", "optimizer"), _OPTIMIZERS[optim], "optim")
+        elif optim is not None:
+            reader.unmapped.add(("training", "optimizer"))
         packing = as_bool(reader.value("packing")) or as_bool(reader.value("neat_packing"))
         if packing is not None:
             key = "packing" if reader.has("packing") else "neat_packing"
             reader.put(("training", "sample_packing"), packing, key)
+        # model_args.py: Liger kernels (fused linear cross-entropy among them); Unsloth's
+        # gradient checkpointing offloads the saved activations to CPU.
+        put_switches(
+            reader,
+            [
+                (("training", "chunked_loss"), "enable_liger_kernel"),
+                (("training", "activation_offloading"), "use_unsloth_gc"),
+            ],
+        )
         disabled = as_bool(reader.value("disable_gradient_checkpointing"))
         reader.put(
             ("training", "gradient_checkpointing"), not disabled, "disable_gradient_checkpointing"

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from tunelint.config.dialects.base import MappedConfig
-from tunelint.config.dialects.facts import DialectFacts
+from tunelint.config.dialects.facts import TUNELINT, DialectFacts
 from tunelint.config.dialects.rendering import rename_key, render_fix
 from tunelint.config.document import Document, Mapping
 from tunelint.config.edits import remove_key, set_value
@@ -60,7 +60,17 @@ class NativeDialect:
         else:
             data = {}
         # tunelint's own runner trains with TRL: rules about TRL's trainers apply.
-        return MappedConfig(data=data, source_map=source_map, facts=DialectFacts(trainer="trl"))
+        written = frozenset(
+            (section, key)
+            for section, values in (data.items() if isinstance(data, dict) else ())
+            for key in (values if isinstance(values, dict) else {None: None})
+            if key is not None
+        ) | frozenset((k,) for k in (data if isinstance(data, dict) else {}))
+        return MappedConfig(
+            data=data,
+            source_map=source_map,
+            facts=DialectFacts(trainer="trl", loader=TUNELINT, written=written),
+        )
 
     def render(
         self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from tunelint.config.dialects.facts import KeyRef, Yaml11String
-from tunelint.config.document import Document, Entry, Mapping, Node, Scalar
+from tunelint.config.dialects.facts import KeyRef, MissingFile, Yaml11String
+from tunelint.config.document import Document, Entry, Mapping, Node, Scalar, Sequence
 from tunelint.config.plan_edits import DialectKey, PlanPath
 from tunelint.config.source_map import SourceLocation, SourceMap
 
@@ -48,6 +48,11 @@ class KeyReader:
         self.source_map: SourceMap = parent.source_map if parent else SourceMap()
         self.data: dict[str, Any] = parent.data if parent else {}
         self.written: set[PlanPath] = parent.written if parent else set()
+        # Files this one names that could not be found (shared with related readers).
+        self.missing: list[MissingFile] = parent.missing if parent else []
+        # Plan paths whose value the file writes in a form tunelint cannot map (an optimizer
+        # or method it has no name for): rules tuned to the known values skip them.
+        self.unmapped: set[PlanPath] = parent.unmapped if parent else set()
         if self.root is not None:
             self._index(self.root, ())
 
@@ -60,6 +65,10 @@ class KeyReader:
             )
             if isinstance(entry.value, Mapping):
                 self._index(entry.value, path)
+            elif isinstance(entry.value, Sequence):  # mappings in a list, by position
+                for index, item in enumerate(entry.value.items):
+                    if isinstance(item, Mapping):
+                        self._index(item, (*path, str(index)))
 
     # -- looking things up -------------------------------------------------------------
 
@@ -213,6 +222,25 @@ def hf_training_fields(
         (("training", "logging_steps"), "logging_steps", as_int, None),
         (("training", "save_steps"), "save_steps", as_int, None),
     ]
+
+
+def put_switches(reader: KeyReader, switches: Iterable[tuple[PlanPath, str]]) -> None:
+    """Put True on each Plan path whose key is switched on (a truthy string such as
+    `offload` or `legacy` counts as on); the first key written wins for a path."""
+    for path, key in switches:
+        value = reader.value(key)
+        on = as_bool(value) if not isinstance(value, str) or as_bool(value) is not None else True
+        if on and reader.get(path) is not True:
+            reader.put(path, True, key)
+
+
+def string_list(value: Any) -> list[str] | None:
+    """A list of names, or a comma-separated string of them (LLaMA-Factory's style)."""
+    if isinstance(value, str) and value.strip():
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        return value
+    return None
 
 
 def read_fields(

@@ -66,3 +66,55 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except (OSError, ValueError):
         return str(path)
+
+
+NEARBY_LEVELS = 1  # the file's folder and its parent, each searched this deep and below
+NEARBY_MAX_FILES = 300
+_CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def named_nearby(path: Path) -> bool:
+    """Whether a YAML/JSON config near `path` (in its folder or its parent folder, two levels
+    down at most) names it by file name: a trainer config that uses the file."""
+    try:
+        if not path.is_file():  # text not on disk (stdin, a test): nothing is near it
+            return False
+        folder = path.resolve().parent
+    except OSError:
+        return False
+    seen = 0
+    # The parent folder too, unless the file's folder is a project root already.
+    roots = (folder,) if _is_project_root(folder) else (folder, folder.parent)
+    for root in roots[: NEARBY_LEVELS + 1]:
+        for candidate in _configs_below(root, depth=2):
+            if candidate == path.resolve():
+                continue
+            seen += 1
+            if seen > NEARBY_MAX_FILES:
+                return False
+            try:
+                if path.name in candidate.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def _configs_below(root: Path, depth: int) -> list[Path]:
+    found: list[Path] = []
+    try:
+        entries = sorted(root.iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix in _CONFIG_SUFFIXES:
+            found.append(entry)
+        elif entry.is_dir() and depth > 0:
+            found.extend(_configs_below(entry, depth - 1))
+    return found
+
+
+def _is_project_root(folder: Path) -> bool:
+    return any((folder / marker).exists() for marker in (".git", "pyproject.toml", "tunelint.toml"))

@@ -5,19 +5,44 @@ The checkpointer's folder names the weights (the Plan's model); the model builde
 the loss says the method (`DPOLoss`, `PPOLoss`). torchtune trains in pure `dtype` (bf16 or
 fp32; it has no fp16), so the weights dtype is the precision. OmegaConf reads `2e-5` as a
 float, so no YAML 1.1 finding here.
+
+Meanings read from torchtune's source at v0.6.0-rc1+220 (commit bd2a0fc7c):
+- torchtune/config/_parse.py: configs are read with `OmegaConf.load`.
+- recipes/*: `optimizer_in_bwd`, `enable_activation_offloading`, `compile`; the losses
+  CEWithChunkedOutputLoss and LinearCrossEntropyLoss never build the full logits; the
+  async GRPO recipes nest `training.loss`; dev/grpo_full_finetune_distributed.py samples
+  `grpo_samples` completions per prompt.
+- torchtune/models/*/_model_builders.py: builders name the model size
+  (data/torchtune_builders.toml); `lora_attn_modules`, `apply_lora_to_mlp` (w1, w2, w3) and
+  `apply_lora_to_output` are the LoRA targets.
+- eleuther_eval configs (`tasks`), generation (`prompt`) and quantization configs train
+  nothing (purpose fact); the recipe named on `tune run` decides whether a run is sharded
+  (`sharding_outside`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tomllib
+
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.dialects.option_scope import option_scope
-from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int, dtype_name
+from tunelint.config.dialects.reader import (
+    KeyReader,
+    as_bool,
+    as_float,
+    as_int,
+    dtype_name,
+    put_switches,
+)
 from tunelint.config.dialects.rendering import RenderTable, ToKey, removals, render_fix
 from tunelint.config.dialects.score import marker_score
 from tunelint.config.document import Document, Mapping, Sequence
@@ -95,6 +120,50 @@ def recipe_name(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+@cache
+def _families() -> dict[str, str]:
+    data = (Path(__file__).parent / "data" / "torchtune_builders.toml").read_text("utf-8")
+    return tomllib.loads(data)["family"]
+
+
+def builder_model(builder: str) -> str | None:
+    """The hub id a builder such as `torchtune.models.llama3_1.lora_llama3_1_8b` is built
+    for (Llama-3.1-8B); None for builders of unknown families. The family is the longest
+    table entry the builder's name starts with (its package says the same)."""
+    short = re.sub(r"^(?:q?lora_|q?dora_)", "", builder.rsplit(".", 1)[-1])
+    for family in sorted(_families(), key=len, reverse=True):
+        rest = short.removeprefix(family + "_")
+        if rest != short and re.fullmatch(r"\d+(?:_\d+)?b", rest):
+            size = rest.replace("_", ".")
+            return _families()[family].format(size=size.upper(), size_lower=size)
+    return None
+
+
+def _loss_keys(reader: KeyReader) -> tuple[str, ...]:
+    """Where the loss is: top-level `loss`, or `training.loss` (the async GRPO recipes)."""
+    return (
+        ("training", "loss")
+        if reader.node("loss") is None and reader.has("training", "loss")
+        else ("loss",)
+    )
+
+
+def _loss_name(reader: KeyReader) -> str:
+    return (_component(reader.node(*_loss_keys(reader))) or "").rsplit(".", 1)[-1]
+
+
+def _purpose(reader: KeyReader) -> str:
+    """Recipes that train name an optimizer or a loss; eleuther_eval configs name `tasks`,
+    generate configs a `prompt` / `max_new_tokens`, quantize configs a `quantizer` alone."""
+    if reader.has("optimizer") or reader.has("loss") or reader.has("training"):
+        return "train"
+    if reader.has("tasks"):
+        return "evaluate"
+    if reader.has("prompt") or reader.has("max_new_tokens") or reader.has("quantizer"):
+        return "infer"
+    return "train"
+
+
 def detect_torchtune(doc: Document) -> float:
     root = doc.root
     if not isinstance(root, Mapping):
@@ -116,7 +185,11 @@ class TorchtuneDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        found: dict[str, Any] = {F.TRAINER: "torchtune"}
+        found: dict[str, Any] = {
+            F.TRAINER: "torchtune",
+            F.LOADER: F.OMEGACONF,
+            F.SHARDING_OUTSIDE: True,  # the recipe named on `tune run` shards, or not
+        }
         builder = _component(reader.node("model")) or ""
         # The weights come from the checkpointer's folder (named like the hub repo, e.g.
         # /tmp/Meta-Llama-3.1-8B-Instruct/); the builder only names the architecture.
@@ -124,7 +197,8 @@ class TorchtuneDialect:
         if isinstance(checkpoint, str) and checkpoint.strip() and "${" not in checkpoint:
             reader.put(("model", "name"), checkpoint, "checkpointer", "checkpoint_dir")
         else:
-            reader.put(("model", "name"), builder, "model", _COMPONENT)
+            name = builder_model(builder) or builder
+            reader.put(("model", "name"), name, "model", _COMPONENT)
         self._peft(reader, builder)
         self._method(reader)
         seq = as_int(reader.value("tokenizer", "max_seq_len"))
@@ -150,6 +224,11 @@ class TorchtuneDialect:
         output = reader.value("output_dir")
         if isinstance(output, str):
             reader.put(("output", "dir"), output, "output_dir")
+        R.read_splits(reader, found, "dataset", "source", "split")
+        R.read_fp8(reader, found, "enable_fp8_training")
+        found[F.PURPOSE] = _purpose(reader)
+        if "qat" in (_component(reader.node("quantizer")) or "").lower():
+            found[F.FULL_REASONS] = ["`quantizer`: quantization-aware training"]
         found[F.WRITTEN] = frozenset(reader.written)
         found[F.OPTIONS] = option_scope(
             reader,
@@ -186,11 +265,13 @@ class TorchtuneDialect:
         if isinstance(modules, list) and modules and all(isinstance(m, str) for m in modules):
             if as_bool(reader.value("model", "apply_lora_to_mlp")):
                 modules = [*modules, "w1", "w2", "w3"]  # torchtune's MLP projections
+            if as_bool(reader.value("model", "apply_lora_to_output")):
+                modules = [*modules, "output"]  # the final projection (lm head)
             reader.put(("peft", "target_modules"), modules, "model", "lora_attn_modules")
 
     @staticmethod
     def _method(reader: KeyReader) -> None:
-        loss = (_component(reader.node("loss")) or "").rsplit(".", 1)[-1].lower()
+        loss = _loss_name(reader).lower()
         kind = "sft"
         if "dpo" in loss or "rso" in loss or "simpo" in loss:
             kind = "dpo"
@@ -198,7 +279,11 @@ class TorchtuneDialect:
             kind = "ppo"
         elif "grpo" in loss:
             kind = "grpo"
-        reader.put(("method", "kind"), kind, "loss", _COMPONENT)
+        reader.put(("method", "kind"), kind, *_loss_keys(reader), _COMPONENT)
+        # The GRPO recipe's own group size (recipes/dev/grpo_full_finetune_distributed.py).
+        samples = as_int(reader.value("grpo_samples"))
+        if samples is not None and samples >= 1:
+            reader.put(("method", "num_generations"), samples, "grpo_samples")
         reward = _component(reader.node("reward_and_value_model"))
         if reward:
             reader.put(("method", "reward_model"), reward, "reward_and_value_model")
@@ -236,6 +321,19 @@ class TorchtuneDialect:
             reader.put(("training", "lr_scheduler"), "cosine", "lr_scheduler", _COMPONENT)
         elif "linear" in scheduler:
             reader.put(("training", "lr_scheduler"), "linear", "lr_scheduler", _COMPONENT)
+        # recipes/*: the chunked / linear cross-entropy losses never build the full logits;
+        # `optimizer_in_bwd` steps per parameter in backward; offloading and compile flags.
+        loss = _loss_name(reader)
+        if loss in ("CEWithChunkedOutputLoss", "LinearCrossEntropyLoss") or "Chunked" in loss:
+            reader.put(("training", "chunked_loss"), True, *_loss_keys(reader), _COMPONENT)
+        put_switches(
+            reader,
+            [
+                (("training", "optimizer_in_backward"), "optimizer_in_bwd"),
+                (("training", "activation_offloading"), "enable_activation_offloading"),
+                (("training", "compile"), "compile"),
+            ],
+        )
         checkpointing = as_bool(reader.value("enable_activation_checkpointing"))
         if checkpointing is not None:
             reader.put(

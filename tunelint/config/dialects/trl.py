@@ -11,15 +11,24 @@ Keys the pinned TRL / transformers no longer accept are listed with their replac
 `trl` CLI passes unknown keys to `accelerate launch`, which refuses them. Numbers such as
 `2e-5` are strings to PyYAML; the `trl` CLI converts them back, `HfArgumentParser.
 parse_yaml_file` (used by many training scripts) does not.
+
+Argument names are those of the installed TRL 1.16 and transformers 5.24
+(data/trl_fields.txt, data/training_arguments.txt, from dataclasses.fields()): a file with
+many keys neither knows is another project's HfArgumentParser config, not TRL's.
+`use_liger_kernel` and `torch_compile` (TrainingArguments) and `lora_modules_to_save`
+(trl.ModelConfig) map onto the Plan's memory fields.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects import facts as F
+from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
@@ -33,7 +42,9 @@ from tunelint.config.dialects.reader import (
     as_int,
     dtype_name,
     hf_training_fields,
+    put_switches,
     read_fields,
+    string_list,
 )
 from tunelint.config.dialects.rendering import (
     RenderTable,
@@ -88,10 +99,6 @@ _FOREIGN = {
     "distributed_type",
     "zero_optimization",
 }
-# A file is another project's when at least this many of its keys, and more than this
-# share of them, are keys no TRL/transformers/accelerate release has.
-_FOREIGN_MIN = 3
-_FOREIGN_SHARE = 0.2
 _METHODS = ("grpo", "rloo", "dpo", "kto", "orpo", "ppo", "reward", "sft")
 _TOKEN = re.compile(r"[^a-z0-9]+")
 _OPTIMIZERS = {
@@ -161,29 +168,40 @@ def infer_method(reader: KeyReader) -> str:
     return "sft"
 
 
+# A file with this many keys that neither TRL nor transformers knows, outnumbering the keys
+# only TRL has, is another project's HfArgumentParser config (open-instruct, ...). Wrappers of
+# TRL (alignment-handbook, open-r1) add a few arguments of their own and keep TRL's.
+FOREIGN_KEYS_MIN = 5
+
+
+@cache
+def _field_names(name: str) -> frozenset[str]:
+    text = (Path(__file__).parent / "data" / name).read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line and line[0] != "#")
+
+
+def other_parser_project(keys: set[str]) -> bool:
+    """Whether the keys say the file belongs to another HfArgumentParser project."""
+    trl_own = _field_names("trl_fields.txt")
+    unknown = keys - trl_own - _field_names("training_arguments.txt")
+    if len(unknown) < FOREIGN_KEYS_MIN:
+        return False  # decided from the small field lists, without the option tables
+    # Keys of older TRL / transformers releases and `accelerate launch` arguments (the `trl`
+    # CLI passes on what its parser leaves) are TRL's too: the option tables know them.
+    unknown -= framework_key_names("trl", "transformers", "accelerate")
+    return len(unknown) >= FOREIGN_KEYS_MIN and len(unknown) > len(keys & trl_own)
+
+
 def detect_trl(doc: Document) -> float:
     root = doc.root
     if not isinstance(root, Mapping):
         return 0.0
     keys = set(root.keys())
-    if keys & _FOREIGN:
+    if keys & _FOREIGN or other_parser_project(keys):
         return 0.2 if "model_name_or_path" in keys else 0.0
-    score = marker_score(
+    return marker_score(
         keys, _MARKERS, requires=("model_name_or_path",), cap_without=0.4, ceiling=0.95
     )
-    if score >= 0.5 and _foreign_parser(keys):
-        return 0.3  # another project's HfArgumentParser file: not claimed
-    return score
-
-
-def _foreign_parser(keys: set[str]) -> bool:
-    """Whether the file's keys say another project's HfArgumentParser dataclasses read it
-    (open-instruct's `with_tracking`, `use_slow_tokenizer`...): many of its keys are in no
-    TRL, transformers or accelerate-launch table. A TRL recipe's extra fields (a chat
-    template, a dataset mixture) stay a small share."""
-    known = framework_key_names("trl", "transformers", "accelerate")
-    foreign = [k for k in keys if k not in known]
-    return len(foreign) >= _FOREIGN_MIN and len(foreign) > _FOREIGN_SHARE * len(keys)
 
 
 class TrlDialect:
@@ -196,7 +214,10 @@ class TrlDialect:
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
         method = infer_method(reader)
-        found: dict[str, Any] = {F.TRAINER: "trl"}
+        found: dict[str, Any] = {
+            F.TRAINER: "trl",
+            F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
+        }
         related: dict[str, Document] = {}
         reader.put(("method", "kind"), method)
         self._model(reader, method, found)
@@ -218,7 +239,16 @@ class TrlDialect:
             launcher=("accelerate", ("accelerate_config",)),
         )
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
+        R.read_wrap_classes(
+            reader,
+            found,
+            ("fsdp_config", "transformer_layer_cls_to_wrap"),
+            ("fsdp_transformer_layer_cls_to_wrap",),
+        )
+        R.read_split(reader, found, "dataset_name", "dataset_train_split", "train")
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.MISSING_FILES] = reader.missing
+        found[F.UNMAPPED] = frozenset(reader.unmapped)
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,
@@ -302,6 +332,9 @@ class TrlDialect:
         elif reader.get(("model", "quantization")) == "4bit":
             kind = "qlora"
         reader.put(("peft", "kind"), kind, "use_peft")
+        saved = string_list(reader.value("lora_modules_to_save"))  # TRL ModelConfig
+        if saved:
+            reader.put(("peft", "modules_to_save"), saved, "lora_modules_to_save")
         for path, key, convert, default in (
             (("peft", "r"), "lora_r", as_int, 16),
             (("peft", "alpha"), "lora_alpha", as_float, 32.0),
@@ -354,6 +387,8 @@ class TrlDialect:
         optim = reader.value("optim")
         if isinstance(optim, str) and optim in _OPTIMIZERS:
             reader.put(("training", "optimizer"), _OPTIMIZERS[optim], "optim")
+        elif optim is not None:
+            reader.unmapped.add(("training", "optimizer"))
         checkpointing = as_bool(reader.value("gradient_checkpointing"))
         reader.put(
             ("training", "gradient_checkpointing"),
@@ -363,6 +398,14 @@ class TrlDialect:
         packing = as_bool(reader.value("packing"))
         if packing is not None:
             reader.put(("training", "sample_packing"), packing, "packing")
+        # transformers TrainingArguments: Liger's fused linear cross-entropy; torch.compile.
+        put_switches(
+            reader,
+            [
+                (("training", "chunked_loss"), "use_liger_kernel"),
+                (("training", "compile"), "torch_compile"),
+            ],
+        )
 
     @staticmethod
     def _data(reader: KeyReader) -> None:
