@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tunelint.config.settings import Settings
+from tunelint.knowledge.options import table
 from tunelint.lint import LintOptions, LintResult, fix_text, lint_text
 
 OPTIONS = LintOptions(settings=Settings(), select=("TL510", "TL920", "TL921"))
@@ -152,7 +153,7 @@ def test_planted_typo_fires_fixes_and_relints_clean(
     found = [d for d in result.diagnostics if d.code == "TL920"]
     assert [(d.range.start.line + 1, d.severity) for d in found] == [(line, "warning")]
     assert f"did you mean `{meant}`?" in found[0].message
-    assert "assumed: pin it in [tool.tunelint.versions]" in found[0].message
+    assert "the newest known: pin it in [tool.tunelint.versions])" in found[0].message
     assert found[0].fix is not None and found[0].fix.applicability == safety
     fixed = fix_text(text, name, OPTIONS, unsafe=safety == "unsafe", codes={"TL920"})
     assert fixed.text == clean
@@ -283,12 +284,15 @@ def test_a_key_removed_in_the_pinned_version_is_an_error(tmp_path: Path) -> None
 def test_an_assumed_version_gives_a_warning_that_says_so(tmp_path: Path) -> None:
     newest = _project(tmp_path, None)
     assert [(d.code, d.severity) for d in newest.diagnostics] == [("TL510", "warning")]
-    assert "the newest known, assumed: pin it in [tool.tunelint.versions]" in (
+    newest_trl = table("trl").newest
+    assert f"(assuming trl {newest_trl}, the newest known: pin it in [tool.tunelint.versions])" in (
         newest.diagnostics[0].message
     )
     ranged = _project(tmp_path / "ranged", "trl>=0.20,<0.21\n")
     assert [(d.code, d.severity) for d in ranged.diagnostics] == [("TL510", "warning")]
-    assert "assumed from the range in requirements.txt" in ranged.diagnostics[0].message
+    assert "(assuming trl 0.20.0 from the range in requirements.txt)" in (
+        ranged.diagnostics[0].message
+    )
 
 
 def test_settings_pin_wins_and_a_key_removed_long_ago_is_still_known(tmp_path: Path) -> None:

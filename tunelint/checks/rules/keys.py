@@ -23,6 +23,7 @@ from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import DialectKey, PlanEdit, RemoveKey, RenameKey, SetValue
 from tunelint.config.versions import ResolvedVersion, resolve_version
 
+VERSION = "the framework version"  # what a key finding may rest on (rule.may_assume)
 SOURCE = "framework option tables (scripts/gen_option_tables.py), issue 11"
 _VERSION_KINDS = ("removed", "not-yet", "deprecated")
 _VALUE_KINDS = ("bad-value", "bad-type")
@@ -44,6 +45,7 @@ class KeyVerdict:
     # False where another reader of the file may define the key (a script's own parser):
     # a rename is then offered as unsafe, to review.
     certain: bool = True
+    assumed: tuple[str, ...] = ()  # the framework version, where tunelint had to guess it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,16 +76,17 @@ def _project_file(ctx: Context) -> Path | None:
     return ctx.file if ctx.file is not None and ctx.file.is_file() else None
 
 
-def _version_note(found: ResolvedVersion | None) -> str:
-    """Where the version came from, and whether it is an assumption."""
+def _version_note(found: ResolvedVersion | None) -> tuple[str, tuple[str, ...]]:
+    """Where the version came from: a note for a pinned one, else the assumption a finding
+    rests on (the engine says it and never reports such a finding as an error)."""
     if found is None:
-        return ""
+        return "", ()
     name = f"{found.framework} {found.version}"
     if found.exact:
-        return f" ({name} pinned in {Path(found.source).name})"
+        return f" ({name} pinned in {Path(found.source).name})", ()
     if found.source == "newest known":
-        return f" ({name}: the newest known, assumed: pin it in [tool.tunelint.versions])"
-    return f" ({name} assumed from the range in {Path(found.source).name})"
+        return "", (f"{name}, the newest known: pin it in [tool.tunelint.versions]",)
+    return "", (f"{name} from the range in {Path(found.source).name}",)
 
 
 def _also(framework: str, scope: OptionScope) -> tuple[tuple[str, ...], list[str]]:
@@ -136,7 +139,7 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
         also=also,
         version_assumed=not exact,
     )
-    note = _version_note(found)
+    note, assumed = _version_note(found)
     verdicts: list[KeyVerdict] = []
     for problem in problems:
         written = by_path.get(problem.key)
@@ -174,6 +177,7 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
                 problem.suggestion,
                 problem.unambiguous,
                 certain,
+                assumed,
             )
         )
     judged_keys = {v.written.keys for v in verdicts}
@@ -276,11 +280,13 @@ def _key_findings(ctx: Context, kinds: tuple[str, ...]) -> Iterator[Finding]:
                 DialectKey(verdict.written.keys, key_itself=True),
                 _key_fix(verdict, found.written),
                 severity=verdict.severity,
+                assumed=verdict.assumed,
             )
 
 
 @rule(
     code="TL510",
+    may_assume=(VERSION,),
     name="removed-trainer-key",
     severity="warning",
     source=SOURCE,
@@ -319,6 +325,7 @@ def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
 
 @rule(
     code="TL920",
+    may_assume=(VERSION,),
     name="unknown-framework-key",
     severity="warning",
     source=SOURCE,
@@ -347,6 +354,7 @@ def unknown_framework_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
 
 @rule(
     code="TL921",
+    may_assume=(VERSION,),
     name="bad-framework-value",
     severity="warning",
     source=SOURCE,
@@ -382,4 +390,6 @@ def bad_framework_value(plan: Plan, ctx: Context) -> Iterator[Finding]:
         ):
             new = verdict.suggestion
             fix = Fix(f"Set `{new}`", "unsafe", (SetValue(target, new),))
-        yield Finding(verdict.message, target, fix, severity=verdict.severity)
+        yield Finding(
+            verdict.message, target, fix, severity=verdict.severity, assumed=verdict.assumed
+        )
