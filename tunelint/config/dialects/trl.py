@@ -168,12 +168,11 @@ def infer_method(reader: KeyReader) -> str:
     return "sft"
 
 
-# Another project's HfArgumentParser config (open-instruct, ...) has keys no TRL, transformers
-# or accelerate release has: at least FOREIGN_KEYS_MIN of them outnumbering the keys only TRL
-# has, or at least FOREIGN_SHARE_MIN of them making up more than FOREIGN_SHARE of the file.
-# Wrappers of TRL (alignment-handbook, open-r1's recipes) add a few arguments and keep TRL's.
+# Another project's HfArgumentParser config (open-instruct, ...) has at least FOREIGN_KEYS_MIN
+# keys no TRL, transformers or accelerate release has, outnumbering the keys only TRL has or
+# making up more than FOREIGN_SHARE of the file. Wrappers of TRL (alignment-handbook, open-r1's
+# recipes) add a few arguments of their own and keep TRL's.
 FOREIGN_KEYS_MIN = 5
-FOREIGN_SHARE_MIN = 3
 FOREIGN_SHARE = 0.2
 
 
@@ -187,14 +186,14 @@ def other_parser_project(keys: set[str]) -> bool:
     """Whether the keys say the file belongs to another HfArgumentParser project."""
     trl_own = _field_names("trl_fields.txt")
     unknown = keys - trl_own - _field_names("training_arguments.txt")
-    if len(unknown) < FOREIGN_SHARE_MIN:
+    if len(unknown) < FOREIGN_KEYS_MIN:
         return False  # decided from the small field lists, without the option tables
     # Keys of older TRL / transformers releases and `accelerate launch` arguments (the `trl`
     # CLI passes on what its parser leaves) are TRL's too: the option tables know them.
     unknown -= framework_key_names("trl", "transformers", "accelerate")
-    many = len(unknown) >= FOREIGN_KEYS_MIN and len(unknown) > len(keys & trl_own)
-    share = len(unknown) >= FOREIGN_SHARE_MIN and len(unknown) > FOREIGN_SHARE * len(keys)
-    return many or share
+    if len(unknown) < FOREIGN_KEYS_MIN:
+        return False
+    return len(unknown) > len(keys & trl_own) or len(unknown) > FOREIGN_SHARE * len(keys)
 
 
 def detect_trl(doc: Document) -> float:
