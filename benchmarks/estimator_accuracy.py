@@ -6,6 +6,9 @@ gpu_type, notes), maps each row to a `MemoryScenario` from what its source state
 source's own code where the row points to it), and prints estimate vs published, the error,
 a table per source, the torchtune memory-saver rows and the LoRA-with-embeddings rows on
 their own, and a summary split into measured rows and rows the source itself estimated.
+Each row is compared in the view its figure is (nvidia-smi, torch reserved, or
+max_memory_allocated); rows the source reports only as out of memory are checked against
+that limit and listed apart, outside the error statistics.
 
 No per-row tuning: a row's scenario only encodes facts of its setup (batch, sequence, PEFT
 method, optimizer, attention kernel, what the figure counts). The estimator's constants are
@@ -30,9 +33,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tunelint.knowledge.memory import (  # noqa: E402
-    CUDA_CONTEXT_GIB,
     GIB,
     MemoryScenario,
+    cuda_context_gib,
     estimate_memory,
     weight_bytes,
 )
@@ -89,6 +92,8 @@ class Mapped:
     gpus_summed: int = 1
     fixed_bytes: float | None = None  # rows that check one component, not a training peak
     label: str = ""
+    view: str = "nvidia_smi"  # which view the figure is: allocated | reserved | nvidia_smi
+    oom_above: float | None = None  # the source reports OOM above this many bytes
 
 
 class Skip(Exception):
@@ -117,11 +122,20 @@ def _trainable(notes: str) -> int | None:
     return int(m.group(1).replace(",", "")) if m else None
 
 
+def _lazy_loading(row: Row) -> bool:
+    """Whether the row's stack loads CUDA kernels lazily (memory_scenario.cuda_context_gib):
+    the transformers docs' V100 runs state CUDA 11 on PyTorch 1.x (transformers 4.2x), before
+    PyTorch 1.13 turned lazy loading on; their 1343 MiB context is an eager one (lazy: ~0.3
+    GB, pytorch PR #86509). Rows from other sources ran PyTorch 2 on CUDA 12."""
+    return not ("perf_train_gpu_one" in row.source or "model_memory_anatomy" in row.source)
+
+
 # --- transformers docs: bert-large on a V100 (NVML used memory, CUDA context measured) ----------
 def map_bert(row: Row) -> Mapped:
     spec = _model("bert-large-uncased")
     used_mib = float(re.match(r"([\d.]+) MiB", row.unit).group(1))  # type: ignore[union-attr]
-    context_gib = 1343 / 1024  # measured in the same document (torch.ones((1,1)).to('cuda'))
+    # The docs' stack: V100, CUDA 11, transformers 4.2x on PyTorch 1.x: eager kernel loading.
+    context_gib = cuda_context_gib(lazy_loading=_lazy_loading(row))
     if row.method.startswith("weights only"):
         weights = weight_bytes(spec, "fp32")
         return Mapped(
@@ -298,17 +312,37 @@ _LLAMA_32_11B_TEXT = {
 }
 
 
+# Llama-3.2-90B-Vision's language model (transformers 5 configuration_mllama.py and the hub
+# config.json's text_config): 100 layers, 20 of them cross-attention; counted as self-attention
+# layers of the same width. The vision tower is not counted.
+_LLAMA_32_90B_TEXT = {
+    **_LLAMA_32_11B_TEXT,
+    "hidden_size": 8192,
+    "intermediate_size": 28672,
+    "num_hidden_layers": 100,
+    "num_attention_heads": 64,
+}
+
+
+def _sized_like_70b(params_b: float) -> ModelSpec:
+    """A dense model of the stated size where the source names none (40B, 81B): Llama-3.1-70B's
+    layer shape with as many layers as that size holds (no model of that size is stated)."""
+    big = _model("Llama-3.1-70B")
+    outside = big.param_count() - big.num_layers * big.layer_params
+    layers = round((params_b * 1e9 - outside) / big.layer_params)
+    return replace(big, name=f"dense {params_b:g}B (Llama-3.1-70B layers x {layers})",
+                   num_layers=layers, aliases=(), expected_params=None)  # fmt: skip
+
+
 def _generic_model(row: Row) -> ModelSpec:
     size = row.model.split()[-1]
-    if size == "11B":
-        spec = spec_from_hf_config(_LLAMA_32_11B_TEXT, "Llama-3.2-11B-Vision (text)", "benchmark")
+    if size in ("11B", "90B"):
+        config = _LLAMA_32_11B_TEXT if size == "11B" else _LLAMA_32_90B_TEXT
+        spec = spec_from_hf_config(config, f"Llama-3.2-{size}-Vision (text)", "benchmark")
         assert not isinstance(spec, str), spec
         return spec
     if size not in _GENERIC:
-        raise Skip(
-            f"'{row.model}': the source names no model of {size} and none of that size has "
-            "a configuration readable offline"
-        )
+        return _sized_like_70b(float(size.rstrip("B")))
     return _model(_GENERIC[size])
 
 
@@ -360,23 +394,84 @@ def map_llamafactory(row: Row) -> Mapped:
     return Mapped(scn, float(row.reported) * GB, label=f"{spec.name} {m.split(' ')[0]}")
 
 
+# --- PEFT README table (A100 80GB; the examples' own scripts state the setup) ------------------
+# examples/conditional_generation/peft_lora_seq2seq_accelerate_ds_zero3_offload.py (T0_3B,
+# mt0-xxl) and examples/causal_language_modeling/peft_lora_clm_accelerate_ds_zero3_offload.py
+# (bloomz-7b1) @026d1e01: batch 8, LoRA r=8 dropout 0.1 on PEFT's default targets, fp32
+# weights (from_pretrained's default then), torch AdamW, no mixed precision; the CLM script
+# pads to max_length 64, the seq2seq one pads to the longest tweet (the same data: <= 64
+# tokens) with 2-3 label tokens. Figures are TorchTracemalloc's max_memory_allocated.
+_PEFT_README_MODELS = {"bigscience/T0_3B": "T0_3B", "bigscience/mt0-xxl": "mt0-xxl"}
+
+
+def map_peft_readme(row: Row) -> Mapped:
+    name = next((v for k, v in _PEFT_README_MODELS.items() if row.model.startswith(k)), None)
+    spec = _model(name or "bloomz-7b1")
+    base = MemoryScenario(
+        model=spec,
+        micro_batch_size=8,
+        seq_len=64,
+        weight_dtype="fp32",
+        attention="eager",  # T5 and BLOOM attention are eager-only in transformers 4.x
+        padded_batch=True,
+        optimizer="adamw_torch",
+        lora_r=8,
+        target_modules=None,  # PEFT's per-model default (q, v / query_key_value)
+        lora_dropout=0.1,
+        include_cuda_context=False,
+    )
+    method = row.method
+    if method.startswith("full FT"):
+        scn = replace(base, peft="full")
+    elif "ZeRO-3 CPU offload" in method:
+        # accelerate's ds_zero3_cpu config: ZeRO-3, parameters and optimizer on the CPU.
+        scn = replace(
+            base,
+            peft="lora",
+            distributed="deepspeed-zero3",
+            offload_optimizer=True,
+            offload_params=True,
+        )
+    else:
+        scn = replace(base, peft="lora")
+    oom = 80 * GB if row.reported.startswith("OOM") else None
+    published = oom if oom is not None else float(row.reported) * GIB
+    return Mapped(scn, published, label=method, view="allocated", oom_above=oom)
+
+
+# --- DeepSpeed memory estimator docs: t5-3b model states per GPU (bytes / 2**30) -------------
+def map_deepspeed_docs(row: Row) -> Mapped:
+    spec = _model("t5-3b")
+    m = row.method
+    zero3 = m.startswith("ZeRO-3")
+    scn = MemoryScenario(
+        model=spec,
+        peft="full",
+        weight_dtype="fp16",
+        gpu_count=int(row.gpus),
+        distributed="deepspeed-zero3" if zero3 else "deepspeed-zero2",
+        offload_optimizer="offload_optimizer=cpu" in m or "param+optimizer=cpu" in m,
+        offload_params="offload_param+optimizer=cpu" in m,
+        model_states_only=True,
+        include_cuda_context=False,
+    )
+    return Mapped(scn, float(row.reported) * GIB, label=f"t5-3b {m}", view="allocated")
+
+
 def map_row(row: Row) -> Mapped:
     source = row.source
     if row.model == "(none)":
-        # The estimator's own CUDA context constant against the one measured on a V100.
+        # The estimator's CUDA context for the row's stack against the one measured.
         return Mapped(
             None,
             float(row.unit.split()[0]) * MIB,
-            fixed_bytes=CUDA_CONTEXT_GIB * GIB,
-            label="CUDA context (estimator constant)",
+            fixed_bytes=cuda_context_gib(lazy_loading=_lazy_loading(row)) * GIB,
+            label="CUDA context for the row's stack",
         )
     if row.model.startswith("bert-large"):
         return map_bert(row)
-    if "peft README" in source or "huggingface/peft README" in source:
-        raise Skip(
-            "PEFT README table: batch, sequence length and precision not stated; T5/BLOOM "
-            "architectures not in the catalog"
-        )
+    if "huggingface/peft README" in source:
+        return map_peft_readme(row)
     if "method_comparison" in source:
         return map_peft_bench(row)
     if "QwenLM/Qwen" in source:
@@ -386,7 +481,7 @@ def map_row(row: Row) -> Mapped:
     if "LLaMA-Factory" in source:
         return map_llamafactory(row)
     if "DeepSpeed" in source:
-        raise Skip("t5-3b: encoder-decoder T5 is not in the catalog")
+        return map_deepspeed_docs(row)
     raise Skip("source not mapped")
 
 
@@ -418,8 +513,11 @@ def is_lora_with_embeddings(row: Row) -> bool:
     return "lora" in method and ("emb" in method or "modules_to_save" in method)
 
 
-def evaluate(rows: list[Row]) -> tuple[list[dict], list[dict]]:
-    results, skipped = [], []
+def evaluate(rows: list[Row]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(rows with a figure, rows skipped, rows the source reports as out of memory)."""
+    results: list[dict] = []
+    skipped: list[dict] = []
+    oom: list[dict] = []
     for row in rows:
         try:
             mapped = map_row(row)
@@ -441,9 +539,27 @@ def evaluate(rows: list[Row]) -> tuple[list[dict], list[dict]]:
         else:
             assert mapped.scenario is not None
             estimate = estimate_memory(mapped.scenario)
-            est = estimate.per_gpu_bytes * mapped.gpus_summed
+            view = {
+                "allocated": estimate.allocated_bytes,
+                "reserved": estimate.reserved_bytes,
+                "nvidia_smi": estimate.per_gpu_bytes,
+            }[mapped.view]
+            est = view * mapped.gpus_summed
             phase = estimate.peak_phase
         pub = mapped.published_bytes
+        if mapped.oom_above is not None:
+            oom.append(
+                {
+                    "line": row.line,
+                    "model": row.model,
+                    "method": mapped.label or row.method,
+                    "kind": "measured" if row.measured else "estimated",
+                    "oom_above_gib": mapped.oom_above / GIB,
+                    "estimate_gib": est / GIB,
+                    "agrees": est > mapped.oom_above,
+                }
+            )
+            continue
         results.append(
             {
                 "line": row.line,
@@ -463,7 +579,7 @@ def evaluate(rows: list[Row]) -> tuple[list[dict], list[dict]]:
                 "lora_with_embeddings": is_lora_with_embeddings(row),
             }
         )
-    return results, skipped
+    return results, skipped, oom
 
 
 def summary(results: list[dict], kind: str | None) -> dict:
@@ -519,11 +635,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no measurements file at {args.tsv}", file=sys.stderr)
         return 2
     rows = read_rows(args.tsv)
-    results, skipped = evaluate(rows)
+    results, skipped, oom = evaluate(rows)
     sums = [summary(results, "measured"), summary(results, "estimated")]
     sources = per_source(results)
     if args.json:
-        data = {"rows": results, "skipped": skipped, "summary": sums, "per_source": sources}
+        data = {
+            "rows": results,
+            "skipped": skipped,
+            "oom": oom,
+            "summary": sums,
+            "per_source": sources,
+        }
         print(json.dumps(data, indent=2))
         return 0
     print(
@@ -544,6 +666,14 @@ def main(argv: list[str] | None = None) -> int:
         reasons.setdefault(f"[{s['kind']}] {s['reason']}", []).append(s["line"])
     for reason, lines in reasons.items():
         print(f"  {len(lines):>3} x {reason} (lines {', '.join(map(str, lines))})")
+    print()
+    print(f"rows the source reports as out of memory: {len(oom)}")
+    for o in oom:
+        verdict = "agrees" if o["agrees"] else "DISAGREES"
+        print(
+            f"  {o['line']:>4}  {o['model'][:22]:22} {o['method'][:30]:30} OOM above "
+            f"{o['oom_above_gib']:.1f}G, estimate {o['estimate_gib']:.1f}G: {verdict}"
+        )
     print()
     print("per source:")
     print(f"  {'source':44} {'kind':9} {'rows':>4} {'median |err|':>12} {'within 25%':>10}")

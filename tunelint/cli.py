@@ -35,9 +35,9 @@ class _Parser(argparse.ArgumentParser):
 
 def dialect_name(value: str) -> str:
     """argparse type of --dialect: a known dialect, else a usage error naming the valid ones."""
-    from tunelint.config.dialects import DIALECTS
+    from tunelint.config.dialects import entries  # names only: no dialect module imported
 
-    names = [d.name for d in DIALECTS]
+    names = [e.name for e in entries()]
     if value not in names:
         raise argparse.ArgumentTypeError(
             f"unknown dialect {value!r} (choose from {', '.join(names)})"

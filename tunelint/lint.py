@@ -326,6 +326,7 @@ def lint_text(
                 count,
                 file_path,
                 mapped.facts,
+                settings,
             ),
         )
         result.context = context
@@ -424,6 +425,21 @@ def decode_text(data: bytes, name: str) -> str:
         line, col = error.range.start.line + 1, error.range.start.column + 1
         raise ReadError(f"{name}:{line}:{col}: {error.message}")
     return text
+
+
+def preload() -> None:
+    """Load now what linting loads on first use: every rule and dialect module, the Plan
+    validators, the estimator and the catalogs. A parent about to fork workers calls it so
+    that they share one copy instead of each loading its own."""
+    from tunelint.config import plan_validators
+    from tunelint.config.dialects import all_dialects
+    from tunelint.knowledge import gpus, memory_plan, models  # noqa: F401  (memory_plan: loaded)
+
+    all_rules()
+    all_dialects()
+    plan_validators.install()
+    gpus.catalog()
+    models.catalog()
 
 
 def lint_file(path: str | Path, options: LintOptions | None = None) -> LintResult:

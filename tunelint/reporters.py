@@ -171,7 +171,8 @@ def summary(
 
 
 def render_json(diagnostics: Sequence[Diagnostic], stream: TextIO = sys.stdout) -> None:
-    json.dump([d.to_json() for d in diagnostics], stream, indent=2, ensure_ascii=False)
+    # One write of the whole text: json.dump writes each token separately.
+    stream.write(json.dumps([d.to_json() for d in diagnostics], indent=2, ensure_ascii=False))
     stream.write("\n")
 
 

@@ -197,3 +197,48 @@ def test_context_estimate_is_the_report() -> None:
     assert isinstance(report, MemoryReport)
     assert report.capacity_gib == 24 and report.fits is False
     assert result.context.estimate is report  # computed once
+
+
+def test_tl402_is_an_error_only_past_the_estimates_error_band() -> None:
+    """Over the GPU by less than the estimator's ±25%: a warning that says so; past it: an
+    error. Sequence lengths sweep a LoRA 8B run on a 24 GiB card through both sides."""
+    import re
+
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_text
+
+    seen: dict[str, int] = {}
+    for seq in (1024, 2048, 3072, 4096, 6144, 8192, 16384):
+        text = (
+            "model:\n  name: meta-llama/Llama-3.1-8B\n"
+            f"  max_seq_len: {seq}\nmethod:\n  kind: sft\npeft:\n  kind: lora\n"
+            "precision: bf16\nhardware:\n  gpu: RTX 4090\ntraining:\n  micro_batch_size: 2\n"
+            "  gradient_checkpointing: true\n"
+        )
+        options = LintOptions(settings=Settings(), select=("TL402",))
+        for d in lint_text(text, "run.tune.yaml", options).diagnostics:
+            est = float(re.search(r"estimated peak ([\d.]+) GiB", d.message).group(1))
+            expected = "error" if est > 24 * 1.25 else "warning"
+            assert d.severity == expected, (seq, est, d.severity)
+            assert ("error band" in d.message) == (expected == "warning")
+            seen[expected] = seen.get(expected, 0) + 1
+    assert seen.get("error") and seen.get("warning"), seen  # both sides were exercised
+
+
+def test_tl402_on_trl_and_llamafactory_assumes_the_launch_shards_nothing() -> None:
+    """TRL and LLaMA-Factory FSDP runs take ZeRO/FSDP from `accelerate launch --config_file`:
+    without `deepspeed`/`fsdp` in the file the count is assumed (a warning that says so)."""
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_text
+
+    trl = (
+        "model_name_or_path: meta-llama/Llama-3.1-8B\nmax_length: 4096\n"
+        "per_device_train_batch_size: 8\nbf16: true\nlearning_rate: 2.0e-5\n"
+        "gradient_checkpointing: true\noutput_dir: runs/x\n"
+    )
+    options = LintOptions(settings=Settings(), select=("TL402",), gpu="RTX 4090")
+    (found,) = lint_text(trl, "sft.yaml", options).diagnostics
+    assert found.severity == "warning" and "assuming 1 GPU, unsharded" in found.message
+    stated = trl + "deepspeed: ds_z3.json\n"
+    for d in lint_text(stated, "sft.yaml", options).diagnostics:
+        assert "assuming 1 GPU, unsharded" not in d.message

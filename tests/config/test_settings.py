@@ -90,3 +90,16 @@ def test_bad_intent_in_settings_is_reported_in_the_file(tmp_path: Path) -> None:
     cfg = tmp_path / "a.tune.yaml"
     cfg.write_text("model:\n  name: x\n")
     assert "TL902" in _codes(cfg)
+
+
+def test_a_pyproject_without_tunelint_settings_is_not_parsed(tmp_path: Path) -> None:
+    # Another tool's pyproject.toml holds nothing of ours: it is not parsed, so even a
+    # broken one does not stop linting (and a cold check skips the TOML parser).
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nbroken = [\n')
+    cfg = tmp_path / "a.tune.yaml"
+    cfg.write_text(CONFIG)
+    assert find_settings(cfg).gpu is None and find_settings(cfg).source is None
+    clear_settings_cache()
+    (tmp_path / "pyproject.toml").write_text('[tool.tunelint]\ngpu = "T4"\nbroken = [\n')
+    with pytest.raises(SettingsError, match="cannot read settings"):
+        find_settings(cfg)

@@ -50,10 +50,13 @@ ROWS = review.manifest()
 EXPECTED = review.load()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _offline() -> None:
-    """Model look-ups use the catalog only, whatever this machine has downloaded."""
-    review.offline_environment()
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Model look-ups use the catalog only, whatever this machine has downloaded (undone
+    after each test, so other test modules see the real look-up)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TUNELINT_OFFLINE", "1")
+    monkeypatch.setattr("tunelint.knowledge.models.hf_cache_dirs", lambda: [])
 
 
 def test_manifest_lists_every_file() -> None:

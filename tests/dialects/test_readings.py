@@ -279,3 +279,23 @@ def test_torchtune_builder_names_the_model_when_no_checkpoint_folder_does() -> N
     unknown = TUNE.replace("llama3_1.lora_llama3_1_8b", "llama3_2_vision.llama3_2_vision_11b")
     name = _read(unknown, "t.yaml", "torchtune").plan.model.name
     assert name == "torchtune.models.llama3_2_vision.llama3_2_vision_11b"
+
+
+def test_axolotl_lisa_trains_a_part() -> None:
+    """LISA (lisa_n_layers) trains a few sampled layers at a time: partial training, a
+    stated reason for no adapter (TL301 silent), and the estimate says what it assumed."""
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_text
+
+    text = (
+        "base_model: NousResearch/Llama-2-7b-hf\nlisa_n_layers: 4\nlisa_step_interval: 20\n"
+        "sequence_len: 2048\nmicro_batch_size: 1\nbf16: true\noutput_dir: out\n"
+        "datasets:\n  - path: tatsu-lab/alpaca\n    type: alpaca\n"
+    )
+    result = lint_text(text, "lisa.yml", LintOptions(settings=Settings(), gpu="RTX 4090"))
+    assert result.context is not None and result.context.facts.partial == "lisa_n_layers: 4 (LISA)"
+    codes = {d.code: d for d in result.diagnostics}
+    assert "TL301" not in codes
+    # Estimated as if every weight trained (the estimate does not model LISA): a warning
+    # that names the assumption, never an error.
+    assert codes["TL402"].severity == "warning" and "LISA" in codes["TL402"].message

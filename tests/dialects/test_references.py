@@ -9,7 +9,11 @@ from pathlib import Path
 from tunelint.config.settings import Settings
 from tunelint.lint import LintOptions, lint_file
 
-DS_FIXED = '{\n  "train_micro_batch_size_per_gpu": 4,\n  "zero_optimization": {"stage": 3}\n}\n'
+# Written for the HF integration ("auto" elsewhere), with one value fixed.
+DS_FIXED = (
+    '{\n  "train_micro_batch_size_per_gpu": 4,\n  "gradient_accumulation_steps": "auto",\n'
+    '  "zero_optimization": {"stage": 3}\n}\n'
+)
 
 
 def test_missing_deepspeed_file_is_a_warning_at_the_reference(tmp_path: Path) -> None:

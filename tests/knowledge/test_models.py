@@ -127,8 +127,11 @@ def test_config_json_errors_are_reasons(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "config.json").write_text("{not json")
     assert "cannot read" in (lookup_model(str(folder)).reason or "")
-    (folder / "config.json").write_text(json.dumps({"model_type": "t5"}))
+    # t5 is a known layout now; an architecture the estimator has no layout for:
+    (folder / "config.json").write_text(json.dumps({"model_type": "wav2vec2"}))
     assert "no model_type" in (lookup_model(str(folder)).reason or "")
+    (folder / "config.json").write_text(json.dumps({"model_type": "t5"}))
+    assert "lacks hidden/intermediate size" in (lookup_model(str(folder)).reason or "")
 
 
 def test_unknown_model_type_read_as_llama_like() -> None:

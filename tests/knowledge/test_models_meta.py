@@ -42,6 +42,30 @@ def _config(spec: ModelSpec) -> tuple[Any, str]:
             num_labels=spec.num_labels,
         )
         return cfg, "classification"
+    if spec.layout == "t5":
+        encoder = spec.num_layers - spec.decoder_layers
+        t5 = transformers.AutoConfig.for_model(spec.model_type).__class__.from_dict(
+            {
+                "d_model": spec.hidden_size,
+                "d_ff": spec.intermediate_size,
+                "d_kv": spec.head_dim,
+                "num_heads": spec.num_heads,
+                "num_layers": encoder,
+                "num_decoder_layers": spec.decoder_layers,
+                "vocab_size": spec.vocab_size,
+                "feed_forward_proj": "gated-gelu" if spec.gated_mlp else "relu",
+            }
+        )
+        t5.tie_word_embeddings = spec.tie_word_embeddings
+        return t5, "seq2seq"
+    if spec.layout == "bloom":
+        bloom = transformers.BloomConfig(
+            hidden_size=spec.hidden_size,
+            n_layer=spec.num_layers,
+            n_head=spec.num_heads,
+            vocab_size=spec.vocab_size,
+        )
+        return bloom, "causal"
     extra: dict[str, Any] = {"head_dim": spec.head_dim}
     if spec.model_type == "mixtral":
         extra.update(num_local_experts=spec.num_experts, num_experts_per_tok=spec.experts_per_token)
@@ -61,15 +85,19 @@ def test_meta_device_count_matches(spec: ModelSpec) -> None:
         assert spec.param_count() == _built_params(stated)
         return
     config, kind = _config(spec)
-    auto = (
-        transformers.AutoModelForCausalLM
-        if kind == "causal"
-        else transformers.AutoModelForSequenceClassification
-    )
+    auto = {
+        "causal": transformers.AutoModelForCausalLM,
+        "seq2seq": transformers.AutoModelForSeq2SeqLM,
+    }.get(kind, transformers.AutoModelForSequenceClassification)
     with torch.device("meta"):
         model = auto.from_config(config)
     # parameters() yields a tied weight once, as the catalog counts it.
     built = sum(p.numel() for p in model.parameters())
+    if kind == "seq2seq" and not spec.tie_word_embeddings:
+        # transformers 5 also unties each stack's embed_tokens from `shared` when
+        # tie_word_embeddings is false; the catalog counts transformers 4.x's sharing (one
+        # embedding for both stacks, a separate lm_head), the stack the measured runs used.
+        built -= 2 * spec.vocab_size * spec.hidden_size
     assert built == spec.param_count()
 
 

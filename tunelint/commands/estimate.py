@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         plan_report,
         what_ifs,
     )
+    from tunelint.knowledge.memory_report import trainer_version
     from tunelint.lint import LintOptions, lint_file
 
     if args.plot:
@@ -100,15 +101,15 @@ def run(args: argparse.Namespace) -> int:
     count = args.gpu_count or ctx.gpu_count
     total_gpus = count * plan.hardware.nodes
     search = (ctx.file.parent,) if ctx.file is not None else ()
-    deepspeed = _deepspeed_json(plan.hardware.deepspeed_config, search)
     report = plan_report(
         plan,
         gpu,
         total_gpus,
         search_paths=search,
         facts=ctx.facts,
-        deepspeed_json=deepspeed,
         count_stated=True if args.gpu_count else None,
+        config_file=ctx.file,
+        trainer_version=trainer_version(ctx.facts, ctx.file, ctx.settings),
     )
     if report.estimate is None or report.scenario is None:
         print(f"tunelint: {args.config}: cannot estimate: {report.reason}", file=sys.stderr)
@@ -128,24 +129,6 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and _plot(args.plot, report, plan.model.name, limit) is not None:
         return EXIT_ERROR
     return EXIT_DOES_NOT_FIT if report.fits is False else EXIT_FITS
-
-
-def _deepspeed_json(name: str | None, search: tuple[Any, ...]) -> dict[str, Any] | None:
-    """The DeepSpeed JSON the config names, read as written (None: none, or unreadable;
-    the lint rules report an unreadable one)."""
-    if not name:
-        return None
-    from pathlib import Path
-
-    path = Path(name)
-    candidates = [path] if path.is_absolute() else [Path(d) / path for d in search] + [path]
-    for candidate in candidates:
-        try:
-            data = json.loads(candidate.read_text(encoding="utf-8"))
-        except (OSError, UnicodeError, ValueError):
-            continue
-        return data if isinstance(data, dict) else None
-    return None
 
 
 def _plot(path: str, report: Any, name: str, limit: int | None) -> str | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tunelint.config.dialects import DIALECTS, MIN_CONFIDENCE, Dialect, get_dialect
-from tunelint.config.document import Document
+from tunelint.config.dialects import MIN_CONFIDENCE, Dialect, candidates, get_dialect
+from tunelint.config.document import Document, Mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +25,9 @@ def detect_dialect(doc: Document, forced: str | None = None) -> Detection:
         if dialect is not None:
             return Detection(dialect, 1.0)
     best: Detection = Detection(None, 0.0)
-    for dialect in DIALECTS:
+    # Only the dialects whose markers the document has: the others score 0.
+    keys = doc.root.keys() if isinstance(doc.root, Mapping) else ()
+    for dialect in candidates(keys, doc.text):
         try:
             confidence = dialect.detect(doc)
         except Exception:  # a dialect's detector must never break linting of the file

@@ -82,12 +82,21 @@ class Mapping:
     entries: list[Entry]
     range: Range
     flow: bool = False
+    # Text keys -> entry, built on the first lookup (entries never change once parsed): the
+    # dialect readers look keys up by path many times per file.
+    _by_key: dict[str, Entry] | None = field(default=None, init=False, repr=False)
 
     def get(self, key: str) -> Entry | None:
-        for entry in reversed(self.entries):  # the last duplicate wins, as in loaders
-            if entry.key.value == key:
-                return entry
-        return None
+        if not isinstance(key, str):
+            for entry in reversed(self.entries):  # the last duplicate wins, as in loaders
+                if entry.key.value == key:
+                    return entry
+            return None
+        index = self._by_key
+        if index is None:  # later duplicates overwrite earlier ones: the last one wins
+            index = {e.key.value: e for e in self.entries if isinstance(e.key.value, str)}
+            self._by_key = index
+        return index.get(key)
 
     def keys(self) -> list[str]:
         return [str(e.key.value) for e in self.entries]

@@ -37,9 +37,10 @@ PREFERENCE_METHODS: frozenset[str] = frozenset({"dpo", "orpo", "kto", "reward"})
 
 
 class Section(BaseModel):
-    """Base of every Plan section: unknown keys are errors, so typos surface."""
+    """Base of every Plan section: unknown keys are errors, so typos surface. Validators
+    are built on first use, from a cache (tunelint.config.plan_validators)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class ModelSection(Section):
@@ -233,7 +234,7 @@ class Plan(Section):
     """A fine-tuning run: model, intent, method, PEFT, precision, hardware, training, data."""
 
     model_config = ConfigDict(
-        extra="forbid", populate_by_name=True, title="tunelint fine-tuning config"
+        extra="forbid", populate_by_name=True, title="tunelint fine-tuning config", defer_build=True
     )
 
     schema_: str | None = Field(

@@ -21,13 +21,17 @@ class Position(NamedTuple):
     column: int
 
 
+_tuple_new = tuple.__new__  # NamedTuple's own __new__ is Python code; ranges are made per node
+
+
 class Range(NamedTuple):
     start: Position
     end: Position
 
     @classmethod
     def of(cls, line: int, col: int, end_line: int, end_col: int) -> Range:
-        return cls(Position(line, col), Position(end_line, end_col))
+        start = _tuple_new(Position, (line, col))
+        return _tuple_new(cls, (start, _tuple_new(Position, (end_line, end_col))))
 
     def contains(self, pos: Position) -> bool:
         return self.start <= pos <= self.end

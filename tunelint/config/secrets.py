@@ -18,7 +18,25 @@ TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
 )
 _TOKEN_PREFIX = re.compile(r"hf_|sk-|gh[pousr]_|github_pat_|AKIA|ASIA")
-_SECRET_KEY = re.compile(r"(token|api[_-]?key|secret|password|passwd)", re.IGNORECASE)
+_SECRET_HINT = re.compile(r"token|api[_-]?key|apikey|secret|password|passwd", re.IGNORECASE)
+_KEY_WORDS = re.compile(r"[_.\-\s]+|(?<=[a-z0-9])(?=[A-Z])")
+_CREDENTIAL_WORDS = frozenset({"token", "secret", "password", "passwd", "apikey"})
+# Tokenizer special tokens (`pad_token`, `eos_token`...) are text, not credentials.
+_SPECIAL_TOKENS = frozenset({"pad", "eos", "bos", "unk", "sep", "cls", "mask", "special"})
+
+
+def names_a_credential(key: str) -> bool:
+    """A key that names a credential as a whole word (`hub_token`, `apiKey`, `db-password`),
+    not one that merely contains the letters (`tokenizer_type`, `max_tokens`)."""
+    words = [w.lower() for w in _KEY_WORDS.split(key) if w]
+    for i, word in enumerate(words):
+        if word == "token" and i and words[i - 1] in _SPECIAL_TOKENS:
+            continue
+        if word in _CREDENTIAL_WORDS or (word == "key" and i and words[i - 1] == "api"):
+            return True
+    return False
+
+
 _NOT_A_SECRET = re.compile(
     r"^(\$\{?[A-Z_][A-Z0-9_]*\}?|<[^>]*>|x+|\*+|null|none|true|false|your[_-].*|changeme)$",
     re.IGNORECASE,
@@ -37,7 +55,7 @@ def secret_kind(key_path: tuple[str, ...], value: str) -> str | None:
         if pattern.search(value):
             return label
     key = key_path[-1] if key_path else ""
-    if not _SECRET_KEY.search(key) or _NOT_A_SECRET.match(value.strip()) or value.isdigit():
+    if not names_a_credential(key) or _NOT_A_SECRET.match(value.strip()) or value.isdigit():
         return None  # a number (`max_tokens: 4096`) is a count, not a credential
     lowered = key.lower()
     if "wandb" in lowered and _WANDB_KEY.match(value):
@@ -63,7 +81,7 @@ def secret_spans(text: str) -> list[tuple[int, int]]:
     """Sorted, disjoint (start, end) of every token, and every value TL602 would call a
     credential, in the text."""
     spans: list[tuple[int, int]] = [(start, end) for _, start, end in find_tokens(text)]
-    if _SECRET_KEY.search(text):
+    if _SECRET_HINT.search(text):  # a quick pass before the per-assignment check
         for match in _ASSIGNMENT.finditer(text):
             if secret_kind((match.group("key"),), match.group("value")) is not None:
                 spans.append(match.span("value"))

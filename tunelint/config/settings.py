@@ -10,11 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 SEVERITIES = ("error", "warning", "info", "hint")
 
 
@@ -149,9 +144,16 @@ def settings_from_table(table: dict[str, Any], source: Path) -> Settings:
     )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, needs: str | None = None) -> dict[str, Any]:
+    """The file's tables; {} without parsing when the text lacks `needs` (a pyproject.toml
+    that never mentions tunelint holds no settings of ours: most projects, most folders)."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        text = path.read_text(encoding="utf-8")
+        return {} if needs is not None and needs not in text else tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(f"{path}: cannot read settings: {exc}") from exc
 
@@ -164,7 +166,7 @@ def _settings_in(directory: Path) -> Settings | None:
         return settings_from_table(data.get("tool", {}).get("tunelint", data), own)
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
-        data = _read_toml(pyproject)
+        data = _read_toml(pyproject, needs="tunelint")
         table = data.get("tool", {}).get("tunelint")
         if table is not None:
             return settings_from_table(table, pyproject)

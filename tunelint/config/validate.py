@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from tunelint.config import plan_validators
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import PlanPath
 from tunelint.config.positions import Range
@@ -126,6 +127,7 @@ def build_plan(
     data: dict[str, Any], source_map: SourceMap, dialect: str = "native"
 ) -> tuple[Plan | None, list[Problem]]:
     """Validate; report each problem once; drop what is invalid and keep the rest."""
+    plan_validators.install()
     try:  # the common case: valid as written, nothing to drop
         return Plan.model_validate(data), []
     except ValidationError:

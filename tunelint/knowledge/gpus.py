@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+from tunelint.knowledge import data_files
 
 _CATALOG = Path(__file__).parent / "data" / "gpus.toml"
 _NOISE = re.compile(
@@ -48,7 +45,7 @@ class GpuSpec:
 
 @cache
 def catalog() -> tuple[GpuSpec, ...]:
-    data = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    data = data_files.load(_CATALOG.name)
     return tuple(
         GpuSpec(
             name=row["name"],

@@ -36,6 +36,7 @@ from tunelint.knowledge.memory_phases import (
     phase_peaks,
 )
 from tunelint.knowledge.memory_scenario import (
+    CUDA_CONTEXT_EAGER_GIB,
     CUDA_CONTEXT_GIB,
     GIB,
     Attention,
@@ -49,6 +50,7 @@ from tunelint.knowledge.memory_scenario import (
     act_bytes,
     adapter_dtype,
     batch_shape,
+    cuda_context_gib,
     distribution,
     padded,
 )
@@ -57,6 +59,7 @@ from tunelint.knowledge.memory_states import model_states, weight_bytes
 
 __all__ = [
     "ALLOCATOR_OVERHEAD",
+    "CUDA_CONTEXT_EAGER_GIB",
     "CUDA_CONTEXT_GIB",
     "GIB",
     "Attention",
@@ -66,6 +69,7 @@ __all__ = [
     "MemoryScenario",
     "OptimizerName",
     "Quant",
+    "cuda_context_gib",
     "estimate_memory",
     "layer_activations",
     "weight_bytes",
@@ -212,4 +216,5 @@ def _general_notes(scn: MemoryScenario, notes: Notes) -> None:
         if scn.loss_upcast or scn.model_upcasts_logits or scn.autocast
         else "loss computed in half precision"
     )
-    notes.add("sequences padded to the full length (an upper bound for shorter data)")
+    if not scn.seq_len_from_data:
+        notes.add("sequences padded to the full length (an upper bound for shorter data)")

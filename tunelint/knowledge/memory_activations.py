@@ -27,9 +27,17 @@ from tunelint.knowledge.models import LinearModule, ModelSpec
 # Activation offloading keeps the layer being computed and the one being copied.
 OFFLOADED_LAYERS_ON_GPU = 2
 
-_ATTN_IN = ("q_proj", "k_proj", "v_proj", "qkv_proj", "c_attn", "query", "key", "value")
-_O_IN = ("o_proj", "attn.c_proj", "attention.output.dense")
-_MLP_IN = ("gate_proj", "up_proj", "gate_up_proj", "w1", "w2", "intermediate.dense")
+# Module names per input they read: Llama-style, Qwen-1, BERT, BLOOM and T5 (Attention.q/k/v/o,
+# DenseReluDense.wi/wi_0/wi_1/wo).
+_ATTN_IN = (
+    "q_proj", "k_proj", "v_proj", "qkv_proj", "c_attn", "query", "key", "value",
+    "query_key_value", "Attention.q", "Attention.k", "Attention.v",
+)  # fmt: skip
+_O_IN = ("o_proj", "attn.c_proj", "attention.output.dense", "self_attention.dense", "Attention.o")
+_MLP_IN = (
+    "gate_proj", "up_proj", "gate_up_proj", "w1", "w2", "intermediate.dense",
+    "dense_h_to_4h", "DenseReluDense.wi", "DenseReluDense.wi_0", "DenseReluDense.wi_1",
+)  # fmt: skip
 
 
 def _input_group(m: LinearModule) -> str:

@@ -6,6 +6,7 @@ transformers' HF Trainer integration resolves it. Keys left out keep DeepSpeed's
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from tunelint.knowledge.memory_sharding import hf_auto_zero_value
@@ -59,3 +60,25 @@ def deepspeed_inputs(config: Mapping[str, Any], hidden_size: int) -> dict[str, A
         if offloaded is not None:
             out[field] = offloaded
     return out
+
+
+def read_deepspeed_json(
+    reference: str, config_file: Path | None
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The DeepSpeed JSON a config names, found as the lint path finds related files
+    (tunelint.config.dialects.related: the config's folder, then the folders above it),
+    and the assumption to print when it cannot be read (None: read)."""
+    from tunelint.config.dialects.related import read_related, resolve_reference
+
+    if config_file is not None:
+        path = resolve_reference(str(config_file), reference)
+    else:
+        candidate = Path(reference).expanduser()
+        path = candidate if candidate.is_file() else None
+    if path is None:
+        return None, f"DeepSpeed config {reference} not found: DeepSpeed's defaults assumed"
+    doc = read_related(path)
+    data = doc.plain() if doc is not None else None
+    if not isinstance(data, dict):
+        return None, f"DeepSpeed config {reference} unreadable: DeepSpeed's defaults assumed"
+    return data, None

@@ -113,7 +113,7 @@ def adapter_plan(
         targeted, found = resolve_targets(spec, targets, "LoRA")
         notes += found
         for m in targeted:
-            n = layers * m.count
+            n = m.layer_count(layers) * m.count  # modules in only some layers: T5, MoE
             tensors.append(TrainableTensor(f"{m.name}.lora_A", (r, m.in_features), n))
             tensors.append(TrainableTensor(f"{m.name}.lora_B", (m.out_features, r), n))
             if method == "dora":
@@ -132,7 +132,9 @@ def adapter_plan(
         for m in targeted:
             ff = any(m.matches(t) for t in feedforward)
             size = m.in_features if ff else m.out_features
-            tensors.append(TrainableTensor(f"{m.name}.ia3_l", (size,), layers * m.count))
+            tensors.append(
+                TrainableTensor(f"{m.name}.ia3_l", (size,), m.layer_count(layers) * m.count)
+            )
     elif method == "prefix-tuning":
         # PEFT's prefix encoder without projection: key and value prefixes for every layer.
         size = layers * 2 * spec.kv_dim
@@ -179,7 +181,7 @@ def modules_to_save_tensors(
                 continue
             key = f"{module.name}.copy"
             shape = (module.out_features, module.in_features)
-            count = spec.num_layers * module.count
+            count = module.layer_count(spec.num_layers) * module.count
         if key not in seen:
             seen.add(key)
             tensors.append(TrainableTensor(key, shape, count))

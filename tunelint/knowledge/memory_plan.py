@@ -18,11 +18,13 @@ from tunelint.knowledge.memory import (
     Quant,
     estimate_memory,
 )
-from tunelint.knowledge.memory_deepspeed import deepspeed_inputs
+from tunelint.knowledge.memory_deepspeed import deepspeed_inputs, read_deepspeed_json
+from tunelint.knowledge.memory_stack import BNB_QUANT, kbit_upcast
 from tunelint.knowledge.models import ModelSpec, lookup_model
 
 if TYPE_CHECKING:
     from tunelint.config.plan import Plan
+    from tunelint.config.versions import ResolvedVersion
     from tunelint.knowledge.gpus import GpuSpec
 
 PlanPath = tuple[str, ...]
@@ -344,9 +346,17 @@ def plan_report(
     facts: Mapping[str, Any] | None = None,
     deepspeed_json: Mapping[str, Any] | None = None,
     count_stated: bool | None = None,
+    config_file: Path | None = None,
+    notes: tuple[str, ...] = (),
+    trainer_version: ResolvedVersion | None = None,
 ) -> MemoryReport:
     """Resolve the Plan's model (and reward model) and estimate; never raises on a miss.
 
+    `deepspeed_json`: the DeepSpeed JSON the Plan names, when the caller read it; else it is
+    read here, found from `config_file` (memory_deepspeed.read_deepspeed_json). `notes`:
+    assumptions the caller made (printed with the estimate). `trainer_version`: the version
+    of the framework that trains (tunelint.config.versions), which decides what the stack
+    upcasts (memory_stack.py).
     `count_stated`: whether the GPU count is known (None: the Plan states `hardware.count`
     or `nodes`, or a count other than the Plan's was passed). A run that shards with no
     known count is estimated at the smallest count that fits, not at one GPU.
@@ -361,6 +371,12 @@ def plan_report(
         count_stated = bool(written) or count != planned
     if lookup.spec is None:
         return MemoryReport(None, None, lookup.reason, name, capacity, count)
+    notes_list = list(notes)
+    reference = plan.hardware.deepspeed_config
+    if deepspeed_json is None and reference:
+        deepspeed_json, unread = read_deepspeed_json(reference, config_file)
+        if unread:
+            notes_list.append(unread)
     reward = None
     if plan.method.reward_model:
         reward = lookup_model(plan.method.reward_model, search_paths).spec
@@ -375,19 +391,33 @@ def plan_report(
     )
     if plan.method.reward_model and reward is None:
         scn = replace(scn, reward_model=lookup.spec)
-    notes: list[str] = []
+    # What the stack does to a bitsandbytes base: asked for NF4 whatever the Plan quantizes,
+    # so the "with QLoRA" what-if inherits it; said only where the run is quantized.
+    stack = kbit_upcast(
+        (facts or {}).get("trainer"),
+        trainer_version.version if trainer_version else None,
+        "nf4",
+        scn.distributed in ("fsdp", "deepspeed-zero3"),
+        version_known=trainer_version.exact if trainer_version else True,
+    )
+    scn = replace(scn, kbit_upcast=stack.upcast)
+    if stack.note and scn.quantization in BNB_QUANT:
+        notes_list.append(stack.note)
+    scn, data_note = _with_data_lengths(plan, scn, config_file, search_paths)
+    if data_note:
+        notes_list.append(data_note)
     smallest = None
     if not count_stated and shards(scn):
         scn, smallest, note = _at_smallest_count(scn, capacity)
         count = scn.gpu_count
-        notes.append(note)
+        notes_list.append(note)
     estimate = estimate_memory(scn)
     if plan.method.reward_model and reward is None:
-        notes.append(
+        notes_list.append(
             f"reward model {plan.method.reward_model} not resolved: assumed the policy's size"
         )
-    if notes:
-        estimate = replace(estimate, assumptions=(*estimate.assumptions, *notes))
+    if notes_list:
+        estimate = replace(estimate, assumptions=(*estimate.assumptions, *notes_list))
     return MemoryReport(
         estimate,
         lookup.spec,
@@ -400,6 +430,38 @@ def plan_report(
         gpu_count_stated=count_stated,
         smallest_gpu_count=smallest,
     )
+
+
+def _with_data_lengths(
+    plan: Plan,
+    scn: MemoryScenario,
+    config_file: Path | None,
+    search_paths: tuple[Path | str, ...],
+) -> tuple[MemoryScenario, str | None]:
+    """Unpacked runs on a local data file: sequences as long as the longest sample after
+    truncation at max_seq_len (memory_data.py), not max_seq_len itself."""
+    if plan.data is None or plan.training.sample_packing:
+        return scn, None
+    from tunelint.config.dialects.related import resolve_reference
+    from tunelint.knowledge.memory_data import data_lengths, find_tokenizer
+
+    train = plan.data.train
+    if config_file is not None:
+        path = resolve_reference(str(config_file), train)
+    else:
+        path = Path(train) if Path(train).is_file() else None
+    lengths = data_lengths(path, find_tokenizer(plan.model.name, search_paths)) if path else None
+    if lengths is None:
+        return scn, None
+    limit = plan.model.max_seq_len
+    seq = max(1, min(limit, lengths.longest_tokens))
+    read = f"{lengths.records:,} records" + ("" if lengths.complete else ", a prefix of the file")
+    cut = f"truncated at max_seq_len {limit:,}" if seq == limit else f"not max_seq_len {limit:,}"
+    note = (
+        f"data {train}: longest sample {lengths.longest_tokens:,} tokens ({read}; counted "
+        f"with {lengths.counted_with}): sequences of {seq:,} tokens, {cut}"
+    )
+    return replace(scn, seq_len=seq, seq_len_from_data=True), note
 
 
 # --- GPU count ------------------------------------------------------------------------------

@@ -15,10 +15,22 @@ from tunelint.knowledge.memory_peft import PeftMethod
 from tunelint.knowledge.models import ModelSpec
 
 GIB = 1024**3
-# CUDA context + kernels + cuBLAS workspace of one PyTorch process. The transformers docs
-# measured 1343 MiB on a V100 with CUDA 11; CUDA >= 11.7 loads kernels lazily and PyTorch 2
-# processes on A100/H100 typically hold 0.4-0.8 GiB. 0.75 GiB is the upper half of that.
+# CUDA context + kernels + cuBLAS workspace of one PyTorch process; it depends on whether
+# CUDA loads every kernel at start (eager) or each on first use (lazy).
+# Lazy: CUDA_MODULE_LOADING=LAZY, which PyTorch >= 1.13 sets when unset (pytorch PR #86509,
+# measured there: 287 MB lazy vs 667 MB eager after one small tensor) on CUDA >= 11.7, and the
+# driver default from CUDA 12.2. After a training step's kernels have loaded, PyTorch 2
+# processes on A100/H100 hold about 0.4-0.8 GiB; 0.75 GiB is the upper half of that.
 CUDA_CONTEXT_GIB = 0.75
+# Eager: CUDA < 11.7 or PyTorch < 1.13. The transformers docs (model_memory_anatomy.md)
+# measured 1343 MiB after torch.ones((1, 1)).to("cuda") on a V100 with CUDA 11.
+CUDA_CONTEXT_EAGER_GIB = 1343 / 1024
+
+
+def cuda_context_gib(lazy_loading: bool = True) -> float:
+    """The per-process CUDA context for the stack: lazy kernel loading or not (above)."""
+    return CUDA_CONTEXT_GIB if lazy_loading else CUDA_CONTEXT_EAGER_GIB
+
 
 Dtype = Literal["fp32", "bf16", "fp16"]
 Quant = Literal["none", "nf4", "int8", "gptq-int4", "hqq-int2"]
@@ -54,6 +66,7 @@ class MemoryScenario:
     model: ModelSpec
     micro_batch_size: int = 1
     seq_len: int = 2048
+    seq_len_from_data: bool = False  # seq_len is the data's longest sample (memory_data.py)
     method: str = "sft"
     peft: PeftMethod = "lora"
     lora_r: int = 16
@@ -96,6 +109,9 @@ class MemoryScenario:
     activation_offloading: bool = False  # saved activations in CPU RAM until backward
     compile: bool = False  # torch.compile: elementwise intermediates recomputed, not saved
     modules_to_save: tuple[str, ...] = ()  # layers trained in full beside the adapter
+    # PEFT prepare_model_for_kbit_training ran (memory_stack.py): a bitsandbytes base keeps
+    # embeddings, norms and lm_head in fp32, and its activations are fp32.
+    kbit_upcast: bool = False
     # --- DeepSpeed as written (None: DeepSpeed's default) -------------------------------
     zero_allgather_bucket_elements: int | None = None  # None: as zero_bucket_elements
     zero3_prefetch_elements: int | None = None  # stage3_prefetch_bucket_size
@@ -259,8 +275,17 @@ def padded(scn: MemoryScenario) -> bool:
     return scn.micro_batch_size * pairs > 1
 
 
+def kbit_upcast(scn: MemoryScenario) -> bool:
+    """Whether the non-quantized parameters of a bitsandbytes base are held in fp32."""
+    return scn.kbit_upcast and scn.quantization in ("nf4", "int8")
+
+
 def act_bytes(scn: MemoryScenario) -> int:
-    """Bytes per activation value: half precision under autocast or a quantized base."""
+    """Bytes per activation value: half precision under autocast or a quantized base; fp32
+    when the stack upcast the quantized base's other parameters (the residual stream is
+    fp32 and bitsandbytes layers return their input's dtype)."""
+    if kbit_upcast(scn):
+        return 4
     if scn.autocast or scn.quantization != "none":
         return 2
     return DTYPE_BYTES[scn.weight_dtype]

@@ -72,6 +72,12 @@ def shard_states(
     if offload_optimizer:
         on_cpu.append("optimizer states")
         opt = master = step = 0.0
+        if dist.deepspeed:
+            # ZeRO-Offload moves each reduced gradient partition to CPU for the CPU Adam step
+            # (DeepSpeed ZeRO-Offload tutorial; stage_1_and_2.py / stage3.py offload paths):
+            # only the communication buckets hold gradients on the GPU.
+            grads = 0.0
+            on_cpu.append("gradients")
     if offload_params:
         on_cpu.append("parameters")
         weights = adapter = 0.0
@@ -99,18 +105,10 @@ def communication_buffers(
     scn: MemoryScenario, dist: Distribution, trainable: int, trainable_dtype: int, notes: Notes
 ) -> tuple[float, str]:
     """(bytes, detail) of DDP buckets, ZeRO buckets and gathered layers."""
-    spec = scn.model
-    total = 0.0
+    total = gathered_params(scn, dist)
     detail = ""
-    w = DTYPE_BYTES[scn.weight_dtype] if scn.quantization == "none" else 1
-    if dist.fsdp:
-        total += GATHERED_LAYERS * spec.layer_params * w
-    elif dist.zero == 3:
-        # The module in use, the prefetch bucket and the never-partitioned small tensors.
-        prefetch = scn.zero3_prefetch_elements
-        prefetch = ZERO3_PREFETCH_ELEMENTS if prefetch is None else prefetch
-        total += (spec.layer_params + min(prefetch, spec.layer_params)) * w
-        total += persistent_params(spec, scn.zero3_persistence_threshold) * w
+    if scn.model_states_only:  # DeepSpeed's estimators: no buckets, the gathered layer only
+        return total, "the gathered layer" if total else ""
     if dist.kind == "ddp" and dist.gpus > 1:
         # torch DDP reducer buckets: a gradient-sized copy (gradient_as_bucket_view=False).
         total += trainable * trainable_dtype
@@ -131,6 +129,25 @@ def communication_buffers(
     elif dist.zero == 3:
         detail += "; the gathered layer, the prefetch bucket and persistent small tensors"
     return total, detail
+
+
+def gathered_params(scn: MemoryScenario, dist: Distribution) -> float:
+    """Bytes of sharded parameters gathered on the GPU to compute: FSDP's current and
+    prefetched layers; ZeRO-3's module in use, its prefetch bucket and the small tensors
+    it never partitions."""
+    spec = scn.model
+    w = DTYPE_BYTES[scn.weight_dtype] if scn.quantization == "none" else 1
+    if dist.fsdp:
+        return float(GATHERED_LAYERS * spec.layer_params * w)
+    if dist.zero == 3:
+        prefetch = scn.zero3_prefetch_elements
+        prefetch = ZERO3_PREFETCH_ELEMENTS if prefetch is None else prefetch
+        # The module in use is a whole layer or, at either end, the embedding / lm_head
+        # matrix (one tensor, gathered whole), which outgrows a layer for large vocabularies.
+        in_use = max(spec.layer_params, spec.vocab_size * spec.hidden_size)
+        total = (in_use + min(prefetch, spec.layer_params)) * w
+        return float(total + persistent_params(spec, scn.zero3_persistence_threshold) * w)
+    return 0.0
 
 
 def _overlap(scn: MemoryScenario, zero: int) -> bool:

@@ -16,6 +16,7 @@ from tunelint.knowledge.memory_scenario import (
     OptimizerName,
     Quant,
     adapter_dtype,
+    kbit_upcast,
 )
 from tunelint.knowledge.models import LinearModule, ModelSpec
 
@@ -63,8 +64,11 @@ def weight_bytes(
     if quant == "none":
         return total * b
     quantized = [m for m in spec.layer_modules() if m.is_linear]
-    q_params = spec.num_layers * sum(m.weight_params for m in quantized)
-    q_bytes = spec.num_layers * sum(_quantized_bytes(m, quant, double_quant) for m in quantized)
+    layers = spec.num_layers
+    q_params = sum(m.layer_count(layers) * m.weight_params for m in quantized)
+    q_bytes = sum(
+        m.layer_count(layers) * _quantized_bytes(m, quant, double_quant) for m in quantized
+    )
     return int((total - q_params) * b + q_bytes)
 
 
@@ -139,7 +143,7 @@ def largest_tensor_numel(tensors: AdapterPlan, spec: ModelSpec) -> int:
 def _adafactor_full_model(spec: ModelSpec) -> int:
     values = 0
     for m in spec.layer_modules():
-        values += (m.in_features + m.out_features) * m.count * spec.num_layers
+        values += (m.in_features + m.out_features) * m.count * m.layer_count(spec.num_layers)
     values += spec.norm_params_per_layer * spec.num_layers
     values += 2 * (spec.vocab_size + spec.hidden_size)  # embedding and lm_head matrices
     return values
@@ -166,7 +170,9 @@ def model_states(
 ) -> ModelStates:
     """Weights, trainable parameters, gradients and optimizer states of the trained model."""
     spec = scn.model
-    base = weight_bytes(spec, scn.weight_dtype, scn.quantization, scn.double_quant)
+    # prepare_model_for_kbit_training holds the non-quantized parameters in fp32.
+    rest: Dtype = "fp32" if kbit_upcast(scn) else scn.weight_dtype
+    base = weight_bytes(spec, rest, scn.quantization, scn.double_quant)
     w = DTYPE_BYTES[scn.weight_dtype]
     full = scn.peft == "full"
     if full:

@@ -13,12 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tunelint.knowledge import data_files
 from tunelint.knowledge.model_spec import ModelSpec
-
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 _ARCHITECTURES = Path(__file__).parent / "data" / "architectures.toml"
 
@@ -26,7 +22,7 @@ _ARCHITECTURES = Path(__file__).parent / "data" / "architectures.toml"
 @cache
 def architectures() -> dict[str, dict[str, Any]]:
     """model_type -> how to read it (data/architectures.toml, loaded once)."""
-    return tomllib.loads(_ARCHITECTURES.read_text(encoding="utf-8"))
+    return data_files.load(_ARCHITECTURES.name)
 
 
 def _int(cfg: dict[str, Any], *keys: str, default: int = 0) -> int:
@@ -146,18 +142,22 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         arch = {"layout": "llama", "attention_bias": "config", "mlp_bias": "config"}
         notes.append(f"model_type {model_type or '?'} read as a Llama-like decoder")
     cfg = {**arch.get("defaults", {}), **cfg}
-    hidden = _int(cfg, "hidden_size", "d_model")
-    layers = _int(cfg, "num_hidden_layers", "n_layer")
-    heads = _int(cfg, "num_attention_heads", "n_head")
+    hidden = _int(cfg, "hidden_size", "d_model", "n_embed")
+    layers = _int(cfg, "num_hidden_layers", "n_layer", "num_layers")
+    heads = _int(cfg, "num_attention_heads", "n_head", "num_heads")
     vocab = _int(cfg, "vocab_size")
-    intermediate = _int(cfg, "intermediate_size", "ffn_hidden_size", "moe_intermediate_size")
+    intermediate = _int(
+        cfg, "intermediate_size", "ffn_hidden_size", "moe_intermediate_size", "d_ff"
+    ) or hidden * int(arch.get("intermediate_factor", 0))
+    encoder_decoder = arch["layout"] == "t5"
+    decoder_layers = _int(cfg, "num_decoder_layers", default=layers) if encoder_decoder else 0
     if not (hidden and layers and heads and vocab and intermediate):
         return f"config.json of {name} lacks hidden/intermediate size, layers, heads or vocab"
     if model_type == "qwen":
         intermediate //= 2  # Qwen-1 states the sum of w1 and w2
     layout = arch["layout"]
     kv_heads = _int(cfg, "num_key_value_heads", default=heads)
-    head_dim = _int(cfg, "head_dim", "kv_channels", default=hidden // heads)
+    head_dim = _int(cfg, "head_dim", "kv_channels", "d_kv", default=hidden // heads)
     bias_rule = arch.get("attention_bias", "none")
     attention_bias = bool(cfg.get("attention_bias", arch.get("attention_bias_default", False)))
     qkv_bias = {
@@ -196,13 +196,17 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
     if isinstance(quant, dict) and quantization is None:
         notes.append(f"quantization_config {quant.get('quant_method', '?')!r} not understood")
     is_bert = layout == "bert"
+    gated = arch.get("gated_mlp", not is_bert)
+    if encoder_decoder and "feed_forward_proj" in cfg:
+        gated = str(cfg["feed_forward_proj"]).startswith("gated")
     return ModelSpec(
         name=name,
         model_type=model_type,
         layout=layout,
         hidden_size=hidden,
         intermediate_size=intermediate,
-        num_layers=layers,
+        num_layers=layers + decoder_layers,
+        decoder_layers=decoder_layers,
         num_heads=heads,
         num_kv_heads=kv_heads,
         head_dim=head_dim,
@@ -211,7 +215,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         qkv_bias=qkv_bias,
         attn_out_bias=out_bias,
         mlp_bias=mlp_bias,
-        gated_mlp=arch.get("gated_mlp", not is_bert),
+        gated_mlp=gated,
         norm=arch.get("norm", "rms"),
         norms_per_layer=arch.get("norms_per_layer", 2),
         qk_norm=qk_norm,

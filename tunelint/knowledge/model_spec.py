@@ -7,6 +7,13 @@ plain MLPs, MoE experts stored as fused 3D tensors with a router, shared experts
 Qwen2-MoE with its sigmoid gate), dense first layers, gpt-oss's expert and router biases and
 attention sinks, parametric or non-parametric norms, tied embeddings and lm_head biases.
 
+BLOOM (modeling_bloom.py): fused query_key_value, biases everywhere, LayerNorms, a LayerNorm
+on the word embeddings, tied head. T5 / mT5 (modeling_t5.py), an encoder-decoder:
+`num_layers` counts encoder and decoder layers together and `decoder_layers` the decoder's,
+which add cross-attention (EncDecAttention) and its RMS-style T5LayerNorm; the first layer of
+each stack holds the relative position bias (32 buckets x heads); no biases; DenseReluDense
+is wi/wo, or gated wi_0/wi_1/wo (T5 v1.1, mT5).
+
 A module present in only some layers (DeepSeek's dense first layers, MoE blocks) carries
 `layers`, the number of layers that hold it; `layers == 0` means every layer. Callers that
 multiply one layer by `num_layers` are exact for every model whose layers are all alike.
@@ -17,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Layout = Literal["llama", "phi3", "qwen", "bert", "phi", "mla"]
+Layout = Literal["llama", "phi3", "qwen", "bert", "phi", "mla", "bloom", "t5"]
 Head = Literal["causal-lm", "sequence-classification"]
-ModuleKind = Literal["attention", "mlp", "expert", "router", "head"]
+ModuleKind = Literal["attention", "cross_attention", "mlp", "expert", "router", "head"]
 Norm = Literal["rms", "layernorm", "nonparametric"]
 QkNormScope = Literal["head", "full"]
 
@@ -103,6 +110,8 @@ class ModelSpec:
     head: Head = "causal-lm"
     num_labels: int = 2
     max_position_embeddings: int | None = None
+    decoder_layers: int = 0  # encoder-decoder (T5): the decoder's share of num_layers
+    relative_attention_buckets: int = 32  # T5: relative position bias buckets per stack
     hidden_dropout: float = 0.0
     attention_dropout: float = 0.0
     hf_repo: str | None = None
@@ -221,6 +230,15 @@ class ModelSpec:
                 LinearModule("mlp.w2", h, i, self.mlp_bias, "mlp"),
                 LinearModule("mlp.c_proj", i, h, self.mlp_bias, "mlp"),
             )
+        elif self.layout == "bloom":
+            mods = (
+                LinearModule("self_attention.query_key_value", h, q + 2 * kv, True, "attention"),
+                LinearModule("self_attention.dense", q, h, True, "attention"),
+                LinearModule("mlp.dense_h_to_4h", h, i, True, "mlp"),
+                LinearModule("mlp.dense_4h_to_h", i, h, True, "mlp"),
+            )
+        elif self.layout == "t5":
+            return self._t5_groups()
         elif self.layout == "bert":
             mods = (
                 LinearModule("attention.self.query", h, q, True, "attention"),
@@ -241,6 +259,25 @@ class ModelSpec:
                 (self.dense_layers, (*attention, *self._dense_mlp("mlp", i, self.dense_layers))),
             )
         return ((self.num_layers, mods),)
+
+    def _t5_groups(self) -> tuple[tuple[int, tuple[LinearModule, ...]], ...]:
+        h, i, q = self.hidden_size, self.intermediate_size, self.q_dim
+        dec = self.decoder_layers
+
+        def attention(block: str, kind: ModuleKind, layers: int) -> tuple[LinearModule, ...]:
+            return tuple(
+                LinearModule(f"{block}.{n}", *dims, False, kind, layers=layers)
+                for n, dims in (("q", (h, q)), ("k", (h, q)), ("v", (h, q)), ("o", (q, h)))
+            )
+
+        inner = ("wi_0", "wi_1") if self.gated_mlp else ("wi",)
+        ffn = (
+            *(LinearModule(f"DenseReluDense.{n}", h, i, False, "mlp") for n in inner),
+            LinearModule("DenseReluDense.wo", i, h, False, "mlp"),
+        )
+        shared = (*attention("SelfAttention", "attention", 0), *ffn)
+        cross = attention("EncDecAttention", "cross_attention", dec)
+        return ((self.num_layers - dec, shared), (dec, (*shared, *cross)))
 
     def layer_modules(self) -> tuple[LinearModule, ...]:
         """The weight matrices of the decoder (or encoder) layers, named as in transformers;
@@ -283,7 +320,9 @@ class ModelSpec:
 
     def _group_params(self, modules: tuple[LinearModule, ...]) -> int:
         weights = sum(m.weight_params + m.bias_params for m in modules)
-        return weights + self.norm_params_per_layer
+        # A T5 decoder layer normalises the cross-attention's input too.
+        cross = any(m.kind == "cross_attention" for m in modules)
+        return weights + self.norm_params_per_layer + (self.hidden_size if cross else 0)
 
     @property
     def layer_linear_params(self) -> int:
@@ -303,14 +342,17 @@ class ModelSpec:
         """Input embeddings (token, plus learned positions and token types for BERT)."""
         h = self.hidden_size
         extra = (self.position_embeddings + self.token_type_embeddings) * h
-        norm = 2 * h if self.layout == "bert" else 0  # BERT's embedding LayerNorm
+        norm = 2 * h if self.layout in ("bert", "bloom") else 0  # embedding LayerNorm
+        if self.layout == "t5":  # each stack's relative position bias
+            extra += 2 * self.relative_attention_buckets * self.num_heads
         return self.vocab_size * h + extra + norm
 
     @property
     def final_norm_params(self) -> int:
         if self.layout == "bert":
             return 0
-        return self._norm_size(self.hidden_size)
+        stacks = 2 if self.layout == "t5" else 1  # T5: encoder and decoder final norms
+        return stacks * self._norm_size(self.hidden_size)
 
     @property
     def head_params(self) -> int:

@@ -20,14 +20,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tunelint.knowledge import model_hub
+from tunelint.knowledge import data_files, model_hub
 from tunelint.knowledge.model_config import spec_from_hf_config
 from tunelint.knowledge.model_spec import Head, Layout, LinearModule, ModelSpec, ModuleKind
-
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
 
 __all__ = [
     "Head",
@@ -79,6 +74,9 @@ _LORA_DEFAULTS: dict[str, tuple[str, ...]] = {
     "gemma3_text": ("q_proj", "v_proj"),
     "phi": ("q_proj", "v_proj", "fc1", "fc2"),
     "bert": ("query", "value"),
+    "t5": ("q", "v"),
+    "mt5": ("q", "v"),
+    "bloom": ("query_key_value",),
 }
 _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "llama": (("k_proj", "v_proj", "down_proj"), ("down_proj",)),
@@ -91,6 +89,9 @@ _IA3_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "gemma3_text": (("q_proj", "v_proj", "down_proj"), ("down_proj",)),
     "phi": (("q_proj", "v_proj", "fc2"), ("fc2",)),
     "bert": (("key", "value", "output.dense"), ("output.dense",)),
+    "t5": (("k", "v", "wo"), ("wo",)),
+    "mt5": (("k", "v", "wo"), ("wo",)),
+    "bloom": (("query_key_value", "mlp.dense_4h_to_h"), ("mlp.dense_4h_to_h",)),
 }
 
 
@@ -156,14 +157,14 @@ def catalog_config(spec: ModelSpec) -> dict[str, Any] | None:
 
 @cache
 def _rows() -> dict[str, dict[str, Any]]:
-    data = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    data = data_files.load(_CATALOG.name)
     return {row["name"]: row for row in data["model"]}
 
 
 @cache
 def catalog() -> tuple[ModelSpec, ...]:
     """Every catalog entry, in file order (loaded once)."""
-    data = tomllib.loads(_CATALOG.read_text(encoding="utf-8"))
+    data = data_files.load(_CATALOG.name)
     return tuple(_spec_from_row(row) for row in data["model"])
 
 
@@ -214,6 +215,11 @@ def _catalog_lookup(name: str) -> ModelSpec | None:
                 break
             stripped = stripped[: -len(suffix)]
     return None
+
+
+def catalog_model(name: str) -> ModelSpec | None:
+    """The catalog's entry for a hub id, alias or torchtune builder (no file or network)."""
+    return _catalog_lookup(name) if name else None
 
 
 # --- config.json ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ function decides it, for the lint rule (TL603, lexical paths from the Plan) and 
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath
 
 # Folders of the operating system (POSIX, macOS): a run writes nothing at or below them.
 SYSTEM_FOLDERS: tuple[str, ...] = (
@@ -44,8 +44,23 @@ SHARED_FOLDERS: tuple[str, ...] = (
 )
 
 
+_SYSTEM_PATHS = tuple((folder, PurePath(folder)) for folder in SYSTEM_FOLDERS)
+
+
 def _is_within(path: PurePath, folder: PurePath) -> bool:
-    return path == folder or folder in path.parents
+    """`path` is `folder` or below it. One comparison of a prefix: `folder in path.parents`
+    builds every parent (it was the linter's hottest line over a folder of configs)."""
+    parts, prefix = path.parts, folder.parts
+    if len(parts) < len(prefix):
+        return False
+    if isinstance(path, PurePosixPath) and isinstance(folder, PurePosixPath):
+        return parts[: len(prefix)] == prefix  # POSIX paths are equal when their parts are
+    return type(path)(*parts[: len(prefix)]) == folder  # Windows: equal up to case
+
+
+def _is_parent(folder: PurePath, path: PurePath) -> bool:
+    """`folder` is a parent of `path` (not `path` itself): `folder in path.parents`."""
+    return len(folder.parts) < len(path.parts) and _is_within(path, folder)
 
 
 def unsafe_output_reason(
@@ -60,14 +75,14 @@ def unsafe_output_reason(
         return "it is the filesystem root"
     if config_dir is not None and output_dir == config_dir:
         return "it is the config's own folder (the run would write among the project's files)"
-    if config_dir is not None and output_dir in config_dir.parents:
+    if config_dir is not None and _is_parent(output_dir, config_dir):
         return f"it is a parent of the config's folder {config_dir}"
     if home is not None and output_dir == home:
         return "it is your home folder"
-    if home is not None and output_dir in home.parents:
+    if home is not None and _is_parent(output_dir, home):
         return "it is a parent of your home folder"
-    for folder in SYSTEM_FOLDERS:
-        if _is_within(output_dir, PurePath(folder)):
+    for folder, folder_path in _SYSTEM_PATHS:
+        if _is_within(output_dir, folder_path):
             return f"it is inside the system folder {folder}"
     if str(output_dir) in SHARED_FOLDERS:
         return "it is a shared system folder"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path, PurePath
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import RuleDocs
+from tunelint.checks.rule import TRAINING, RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.knowledge.output_dirs import relative_reaches_up, unsafe_output_reason
 
@@ -17,6 +18,12 @@ OUTPUT_DIR = ("output", "dir")
 
 
 def _home() -> PurePath | None:
+    # Path.home() reads these variables (else the password database): cached per their values.
+    return _home_for(os.environ.get("HOME"), os.environ.get("USERPROFILE"))
+
+
+@lru_cache(maxsize=8)
+def _home_for(_home: str | None, _profile: str | None) -> PurePath | None:
     try:
         return PurePath(os.path.normpath(Path.home()))
     except RuntimeError:  # no home folder known (a bare container user)
@@ -49,6 +56,7 @@ def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
     code="TL603",
     name="unsafe-output-dir",
     severity="error",
+    applies_to=TRAINING,  # an evaluation or inference config writes no checkpoints there
     source="security",
     summary="The output folder is the project, a parent of it, home, / or a system folder",
     docs=RuleDocs(

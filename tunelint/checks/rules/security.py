@@ -11,6 +11,7 @@ from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
 from tunelint.config.secrets import secret_kind
+from tunelint.knowledge.models import catalog_model
 
 TRUST = ("model", "trust_remote_code")
 
@@ -26,7 +27,10 @@ TRUST = ("model", "trust_remote_code")
         what="`trust_remote_code: true` (any format).",
         why="transformers then imports and runs Python files from the model repository — with "
         "your credentials, data and GPU. A compromised or malicious repository runs arbitrary "
-        "code. Most architectures are in transformers itself and need no remote code.",
+        "code. Most architectures are in transformers itself and need no remote code: for a "
+        "model the catalog knows (its architecture is implemented in transformers) the flag "
+        "changes nothing today but would run whatever code the repository adds later, so the "
+        "finding is info there and a warning for any other model.",
         example="model:\n  name: some-org/some-model\n  trust_remote_code: true",
         fix="Set `trust_remote_code: false`; if the model truly needs it, pin `model.revision` "
         "to a commit you have read and suppress with the reason.",
@@ -35,13 +39,25 @@ TRUST = ("model", "trust_remote_code")
     ),
 )
 def trust_remote_code(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    if plan.model.trust_remote_code:
-        pinned = " (pin model.revision to a reviewed commit)" if not plan.model.revision else ""
+    if not plan.model.trust_remote_code:
+        return
+    fix = Fix("Disable trust_remote_code", "unsafe", (SetValue(TRUST, False),))
+    native = catalog_model(plan.model.name)
+    if native is not None:
         yield Finding(
-            f"trust_remote_code runs Python from the model repository on this machine{pinned}",
+            f"trust_remote_code is not needed: transformers implements {native.model_type} "
+            f"({native.name}) itself; the flag would only run code the repository adds later",
             TRUST,
-            Fix("Disable trust_remote_code", "unsafe", (SetValue(TRUST, False),)),
+            fix,
+            severity="info",
         )
+        return
+    pinned = " (pin model.revision to a reviewed commit)" if not plan.model.revision else ""
+    yield Finding(
+        f"trust_remote_code runs Python from the model repository on this machine{pinned}",
+        TRUST,
+        fix,
+    )
 
 
 @rule(

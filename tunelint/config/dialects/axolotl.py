@@ -241,6 +241,11 @@ def _peft(reader: KeyReader, found: dict[str, Any]) -> None:
         unfrozen = reader.value("unfrozen_parameters")
         if isinstance(unfrozen, list) and unfrozen:
             found[F.PARTIAL] = f"unfrozen_parameters ({len(unfrozen)} patterns)"
+        lisa = as_int(reader.value("lisa_n_layers"))
+        if lisa:
+            # LISA (axolotl/core/trainers/mixins/... LISA callback): only `lisa_n_layers`
+            # sampled layers train at a time, every `lisa_step_interval` steps.
+            found[F.PARTIAL] = f"lisa_n_layers: {lisa} (LISA)"
     for path, key, convert in (
         (("peft", "r"), "lora_r", as_int),
         (("peft", "alpha"), "lora_alpha", as_float),

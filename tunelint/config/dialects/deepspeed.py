@@ -27,7 +27,7 @@ from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
-from tunelint.config.document import Document, Mapping
+from tunelint.config.document import Document, Mapping, Scalar, Sequence
 from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
 from tunelint.config.source_map import SourceMap
@@ -202,9 +202,13 @@ class DeepSpeedDialect:
         found: dict[str, Any] = {
             F.FRAGMENT: True,
             F.LOADER: F.JSON,
-            # Hard-coded values no trainer config nearby vouches for (TL522); a config that
-            # names this file is checked against them when it is linted (TL504).
-            F.DEEPSPEED_VALUES: [] if _used_nearby(doc) else settings.values,
+            # Hard-coded values no trainer config nearby vouches for (TL522), in a file written
+            # for the HF integration (it uses "auto" elsewhere: a plain `deepspeed` launch
+            # accepts no "auto" and needs the numbers); a config that names this file is
+            # checked against them when it is linted (TL504).
+            F.DEEPSPEED_VALUES: (
+                settings.values if _uses_auto(doc.root) and not _used_nearby(doc) else []
+            ),
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
             F.OPTIONS: option_scope(
@@ -247,6 +251,15 @@ def render_precision(doc: Document, precision: Any) -> list[TextEdit] | None:
 
 
 _STAGE_IN_NAME = re.compile(r"(?:zero|z|stage)[_-]?([0-3])(?![0-9])", re.IGNORECASE)
+
+
+def _uses_auto(node: Any) -> bool:
+    """Any value "auto": the file is meant for the HF Trainer / accelerate integration."""
+    if isinstance(node, Mapping):
+        return any(_uses_auto(entry.value) for entry in node.entries)
+    if isinstance(node, Sequence):
+        return any(_uses_auto(item) for item in node.items)
+    return isinstance(node, Scalar) and node.value == "auto"
 
 
 def _used_nearby(doc: Document) -> bool:

@@ -215,6 +215,9 @@ class LlamaFactoryDialect:
         found: dict[str, Any] = {
             F.TRAINER: "llamafactory",
             F.LOADER: F.OMEGACONF if doc.kind == "yaml" else F.JSON,
+            # FSDP runs are launched with `accelerate launch --config_file fsdp_config.yaml`
+            # (examples/accelerate/): without `deepspeed:` here the launch decides sharding.
+            F.SHARDING_OUTSIDE: not reader.has("deepspeed"),
         }
         related: dict[str, Document] = {}
         self._model(reader)

@@ -221,6 +221,9 @@ class TrlDialect:
         found: dict[str, Any] = {
             F.TRAINER: "trl",
             F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
+            # TRL scripts run under `accelerate launch --config_file …`: ZeRO or FSDP comes
+            # from that file unless this one names `deepspeed`/`fsdp` itself.
+            F.SHARDING_OUTSIDE: not (reader.has("deepspeed") or reader.has("fsdp")),
         }
         related: dict[str, Document] = {}
         reader.put(("method", "kind"), method)
