@@ -10,9 +10,11 @@ a warning, because the finding rests on that assumption."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix, Severity
@@ -22,6 +24,9 @@ from tunelint.config.dialects.facts import OptionScope, WrittenKey
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import DialectKey, PlanEdit, RemoveKey, RenameKey, SetValue
 from tunelint.config.versions import ResolvedVersion, resolve_version
+
+if TYPE_CHECKING:
+    from tunelint.knowledge.options import KeyProblem
 
 VERSION = "the framework version"  # what a key finding may rest on (rule.may_assume)
 SOURCE = "framework option tables (scripts/gen_option_tables.py), issue 11"
@@ -76,6 +81,40 @@ def _project_file(ctx: Context) -> Path | None:
     return ctx.file if ctx.file is not None and ctx.file.is_file() else None
 
 
+def _problems(
+    judge: Callable[..., list[KeyProblem]], written: tuple[WrittenKey, ...]
+) -> list[tuple[KeyProblem, WrittenKey]]:
+    """Each written key's problems. A key path is judged once per distinct value: list items
+    (`datasets.3.type: alpaca`) repeat the same keys and values, and the table reads a path
+    without its list indices."""
+    groups: dict[tuple[tuple[str, ...], tuple[str, Any]], list[WrittenKey]] = {}
+    for key in written:
+        path = tuple("0" if part.isdigit() else part for part in key.read_as or key.keys)
+        value = key.value if not isinstance(key.value, (list, dict)) else repr(key.value)
+        groups.setdefault((path, (type(key.value).__name__, value)), []).append(key)
+    out: list[tuple[KeyProblem, WrittenKey]] = []
+    pending = list(groups.items())
+    while pending:  # one batch per round: a path at most once (its value keyed by path)
+        batch: dict[str, tuple[tuple[str, ...], list[WrittenKey]]] = {}
+        later = []
+        for (path, kind), keys in pending:
+            dotted = ".".join(path)
+            if dotted in batch:
+                later.append(((path, kind), keys))
+            else:
+                batch[dotted] = (path, keys)
+        problems = judge(
+            [path for path, _ in batch.values()],
+            values={dotted: keys[0].value for dotted, (_, keys) in batch.items()},
+        )
+        for problem in problems:
+            for key in batch[problem.key][1] if problem.key in batch else ():
+                out.append((problem, key))
+        pending = later
+    order = {key.keys: i for i, key in enumerate(written)}
+    return sorted(out, key=lambda pair: order[pair[1].keys])
+
+
 def _version_note(found: ResolvedVersion | None) -> tuple[str, tuple[str, ...]]:
     """Where the version came from: a note for a pinned one, else the assumption a finding
     rests on (the engine says it and never reports such a finding as an error)."""
@@ -128,23 +167,18 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
     open_keys = scope.open_keys
     if foreign_plugins:
         open_keys = f"a plugin tunelint has no table for takes it ({', '.join(foreign_plugins)})"
-    by_path = {".".join(w.read_as or w.keys): w for w in scope.keys}
-    problems = unknown_keys(
+    judge = partial(
+        unknown_keys,
         scope.framework,
-        [w.read_as or w.keys for w in scope.keys],
-        version,
+        version=version,
         section=section,
         related=related,
-        values={dotted: w.value for dotted, w in by_path.items()},
         also=also,
         version_assumed=not exact,
     )
     note, assumed = _version_note(found)
     verdicts: list[KeyVerdict] = []
-    for problem in problems:
-        written = by_path.get(problem.key)
-        if written is None:
-            continue
+    for problem, written in _problems(judge, scope.keys):
         severity: Severity = problem.severity  # type: ignore[assignment]
         message = problem.message
         certain = True

@@ -1,8 +1,6 @@
 """The option-table scope of a dialect file: which framework table judges its keys, and
-every key path it writes (the key rules TL510/TL920/TL921 read it from the facts).
-
-Keys inside lists (`datasets: [{path: ...}]`) are not indexed by the `KeyReader`; they are
-added to the source map here so a finding about `datasets.0.pth` lands on that key."""
+every key path it writes (the key rules TL510/TL920/TL921 read it from the facts). The
+`KeyReader` indexes the keys (list items by position: `datasets.0.pth`) in the source map."""
 
 from __future__ import annotations
 
@@ -12,8 +10,6 @@ from functools import cache
 from tunelint.config.dialects.facts import OptionScope, WrittenKey
 from tunelint.config.dialects.reader import KeyReader
 from tunelint.config.document import Mapping, Node, Scalar, Sequence
-from tunelint.config.plan_edits import DialectKey
-from tunelint.config.source_map import SourceLocation
 
 # Stand-ins for nested values: the key rules need their kind (a mapping, a list), not
 # their content, and copying every subtree per key would cost a quadratic walk.
@@ -38,7 +34,7 @@ def option_scope(
     rewrites itself before validating, else None."""
     found: list[WrittenKey] = []
     if reader.root is not None:
-        _walk(reader, reader.root, (), found, in_list=False)
+        _walk(reader.root, (), found, reader.doc.kind == "json")
     if respell is not None:
         found = [_respelled(w, respell(w.keys)) for w in found]
     return OptionScope(
@@ -67,33 +63,19 @@ def _value(node: Node) -> object:
     return node.plain()
 
 
-def _walk(
-    reader: KeyReader,
-    node: Node,
-    path: tuple[str, ...],
-    out: list[WrittenKey],
-    *,
-    in_list: bool,
-) -> None:
+def _walk(node: Node, path: tuple[str, ...], out: list[WrittenKey], json: bool) -> None:
     if isinstance(node, Sequence):
         for index, item in enumerate(node.items):
-            _walk(reader, item, (*path, str(index)), out, in_list=True)
+            _walk(item, (*path, str(index)), out, json)
         return
     if not isinstance(node, Mapping):
         return
     for entry in node.entries:
         keys = (*path, str(entry.key.value))
-        if in_list:  # the reader indexes mappings under mappings only
-            reader.source_map.add(
-                DialectKey(keys, reader.role),
-                SourceLocation(entry.key.range, entry.value.range, reader.file, ".".join(keys)),
-            )
         # JSON keys are all quoted, and a rename writes them quoted again.
-        plain = reader.doc.kind == "json" or (
-            isinstance(entry.key, Scalar) and entry.key.style is None
-        )
+        plain = json or (isinstance(entry.key, Scalar) and entry.key.style is None)
         out.append(WrittenKey(keys, _value(entry.value), plain))
-        _walk(reader, entry.value, keys, out, in_list=in_list)
+        _walk(entry.value, keys, out, json)
 
 
 @cache
