@@ -39,6 +39,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/lint_speed.py
 	$(PY) benchmarks/lsp_latency.py
 	$(PY) benchmarks/estimator_accuracy.py
+	$(PY) benchmarks/advice_quality.py
+	$(PY) benchmarks/model_coverage.py
+	$(PY) benchmarks/parse_caps.py
 	$(PY) benchmarks/runner_overhead.py
 
 vsix:

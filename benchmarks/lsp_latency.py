@@ -4,7 +4,7 @@ Prints p50/p95 (ms) of:
   - didChange -> publishDiagnostics (push, Neovim 0.7 capabilities; includes the debounce)
   - didChange + textDocument/diagnostic (pull, latest Neovim capabilities)
   - textDocument/codeAction on a finding (quick-fix + ignore; fix-all deferred to resolve)
-  - hover and completion
+  - hover and completion; hover on the model's name (the estimate) and the inlay hints
 for a 300-line and a 5,000-line config, the server's CPU time per edit (independent of the
 machine's load, which dominates wall-clock latency on a shared machine), and its idle RSS.
 
@@ -116,9 +116,12 @@ class Bench:
         self.diagnostics: dict[tuple[str, int | None], list[types.Diagnostic]] = {}
         self.version = 0
 
+        self.arrived = asyncio.Event()  # set on each push: waiting costs no CPU
+
         def on_publish(params: types.PublishDiagnosticsParams) -> None:
             self.published[(params.uri, params.version)] = time.perf_counter()
             self.diagnostics[(params.uri, params.version)] = list(params.diagnostics)
+            self.arrived.set()
 
         def ignore(params: Any) -> None:
             return None
@@ -183,11 +186,20 @@ class Bench:
         return self.version
 
     async def wait_published(self, uri: str, version: int, timeout: float = 30) -> float:
+        # Woken by each push rather than polling: a polling client would take CPU from the
+        # server it measures (on a 2-core machine, enough to double the wall-clock latency).
         deadline = time.perf_counter() + timeout
         while (uri, version) not in self.published:
-            if time.perf_counter() > deadline:
+            left = deadline - time.perf_counter()
+            if left <= 0:
                 raise TimeoutError(f"no diagnostics for version {version}")
-            await asyncio.sleep(0.0005)
+            self.arrived.clear()
+            if (uri, version) in self.published:
+                break
+            try:
+                await asyncio.wait_for(self.arrived.wait(), left)
+            except TimeoutError:
+                continue
         return self.published[(uri, version)]
 
     async def pull(self, uri: str) -> list[types.Diagnostic]:
@@ -284,10 +296,26 @@ async def measure(rounds: int) -> dict[str, Any]:
                     types.CompletionParams(text_document=ident, position=types.Position(13, 11))
                 )
 
+            def hover_model(ident: Any = ident) -> Any:
+                # On the model's name: the estimate's breakdown and what fits.
+                return push.client.text_document_hover_async(
+                    types.HoverParams(text_document=ident, position=types.Position(2, 10))
+                )
+
+            def inlay_hint(ident: Any = ident, lines: int = lines) -> Any:
+                return push.client.text_document_inlay_hint_async(
+                    types.InlayHintParams(
+                        text_document=ident,
+                        range=types.Range(start=types.Position(0, 0), end=types.Position(lines, 0)),
+                    )
+                )
+
             results[f"code_action_{lines}"] = await request_latency(code_action, rounds)
             results[f"fix_all_{lines}"] = await request_latency(fix_all, max(5, rounds // 6))
             results[f"hover_{lines}"] = await request_latency(hover, rounds)
             results[f"completion_{lines}"] = await request_latency(completion, rounds)
+            results[f"hover_model_{lines}"] = await request_latency(hover_model, rounds)
+            results[f"inlay_hint_{lines}"] = await request_latency(inlay_hint, rounds)
         await asyncio.sleep(1.0)
         results["idle_rss_mb_after"] = rss_mb(push.pid)
         await push.stop()

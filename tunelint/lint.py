@@ -79,6 +79,7 @@ class FixResult:
 
 def _strings(doc: Document) -> list[StringValue]:
     found: list[StringValue] = []
+    append = found.append
 
     def walk(node: object, path: tuple[str, ...]) -> None:
         if isinstance(node, Mapping):
@@ -86,9 +87,14 @@ def _strings(doc: Document) -> list[StringValue]:
                 walk(entry.value, (*path, str(entry.key.value)))
         elif isinstance(node, Sequence):
             for item in node.items:
-                walk(item, path)
+                # Scalars inline: a long list (target modules, layers) is most of a file.
+                if isinstance(item, Scalar):
+                    if isinstance(item.value, str):
+                        append(StringValue(path, item.value, item.range))
+                else:
+                    walk(item, path)
         elif isinstance(node, Scalar) and isinstance(node.value, str):
-            found.append(StringValue(path, node.value, node.range))
+            append(StringValue(path, node.value, node.range))
 
     walk(doc.root, ())
     # Tokens outside values (in a key or a comment) are leaked all the same: no key path.

@@ -73,7 +73,9 @@ def test_contributed_settings_are_the_ones_the_server_reads() -> None:
 
 @pytest.mark.parametrize("key", sorted(server_keys()))
 def test_the_server_applies_each_contributed_setting(key: str) -> None:
-    sample = SAMPLES[server_keys()[key]["type"]]
+    spec = server_keys()[key]
+    # A boolean's sample is the opposite of its default (`enable` is on, `offline` off).
+    sample = not spec["default"] if spec["type"] == "boolean" else SAMPLES[spec["type"]]
     settings, warnings = ServerSettings.from_client({SECTION: {key: sample}})
     assert warnings == []
     assert settings != ServerSettings(), f"the server ignored tunelint.{key}"

@@ -43,7 +43,11 @@ def make_client() -> LanguageClient:
     def register_capability(client: RecordingClient, params: types.RegistrationParams) -> None:
         client.registrations = [*getattr(client, "registrations", []), *params.registrations]
 
+    def inlay_hint_refresh(client: RecordingClient, params: None) -> None:
+        client.inlay_hint_refreshes = getattr(client, "inlay_hint_refreshes", 0) + 1
+
     features[types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = publish
+    features[types.WORKSPACE_INLAY_HINT_REFRESH] = inlay_hint_refresh
     features[types.CLIENT_REGISTER_CAPABILITY] = register_capability
     register_lsp_features(client, features)
     return client
@@ -70,7 +74,7 @@ async def running_server(
     """A server started outside the fixtures; always stopped, even when a test fails."""
     client = await config.start()
     try:
-        await client.initialize_session(
+        client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
             types.InitializeParams(
                 capabilities=capabilities(spec) if isinstance(spec, str) else spec,
                 root_uri=root.as_uri(),
@@ -113,6 +117,18 @@ async def until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.01)
+
+
+async def pull_until(doc: Doc, predicate: Callable[[list[types.Diagnostic]], bool]) -> Any:
+    """Pull `doc`'s diagnostics until they satisfy `predicate` (a change that reaches the
+    server through a round trip or a background answer lands meanwhile)."""
+    found: list[types.Diagnostic] = []
+    for _ in range(500):
+        found = await doc.diagnostics()
+        if predicate(found):
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"pulled diagnostics never changed: {found}")
 
 
 class Doc:

@@ -3,9 +3,7 @@ watched through didChangeWatchedFiles; each change re-lints the open documents."
 
 from __future__ import annotations
 
-import asyncio
-
-from lsp_helpers import Doc, capabilities, is_pull, running_server, until
+from lsp_helpers import Doc, capabilities, is_pull, pull_until, running_server, until
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -36,13 +34,7 @@ async def relinted(
     """Diagnostics after a settings change (pulled until they reflect it, or pushed anew)."""
     if is_pull(client):
         # The settings arrive through a workspace/configuration round trip: pull until then.
-        found: list[types.Diagnostic] = []
-        for _ in range(200):
-            found = await doc.diagnostics()
-            if predicate(found):
-                return found
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"pulled diagnostics never changed: {found}")
+        return await pull_until(doc, predicate)
     found = await doc.diagnostics(after=mark)
     assert predicate(found), found
     return found

@@ -43,6 +43,7 @@ _CORE_SPECIAL = {
     "-.INF": float("-inf"),
     ".NAN": float("nan"),
 }
+_NUMERIC_START = frozenset("0123456789+-.")  # what every int, float and special starts with
 _CORE_NULL = {"", "~", "null", "Null", "NULL"}
 _CORE_TRUE = {"true", "True", "TRUE"}
 _CORE_FALSE = {"false", "False", "FALSE"}
@@ -209,6 +210,8 @@ def _resolve_core(raw: str) -> Any:
         return True
     if raw in _CORE_FALSE:
         return False
+    if raw[0] not in _NUMERIC_START:  # most values: no number, no .inf/.nan, as written
+        return raw
     if _CORE_INT.match(raw):
         if raw.startswith("0o"):
             return _int(raw[2:], 8)
@@ -266,8 +269,9 @@ class _Builder:
 
     def build(self, node: yaml.Node, depth: int = 0) -> Node:
         key = id(node)
-        if key in self.built:
-            return self.built[key]
+        known = self.built.get(key)
+        if known is not None:
+            return known
         if depth > MAX_DEPTH:
             raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", self.range(node))
         if key in self.active:
@@ -277,8 +281,14 @@ class _Builder:
         result: Node
         if isinstance(node, yaml.ScalarNode):
             style = node.style or None
-            value = node.value if style is not None else _resolve_core(node.value)
-            result = Scalar(value, node.value, self.range(node), style, node.tag)
+            raw = node.value
+            value = raw if style is not None else _resolve_core(raw)
+            if self.marks_are_lsp:  # `range` inlined: this runs once per value
+                s, e = node.start_mark, node.end_mark
+                span = Range(Position(s.line, s.column), Position(e.line, e.column))
+            else:
+                span = _range(self.index, node)
+            result = Scalar(value, raw, span, style, node.tag)
         elif isinstance(node, yaml.SequenceNode):
             self.active.add(key)
             items = [self.build(child, depth + 1) for child in node.value]
@@ -364,13 +374,18 @@ def _mark_range(index: LineIndex, mark: Any) -> Range:
 
 
 def _suppressions(index: LineIndex) -> list[Suppression]:
-    if "tunelint" not in index.text:
-        return []
     found: list[Suppression] = []
-    for number in range(index.line_count):
-        line = index.line_text(number)
-        if "tunelint" not in line:
+    text = index.text
+    at = text.find("tunelint")
+    last = -1
+    # Only the lines that mention tunelint (found by str.find, not a walk over every line).
+    while at != -1:
+        number = index.position(at).line
+        at = text.find("tunelint", at + 8)
+        if number == last:
             continue
+        last = number
+        line = index.line_text(number)
         m = _SUPPRESSION.search(line)
         if m is None:
             continue
@@ -453,6 +468,19 @@ def _count_nodes(text: str, index: LineIndex) -> None:
                 )
 
 
+def _most_values(text: str) -> int:
+    """An upper bound on the values (node events) the text can hold, from its indicators.
+
+    Besides the root, every value follows an indicator that introduces it: a block
+    sequence entry (`-`), a mapping pair (`:`, or `?` for an explicit key; key and value:
+    two per pair), or a flow item (`[`, `{`, `,`; a flow mapping item is a pair). Counting
+    those characters anywhere (in comments and strings too) only raises the bound, and a
+    further document needs a `---`. A 5,000-line config then skips the counting pass.
+    """
+    indicators = sum(text.count(c) for c in "-:?,[{")
+    return 1 + 2 * indicators
+
+
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
 
 
@@ -494,8 +522,9 @@ def parse_document(text: str, filename: str = "<stdin>") -> Document:
             return Document(text, filename, kind, None, errors)
     root: Node | None = None
     try:
-        # Each value takes at least one character: only a text this long can pass the cap.
-        if len(text) > MAX_NODES:
+        # Each value takes at least one character: only a text this long can pass the cap;
+        # and only one with enough indicators (a cheap bound, see `_most_values`).
+        if len(text) > MAX_NODES and _most_values(text) > MAX_NODES:
             _count_nodes(text, index)
         composed = yaml.compose(text, Loader=_Loader)
         if composed is not None:

@@ -6,6 +6,7 @@ linter calls a credential is never echoed by an excerpt, a diff, a message or a 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -49,13 +50,21 @@ _ASSIGNMENT = re.compile(r"(?P<key>[A-Za-z0-9_.-]+)[\"']?\s*[:=]\s*[\"']?(?P<val
 MASK = "********"
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_secret_key(key: str) -> bool:
+    # Configs repeat a few keys thousands of times (a module list): decide each once.
+    return names_a_credential(key)
+
+
 def secret_kind(key_path: tuple[str, ...], value: str) -> str | None:
     """What secret `value` (written under `key_path`) is, or None when it is not one."""
-    for label, pattern in TOKEN_PATTERNS:
-        if pattern.search(value):
-            return label
+    # Every provider pattern starts with one of the prefixes: one search rules all out.
+    if _TOKEN_PREFIX.search(value):
+        for label, pattern in TOKEN_PATTERNS:
+            if pattern.search(value):
+                return label
     key = key_path[-1] if key_path else ""
-    if not names_a_credential(key) or _NOT_A_SECRET.match(value.strip()) or value.isdigit():
+    if not _is_secret_key(key) or _NOT_A_SECRET.match(value.strip()) or value.isdigit():
         return None  # a number (`max_tokens: 4096`) is a count, not a credential
     lowered = key.lower()
     if "wandb" in lowered and _WANDB_KEY.match(value):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from tunelint.config.plan import Optimizer
 from tunelint.knowledge import trainer_defaults
 from tunelint.knowledge.memory_peft import PeftMethod
 from tunelint.knowledge.models import ModelSpec
@@ -35,15 +36,8 @@ def cuda_context_gib(lazy_loading: bool = True) -> float:
 Dtype = Literal["fp32", "bf16", "fp16"]
 Quant = Literal["none", "nf4", "int8", "gptq-int4", "hqq-int2"]
 Attention = Literal["sdpa", "flash", "eager"]
-OptimizerName = Literal[
-    "adamw_torch",
-    "adamw_torch_fused",
-    "adamw_8bit",
-    "paged_adamw_8bit",
-    "paged_adamw_32bit",
-    "adafactor",
-    "sgd",
-]
+# The Plan's optimizer names are the estimator's: one list (config/plan.py).
+OptimizerName = Optimizer
 DistributedKind = Literal[
     "none", "ddp", "fsdp", "deepspeed-zero1", "deepspeed-zero2", "deepspeed-zero3"
 ]

@@ -43,6 +43,8 @@ class ClientFacts:
     register_configuration: bool = False  # dynamic didChangeConfiguration
     versioned_edits: bool = False  # WorkspaceEdit.documentChanges
     resolves_code_actions: bool = False  # codeAction/resolve fills `edit`
+    show_document: bool = False  # window/showDocument
+    inlay_hint_refresh: bool = False  # workspace/inlayHint/refresh
     hover_markdown: bool = True
     completion_markdown: bool = True
 
@@ -63,6 +65,8 @@ class ClientFacts:
             ),
             versioned_edits=bool(_get(caps, "workspace", "workspace_edit", "document_changes")),
             resolves_code_actions="edit" in (_get(resolve_properties, "properties") or ()),
+            show_document=bool(_get(caps, "window", "show_document", "support")),
+            inlay_hint_refresh=bool(_get(caps, "workspace", "inlay_hint", "refresh_support")),
             hover_markdown=_markdown(_get(caps, "text_document", "hover", "content_format")),
             completion_markdown=_markdown(
                 _get(caps, "text_document", "completion", "completion_item", "documentation_format")

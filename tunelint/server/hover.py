@@ -6,7 +6,7 @@ from lsprotocol import types
 
 from tunelint.checks.registry import get_rule
 from tunelint.config.positions import Position, Range
-from tunelint.server import dialect_keys
+from tunelint.server import dialect_keys, estimate
 from tunelint.server.cursor import tree_path_at
 from tunelint.server.linting import LintOutcome
 from tunelint.server.plan_schema import plan_schema
@@ -85,6 +85,17 @@ def key_section(outcome: LintOutcome, pos: Position) -> tuple[str | None, Range 
     return "\n\n".join(parts), span
 
 
+def memory_section(outcome: LintOutcome, pos: Position) -> tuple[str | None, Range | None]:
+    """On the model's name: the estimate's component breakdown and what fits."""
+    result = outcome.result
+    if result is None or not outcome.is_config:
+        return None, None
+    span = estimate.model_span(result)
+    if span is None or not _contains(span, pos):
+        return None, None
+    return estimate.hover_markdown(result), span
+
+
 def _dialect(name: str | None) -> object | None:
     if name is None:
         return None
@@ -98,6 +109,10 @@ def hover(outcome: LintOutcome, position: types.Position, markdown: bool) -> typ
     converter = outcome.converter
     pos = converter.from_lsp(position)
     sections, span = rule_sections(outcome, pos)
+    memory_doc, memory_span = memory_section(outcome, pos)
+    if memory_doc:
+        sections.append(memory_doc)
+        span = span or memory_span
     key_doc, key_span = key_section(outcome, pos)
     if key_doc:
         sections.append(key_doc)

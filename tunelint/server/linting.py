@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from tunelint.lint import LintOptions, LintResult, lint_text
+from tunelint.knowledge import model_hub
+from tunelint.lint import FixResult, LintOptions, LintResult, fix_text, lint_text
 from tunelint.server.diagnostics import to_lsp
 from tunelint.server.documents import OpenDocument
 from tunelint.server.files import is_declared_config, may_be_config
+from tunelint.server.hub import network_mode
 from tunelint.server.positions import PositionConverter
 from tunelint.server.settings import ServerSettings
 
@@ -48,6 +50,7 @@ class LintOutcome:
     converter: PositionConverter
     result: LintResult | None = None
     diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    epoch: int = 0  # the server's Hub-answer count when linted: a new answer, a new result id
 
     @property
     def uri(self) -> str:
@@ -59,7 +62,7 @@ class LintOutcome:
 
     @property
     def result_id(self) -> str:
-        return f"{self.generation}:{self.version}"
+        return f"{self.generation}.{self.epoch}:{self.version}"
 
 
 def lint_options(settings: ServerSettings) -> LintOptions:
@@ -94,6 +97,9 @@ def lint_snapshot(
     outcome = LintOutcome(snapshot, generation, False, converter)
     if not settings.enable or not may_be_config(snapshot.filename, snapshot.language_id):
         return outcome
+    # Hub look-ups for this document: per lint, as its project may be offline (lints run
+    # one at a time on the server's lint thread).
+    model_hub.set_network_mode(network_mode(settings, snapshot.path))
     result = lint_text(snapshot.text, snapshot.filename, options or lint_options(settings))
     outcome.result = result
     # The core detects the dialect; a file named or marked as a tunelint config is linted
@@ -121,9 +127,30 @@ def _diagnostics(
     ]
 
 
+def fix_snapshot(snapshot: Snapshot, settings: ServerSettings, options: LintOptions) -> FixResult:
+    """Every safe fix applied to the snapshot's text (the core's fix_text), with the
+    document's Hub mode as its lint has it."""
+    model_hub.set_network_mode(network_mode(settings, snapshot.path))
+    return fix_text(snapshot.text, snapshot.filename, options)
+
+
+def over_parse_cap(outcome: LintOutcome) -> bool:
+    """Whether the lint stopped at a parse cap (TL905: size, values, depth, alias bomb)."""
+    result = outcome.result
+    return result is not None and any(e.code == "TL905" for e in result.document.errors)
+
+
+def size_class(text: str) -> int:
+    """The power-of-two bucket of a text's length: edits within one bucket keep an over-cap
+    document over its cap (a flow list of half a million items stays one), so its one lint
+    stands; crossing a bucket (a large deletion, a paste) lints it again."""
+    return len(text).bit_length()
+
+
 def restamp(outcome: LintOutcome, snapshot: Snapshot) -> LintOutcome:
     """The same lint for a new version of identical text: only the version stamps change."""
     fresh = LintOutcome(snapshot, outcome.generation, outcome.is_config, outcome.converter)
+    fresh.epoch = outcome.epoch
     fresh.result = outcome.result
     if outcome.result is not None and outcome.is_config:
         fresh.diagnostics = _diagnostics(outcome.result, outcome.converter, snapshot)

@@ -21,11 +21,23 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from tunelint import __version__
+from tunelint.knowledge import model_hub
+from tunelint.knowledge.model_hub import HubAnswer
 from tunelint.lint import LintOptions
 from tunelint.server.capabilities import ClientFacts
 from tunelint.server.documents import DocumentStore
 from tunelint.server.edits import minimal_edits
-from tunelint.server.linting import LintOutcome, Snapshot, lint_options, lint_snapshot, restamp
+from tunelint.server.hub import follow_up, network_mode
+from tunelint.server.linting import (
+    LintOutcome,
+    Snapshot,
+    fix_snapshot,
+    lint_options,
+    lint_snapshot,
+    over_parse_cap,
+    restamp,
+    size_class,
+)
 from tunelint.server.positions import PositionConverter
 from tunelint.server.protocol import TunelintProtocol
 from tunelint.server.scheduler import PushScheduler
@@ -49,10 +61,14 @@ class TunelintServer(LanguageServer):
         self.client = ClientFacts()  # replaced at initialize
         self.settings = ServerSettings()
         self.options: LintOptions = lint_options(self.settings)
+        model_hub.set_network_mode(network_mode(self.settings))
         self.generation = 0  # bumped whenever settings change: cached lints go stale
         self.outcomes: dict[str, LintOutcome] = {}
         self.published: set[str] = set()  # URIs whose last push was non-empty
         self.shutdown_requested = False
+        self.hub_epoch = 0  # Hub answers received: outcomes linted before one are stale
+        self.awaiting: dict[str, set[str]] = {}  # Hub repo -> URIs whose lint waits for it
+        self._stale_versions: dict[str, int | None] = {}  # last version re-linted as stale
         self.scheduler = PushScheduler(
             self.lint_and_publish,
             is_open=lambda uri: self.documents.get(uri) is not None,
@@ -111,6 +127,7 @@ class TunelintServer(LanguageServer):
         """Settings and the lint options derived from them, resolved once per change."""
         self.settings = settings
         self.options = lint_options(settings)
+        model_hub.set_network_mode(network_mode(settings))
 
     def settings_changed(self) -> None:
         """Settings (editor or project files) changed: every open document is re-linted."""
@@ -134,13 +151,21 @@ class TunelintServer(LanguageServer):
         if document is None:
             return None
         snapshot = Snapshot.of(document)
-        generation = self.generation
+        generation, epoch = self.generation, self.hub_epoch
         cached = self.outcomes.get(uri)
         if cached is not None and cached.generation == generation:
             if cached.version == snapshot.version and cached.snapshot.text == snapshot.text:
                 return cached
             if cached.snapshot.text == snapshot.text:
                 # Same text under a new version (a save, an undone edit): no new lint.
+                outcome = restamp(cached, snapshot)
+                self.outcomes[uri] = outcome
+                return outcome
+            if over_parse_cap(cached) and size_class(cached.snapshot.text) == size_class(
+                snapshot.text
+            ):
+                # Over a parse cap (issue 10.6): linted once, not per keystroke, while it
+                # stays in its size class (a save lints it again: `relint_on_save`).
                 outcome = restamp(cached, snapshot)
                 self.outcomes[uri] = outcome
                 return outcome
@@ -159,9 +184,64 @@ class TunelintServer(LanguageServer):
             self.log_exception(f"linting {uri}", exc)
             # No stale diagnostics: the document shows nothing until a lint succeeds.
             outcome = LintOutcome(snapshot, generation, False, self.converter(snapshot.text))
+        outcome.epoch = epoch
         if self.documents.get(uri) is document and generation == self.generation:
             self.outcomes[uri] = outcome
+            self.follow_hub(uri, outcome, loop)
         return outcome
+
+    # -- the model Hub ------------------------------------------------------------------
+
+    def follow_hub(self, uri: str, outcome: LintOutcome, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for the Hub answers this lint lacked; re-lint at once if one came meanwhile."""
+
+        def on_answer(repo: str, answer: HubAnswer) -> None:  # on the fetch thread
+            try:
+                loop.call_soon_threadsafe(self.hub_answered, repo)
+            except RuntimeError:  # the loop is closed: the server has stopped
+                log.debug("Hub answer for %s after shutdown", repo)
+
+        try:
+            mode = network_mode(self.settings, outcome.snapshot.path)
+            waiting, stale = follow_up(outcome.result, on_answer, mode)
+        except Exception as exc:  # the diagnostics still stand; only the refresh is lost
+            self.log_exception(f"following Hub look-ups for {uri}", exc)
+            return
+        for repo in waiting:
+            self.awaiting.setdefault(repo.lower(), set()).add(uri)
+        if stale and self._stale_versions.get(uri, -1) != outcome.version:
+            self._stale_versions[uri] = outcome.version  # once per version: never a loop
+            self.hub_epoch += 1
+            self.refresh([uri])
+
+    def hub_answered(self, repo: str) -> None:
+        """A Hub answer arrived (on the event loop): lint the documents waiting for it."""
+        self.hub_epoch += 1
+        uris = self.awaiting.pop(repo.lower(), set())
+        self.refresh([uri for uri in uris if self.documents.get(uri) is not None])
+
+    def refresh(self, uris: list[str]) -> None:
+        """Drop the lints of `uris` and have them shown anew: pushed again, or the client
+        asked to pull again (diagnostics and inlay hints)."""
+        if not uris:
+            return
+        for uri in uris:
+            self.outcomes.pop(uri, None)
+        if self.client.inlay_hint_refresh:
+            self.workspace_inlay_hint_refresh(None)
+        if self.client.pull_diagnostics:
+            if self.client.diagnostic_refresh:
+                self.workspace_diagnostic_refresh(None)
+            return
+        for uri in uris:
+            self.scheduler.schedule(uri)
+
+    def relint_on_save(self, uri: str) -> None:
+        """A saved document over a parse cap is linted again (its edits may have brought
+        it under the cap without leaving its size class)."""
+        cached = self.outcomes.get(uri)
+        if cached is not None and over_parse_cap(cached):
+            self.refresh([uri])
 
     async def lint_and_publish(self, uri: str) -> None:
         """Push mode: lint the latest text and publish it, unless it is already outdated."""
@@ -202,6 +282,7 @@ class TunelintServer(LanguageServer):
     def clear(self, uri: str) -> None:
         """Drop whatever is shown for `uri` (after a failure, or on close)."""
         self.outcomes.pop(uri, None)
+        self._stale_versions.pop(uri, None)
         if uri in self.published:
             try:
                 self.publish(uri, None, [])
@@ -211,12 +292,10 @@ class TunelintServer(LanguageServer):
     async def fix_all_edits(self, snapshot: Snapshot) -> list[types.TextEdit]:
         """Minimal edits applying every safe fix to the snapshot's text (the core's
         fix_text, to a fixed point): they apply to that version only."""
-        from tunelint.lint import fix_text
-
         text = snapshot.text
         loop = asyncio.get_running_loop()
         fixed = await loop.run_in_executor(
-            self._executor, functools.partial(fix_text, text, snapshot.filename, self.options)
+            self._executor, functools.partial(fix_snapshot, snapshot, self.settings, self.options)
         )
         if fixed.applied == 0 or fixed.text == text:
             return []

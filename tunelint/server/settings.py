@@ -22,6 +22,7 @@ class ServerSettings:
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, str] = field(default_factory=dict)
     debounce_ms: int = DEFAULT_DEBOUNCE_MS
+    offline: bool = False  # no Hugging Face Hub look-ups (TUNELINT_OFFLINE/HF_HUB_OFFLINE too)
 
     @classmethod
     def from_client(cls, raw: Any) -> tuple[ServerSettings, list[str]]:
@@ -37,11 +38,12 @@ class ServerSettings:
                 warnings.append(f"settings must be an object, got {type(section).__name__}")
             return cls(), warnings
 
-        if "enable" in section:
-            if isinstance(section["enable"], bool):
-                values["enable"] = section["enable"]
-            else:
-                warnings.append("tunelint.enable must be true or false")
+        for name in ("enable", "offline"):
+            if name in section:
+                if isinstance(section[name], bool):
+                    values[name] = section[name]
+                else:
+                    warnings.append(f"tunelint.{name} must be true or false")
         gpu = section.get("gpu")
         if isinstance(gpu, str) and gpu.strip():
             values["gpu"] = gpu.strip()

@@ -11,7 +11,6 @@ from tunelint.checks.rule import RuleDocs
 from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
 from tunelint.config.secrets import secret_kind
-from tunelint.knowledge.models import catalog_model
 
 TRUST = ("model", "trust_remote_code")
 
@@ -41,6 +40,8 @@ TRUST = ("model", "trust_remote_code")
 def trust_remote_code(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if not plan.model.trust_remote_code:
         return
+    from tunelint.knowledge.models import catalog_model  # only when the flag is set
+
     fix = Fix("Disable trust_remote_code", "unsafe", (SetValue(TRUST, False),))
     native = catalog_model(plan.model.name)
     if native is not None:

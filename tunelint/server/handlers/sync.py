@@ -29,11 +29,15 @@ def did_change(server: TunelintServer, params: types.DidChangeTextDocumentParams
 
 def did_save(server: TunelintServer, params: types.DidSaveTextDocumentParams) -> None:
     document = server.documents.get(params.text_document.uri)
-    if document is not None and is_settings_file(document.filename):
+    if document is None:
+        return
+    if is_settings_file(document.filename):
         from tunelint.config.settings import clear_settings_cache
 
         clear_settings_cache()
         server.settings_changed()
+        return
+    server.relint_on_save(document.uri)
 
 
 def did_close(server: TunelintServer, params: types.DidCloseTextDocumentParams) -> None:
