@@ -141,3 +141,67 @@ def test_detect_command_missing_path() -> None:
     run = _cli("detect", "no/such/file.yaml")
     assert run.returncode == 2
     assert "no such file" in run.stderr
+
+
+# A training script's own HfArgumentParser file (written like open-instruct's): TRL-like
+# keys, but many that no TRL, transformers or accelerate release has.
+OWN_PARSER = """\
+model_name_or_path: meta-llama/Llama-2-7b-hf
+tokenizer_name: meta-llama/Llama-2-7b-hf
+use_slow_tokenizer: true
+dataset_name: some/sft-mixture
+max_seq_length: 4096
+preprocessing_num_workers: 16
+per_device_train_batch_size: 1
+gradient_accumulation_steps: 16
+learning_rate: 1.0e-04
+num_train_epochs: 2
+output_dir: output/run
+with_tracking: true
+checkpointing_steps: epoch
+"""
+
+
+def test_another_projects_parser_file_is_not_claimed_as_trl() -> None:
+    doc = parse_document(OWN_PARSER, "finetune.yaml")
+    assert detect_dialect(doc).dialect is None
+    # The same file with two fields of a TRL recipe's own (a chat template, a mixture)
+    # instead is TRL's: a small share of its keys are not TRL's.
+    recipe = "\n".join(
+        line
+        for line in OWN_PARSER.splitlines()
+        if not line.startswith(("tokenizer_name", "use_slow", "preprocessing", "with_", "checkp"))
+    )
+    recipe += "\nchat_template: '{{ messages }}'\ndataset_mixture: {datasets: []}\n"
+    found = detect_dialect(parse_document(recipe, "config_sft.yaml"))
+    assert found.name == "trl" and found.confidence >= 0.7
+
+
+# LLaMA-Factory v1's schema (written like its examples/v1/*.yaml), with v0 names it shares.
+V1_CONFIG = """\
+model: Qwen/Qwen3-4B
+model_class: llm
+cutoff_len: 2048
+pref_loss: sigmoid
+pref_beta: 0.1
+peft_config:
+  name: lora
+  r: 16
+dist_config:
+  name: fsdp2
+train_dataset: data/v1_sft_demo.yaml
+output_dir: ./outputs/test_lora
+micro_batch_size: 1
+learning_rate: 1.0e-4
+"""
+
+
+def test_llamafactory_v1_schema_is_left_unclaimed() -> None:
+    # tunelint reads v0 (`model_name_or_path`, `stage`, `finetuning_type`); a v1 file is
+    # not read with v0's meanings, whatever names they share.
+    assert detect_dialect(parse_document(V1_CONFIG, "train_lora.yaml")).dialect is None
+    v0 = V1_CONFIG.replace("model: ", "model_name_or_path: ").replace("model_class: llm\n", "")
+    v0 = v0.replace("train_dataset", "dataset") + "stage: dpo\nfinetuning_type: lora\n"
+    for block in ("peft_config", "dist_config"):
+        v0 = v0.replace(f"{block}:\n", f"{block}_unused:\n")
+    assert detect_dialect(parse_document(v0, "train_lora.yaml")).name == "llamafactory"

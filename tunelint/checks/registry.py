@@ -23,6 +23,7 @@ RULE_MODULES = (
     "tunelint.checks.rules.references",
     "tunelint.checks.rules.failures",
     "tunelint.checks.rules.practice",
+    "tunelint.checks.rules.keys",
 )
 
 

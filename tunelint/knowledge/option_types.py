@@ -5,6 +5,7 @@ kinds of a YAML/JSON value (int, float, bool, str, list, dict, null), read from 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 _KINDS = {
@@ -29,6 +30,15 @@ _KINDS = {
 
 def alternatives(text: str) -> list[str]:
     """The alternatives of a type: `A | B[C, D]`, `(A | B) | None` and `Union[A, B]`."""
+    return list(_alternatives(text))
+
+
+@lru_cache(maxsize=4096)  # a table has a few hundred type texts; every value check reads one
+def _alternatives(text: str) -> tuple[str, ...]:
+    return tuple(_parse_alternatives(text))
+
+
+def _parse_alternatives(text: str) -> list[str]:
     text = text.strip()
     while _wrapped(text):
         text = text[1:-1].strip()

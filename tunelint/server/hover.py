@@ -6,7 +6,7 @@ from lsprotocol import types
 
 from tunelint.checks.registry import get_rule
 from tunelint.config.positions import Position, Range
-from tunelint.server import estimate
+from tunelint.server import dialect_keys, estimate
 from tunelint.server.cursor import tree_path_at
 from tunelint.server.linting import LintOutcome
 from tunelint.server.plan_schema import plan_schema
@@ -117,6 +117,10 @@ def hover(outcome: LintOutcome, position: types.Position, markdown: bool) -> typ
     if key_doc:
         sections.append(key_doc)
         span = span or key_span
+    table_doc = dialect_keys.key_doc(outcome.result, pos) if outcome.is_config else None
+    if table_doc is not None:  # a dialect key: its framework's own docs
+        sections.append(table_doc[0])
+        span = span or table_doc[1]
     if not sections:
         return None
     text = "\n\n---\n\n".join(sections)

@@ -1,4 +1,5 @@
-"""Ecosystem mistakes, part 2: training methods and trainer arguments (TL506-TL511, TL516).
+"""Ecosystem mistakes, part 2: training methods and trainer arguments (TL506-TL509, TL511,
+TL516; TL510 is table-driven, in tunelint.checks.rules.keys).
 Each rule cites the upstream issues it prevents; rules read the Plan and dialect facts only.
 """
 
@@ -13,7 +14,7 @@ from tunelint.checks.rule import TRAINING, TRAINING_RUN, Applicability, RuleDocs
 from tunelint.checks.rules.ecosystem import ECOSYSTEM
 from tunelint.config.dialects.facts import PYYAML
 from tunelint.config.plan import PREFERENCE_METHODS, RLHF_METHODS, Plan
-from tunelint.config.plan_edits import PlanEdit, RemoveKey, RenameKey, SetValue
+from tunelint.config.plan_edits import RemoveKey, SetValue
 
 # Where TRL's trainers run the method: a TRL CLI config or tunelint's own format (the runner
 # uses TRL); axolotl's GRPO is TRL's GRPOTrainer (axolotl/core/trainers/grpo).
@@ -201,51 +202,6 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
         fix,
         assumed=(f"{gpus} GPU{'s' if gpus != 1 else ''}",) if counted else (),
     )
-
-
-@rule(
-    code="TL510",
-    name="removed-trainer-key",
-    severity="warning",
-    source=ECOSYSTEM,
-    summary="A key current TRL / transformers no longer accept",
-    fixable="always",
-    docs=RuleDocs(
-        what="TRL config keys that TRL 1.16 / transformers 5 (what tunelint runs) no longer "
-        "have: `max_seq_length` (now `max_length`), `torch_dtype` (now `dtype`), DPO's "
-        "`max_prompt_length` and `max_completion_length`, `warmup_ratio` (now a `warmup_steps` "
-        "below 1), `evaluation_strategy` (now `eval_strategy`), `overwrite_output_dir`, "
-        "`logging_dir`, `no_cuda` (now `use_cpu`)...",
-        why="The `trl` CLI hands keys it does not know to `accelerate launch`, which stops on "
-        "them; scripts using HfArgumentParser stop with 'unexpected keyword argument'. Recipes "
-        "written for older releases (alignment-handbook's) hit this first.",
-        example="max_seq_length: 2048\ntorch_dtype: bfloat16",
-        fix="Rename to the new key in place, or remove keys that have no successor.",
-        fix_safety="Safe for renames (same meaning); removals are unsafe (the setting's effect, "
-        "e.g. prompt truncation, is gone).",
-        references=(
-            "https://github.com/ogx-ai/ogx/pull/2948",
-            "https://github.com/huggingface/trl/issues/2853",
-            "https://github.com/huggingface/transformers/pull/39782",
-            "https://github.com/huggingface/transformers/pull/41326",
-            "https://github.com/huggingface/course/issues/1171",
-        ),
-    ),
-)
-def removed_trainer_key(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    for item in ctx.facts.removed_keys:
-        edit: PlanEdit = RemoveKey(item.ref.path)
-        if item.replacement:
-            message = f"`{item.key}` was renamed `{item.replacement}` in {item.where}"
-            if item.rename:
-                edit = RenameKey(item.ref.path, item.replacement)
-            fix = Fix(f"Rename to `{item.replacement}`", "safe", (edit,))
-        else:
-            message = f"`{item.key}` is no longer accepted since {item.where}"
-            fix = Fix(f"Remove `{item.key}`", "unsafe", (edit,))
-        if item.note:
-            message += f"; {item.note}"
-        yield Finding(message, item.ref.path, fix)
 
 
 @rule(

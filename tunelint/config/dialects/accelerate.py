@@ -21,6 +21,7 @@ from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import DeepSpeedSettings
 from tunelint.config.dialects.facts import DeepSpeedValue, DialectFacts, MissingFile
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
@@ -234,6 +235,7 @@ class AccelerateDialect:
             F.WRITTEN: frozenset(reader.written),
             F.MISSING_FILES: reader.missing,
             F.BOTH_PRECISIONS: [ds.both_precisions] if ds and ds.both_precisions else [],
+            F.OPTIONS: option_scope(reader, "accelerate"),
         }
         return MappedConfig(
             data=reader.data,

@@ -29,6 +29,7 @@ from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
     KeyReader,
     as_bool,
@@ -408,6 +409,25 @@ def _hardware(reader: KeyReader, found: dict[str, Any], related: dict[str, Docum
             reader.put(("hardware", "cpu_offload"), True, "fsdp_config")
 
 
+def _fsdp_prefix(path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    """axolotl (utils/schemas/validation.py, check_fsdp_config_kwargs_prefix, 0.21) strips
+    a `fsdp_` prefix from `fsdp_config` keys before validating, with a deprecation warning."""
+    if len(path) == 2 and path[0] == "fsdp_config":
+        key = path[1]
+        if key.startswith("fsdp_") and key != "fsdp_version":
+            return (path[0], key.removeprefix("fsdp_")), "the `fsdp_` prefix is deprecated"
+    return None
+
+
+def _plugin_sections(reader: KeyReader) -> list[str]:
+    """`plugins: [axolotl.integrations.liger.LigerPlugin]` -> `plugin:axolotl.integrations.
+    liger.LigerPlugin`: the key rules match it to the table's plugin sections."""
+    plugins = reader.value("plugins")
+    if not isinstance(plugins, list):
+        return []
+    return [f"plugin:{p}" for p in plugins if isinstance(p, str) and p]
+
+
 def detect_axolotl(doc: Document) -> float:
     root = doc.root
     if not isinstance(root, Mapping):
@@ -476,6 +496,9 @@ class AxolotlDialect:
         found[F.WRITTEN] = frozenset(reader.written)
         found[F.MISSING_FILES] = reader.missing
         found[F.UNMAPPED] = frozenset(reader.unmapped)
+        found[F.OPTIONS] = option_scope(
+            reader, "axolotl", also=_plugin_sections(reader), respell=_fsdp_prefix
+        )
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,

@@ -23,6 +23,7 @@ from tunelint.config.dialects.facts import (
     MissingFile,
     PrecisionPair,
 )
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import KeyReader, as_bool, as_float, as_int
 from tunelint.config.dialects.rendering import RenderTable, ToKey, render_fix, set_key
 from tunelint.config.dialects.score import marker_score
@@ -210,6 +211,11 @@ class DeepSpeedDialect:
             ),
             F.WRITTEN: frozenset(reader.written),
             F.BOTH_PRECISIONS: [settings.both_precisions] if settings.both_precisions else [],
+            F.OPTIONS: option_scope(
+                reader,
+                "deepspeed",
+                open_keys="the training script reads it from the DeepSpeed config itself",
+            ),
         }
         return MappedConfig(
             data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)

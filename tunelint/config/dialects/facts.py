@@ -27,7 +27,6 @@ DEEPSPEED_VALUES = "deepspeed_values"
 QUANT_STORAGE = "quant_storage"
 QUANT_STORAGE_KEY = "quant_storage_key"
 DEEPSPEED_AND_FSDP = "deepspeed_and_fsdp"
-REMOVED_KEYS = "removed_keys"
 YAML11_STRINGS = "yaml11_strings"
 WEIGHTS_DTYPE = "weights_dtype"
 STEPS_PER_GENERATION = "steps_per_generation"
@@ -55,6 +54,7 @@ JSON = "json"
 TUNELINT = "tunelint"  # tunelint's own reader + the Plan model
 # What a file is for (DialectFacts.purpose): training rules apply to "train" only.
 PURPOSES = ("train", "evaluate", "infer", "merge")
+OPTIONS = "options"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,16 +83,35 @@ class DeepSpeedValue:
 
 
 @dataclass(frozen=True, slots=True)
-class RemovedKey:
-    """A key the trainer no longer accepts. The dialect says whether it can be renamed in
-    place (it alone knows the spelling: a plain key whose successor is not written yet)."""
+class WrittenKey:
+    """A key path as the file writes it (list items by index: `datasets.0.path`)."""
 
-    ref: KeyRef
-    key: str
-    replacement: str | None  # the key to use instead; None: drop it
-    where: str  # which release stopped accepting it, e.g. "TRL 0.20"
-    note: str = ""
-    rename: bool = False  # rename in place; else (or without a replacement) remove the key
+    keys: tuple[str, ...]
+    value: Any  # the plain value (YAML 1.2 reading), mappings and lists included
+    plain_key: bool = True  # written unquoted: a rename may respell it in place
+    # The path the framework reads it under, where it rewrites old spellings itself
+    # (axolotl drops the deprecated `fsdp_` prefix inside `fsdp_config`); None: as written.
+    read_as: tuple[str, ...] | None = None
+    why: str = ""  # what the framework says about that spelling
+
+
+@dataclass(frozen=True, slots=True)
+class OptionScope:
+    """Which framework option table (tunelint.knowledge.options) judges the file's keys."""
+
+    framework: str  # the table: "axolotl", "trl", "deepspeed"...
+    section: str | None = None  # the object the launcher parses the file into (trl: "dpo")
+    also: tuple[str, ...] = ()  # further sections of top-level keys (axolotl plugins)
+    related: tuple[str, ...] = ()  # frameworks whose tables the sections extend
+    # When an unknown top-level key may be fine, as a clause after "unless" (the file may be
+    # parsed by a script's own HfArgumentParser dataclasses): only near-certain typos of a
+    # known key are reported, and their rename is offered as unsafe.
+    open_keys: str | None = None
+    # Top-level keys the launcher takes for itself (`trl <method>` hands the keys its parser
+    # does not take to `accelerate launch`): the launcher's table, and keys of its own.
+    launcher: str | None = None
+    launcher_keys: tuple[str, ...] = ()
+    keys: tuple[WrittenKey, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +210,6 @@ class DialectFacts(Mapping[str, Any]):
     quant_storage: str | None = None  # its value as written
     # DeepSpeed and FSDP both configured (deepspeed ref, fsdp ref).
     deepspeed_and_fsdp: tuple[KeyRef, KeyRef] | None = None
-    # Keys the dialect's current trainer no longer accepts.
-    removed_keys: tuple[RemovedKey, ...] = ()
     # Numbers a YAML 1.1 loader reads as strings, where the dialect's loader is such a
     # loader and does not convert them back.
     yaml11_strings: tuple[Yaml11String, ...] = ()
@@ -202,6 +219,8 @@ class DialectFacts(Mapping[str, Any]):
     # TRL GRPO/RLOO `steps_per_generation` / `generation_batch_size` as written.
     steps_per_generation: int | None = None
     generation_batch_size: int | None = None
+    # The option table, section and written keys the key rules (TL510, TL920, TL921) read.
+    options: OptionScope | None = None
 
     @classmethod
     def of(cls, found: dict[str, Any]) -> DialectFacts:

@@ -29,6 +29,7 @@ from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
     KeyReader,
     as_bool,
@@ -135,11 +136,47 @@ def _targets(value: Any) -> str | list[str] | None:
     return None
 
 
+# Megatron-core's parallelism settings: with USE_MCA=1, LLaMA-Factory (hparams/parser.py,
+# 0.9.5) parses the file with mcore_adapter's TrainingArguments instead of its own.
+_MEGATRON = frozenset(
+    {"tensor_model_parallel_size", "pipeline_model_parallel_size", "expert_model_parallel_size"}
+)
+
+# LLaMA-Factory v1 (src/llamafactory/v1/config/*_args.py, parsed by v1's get_args): `model`
+# instead of `model_name_or_path`, `train_dataset`, plugin blocks named by `name:`
+# (peft_config, dist_config, kernel_config...), no `stage`/`finetuning_type`/`template`.
+# tunelint has no reader or option table for it, so such files are left unclaimed rather
+# than read with v0's meanings (`cutoff_len`, `learning_rate` are shared names).
+_V1_ONLY = frozenset(
+    {
+        "train_dataset",
+        "eval_dataset",
+        "model_class",
+        "init_config",
+        "peft_config",
+        "kernel_config",
+        "quant_config",
+        "dist_config",
+        "optim_config",
+        "lr_scheduler_config",
+        "sample_backend",
+        "batching_strategy",
+    }
+)
+
+
+def is_v1_schema(keys: set[str]) -> bool:
+    """Whether top-level `keys` are LLaMA-Factory v1's config schema."""
+    return "model" in keys and "model_name_or_path" not in keys and bool(keys & _V1_ONLY)
+
+
 def detect_llamafactory(doc: Document) -> float:
     root = doc.root
     if not isinstance(root, Mapping):
         return 0.0
     keys = set(root.keys())
+    if is_v1_schema(keys):
+        return 0.0  # read by another parser with other meanings: not claimed (see below)
     stage = root.get("stage")
     bonus = 0.15 if stage is not None and stage.value.plain() in _STAGES else 0.0
     return marker_score(
@@ -218,6 +255,18 @@ class LlamaFactoryDialect:
         found[F.WRITTEN] = frozenset(reader.written)
         found[F.MISSING_FILES] = reader.missing
         found[F.UNMAPPED] = frozenset(reader.unmapped)
+        megatron = set(reader.keys()) & _MEGATRON
+        found[F.OPTIONS] = option_scope(
+            reader,
+            "llamafactory",
+            related=("transformers",),
+            open_keys=(
+                "LLaMA-Factory runs the file on its Megatron path (USE_MCA=1), whose "
+                "mcore_adapter arguments tunelint has no table for"
+            )
+            if megatron
+            else None,
+        )
         return MappedConfig(
             data=reader.data,
             source_map=reader.source_map,

@@ -34,6 +34,7 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.facts import DialectFacts
+from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
     KeyReader,
     as_bool,
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
     from tunelint.config.plan import Plan
 
 _COMPONENT = "_component_"
+# `tune run [--nproc_per_node 2] lora_finetune_single_device --config ...`, as torchtune's
+# own configs state their recipe in a comment.
+_TUNE_RUN = re.compile(r"tune run\b[^\n]*?\s((?:dev/)?[a-z0-9_]+)\s+--config\b")
 _RECIPE_KEYS = {
     "tokenizer": 0.1,
     "checkpointer": 0.15,
@@ -108,6 +112,12 @@ def _components(doc: Document) -> list[str]:
             items = value.items if isinstance(value, Sequence) else [value]
             found += [c for c in (_component(item) for item in items) if c]
     return found
+
+
+def recipe_name(text: str) -> str | None:
+    """The recipe the file's own `tune run` comment names, if any."""
+    match = _TUNE_RUN.search(text[:4096])
+    return match.group(1) if match else None
 
 
 @cache
@@ -221,6 +231,12 @@ class TorchtuneDialect:
         if "qat" in (_component(reader.node("quantizer")) or "").lower():
             found[F.FULL_REASONS] = ["`quantizer`: quantization-aware training"]
         found[F.WRITTEN] = frozenset(reader.written)
+        found[F.OPTIONS] = option_scope(
+            reader,
+            "torchtune",
+            section=recipe_name(doc.text),
+            open_keys="the recipe that runs it reads it (torchtune ignores the rest)",
+        )
         return MappedConfig(
             data=reader.data, source_map=reader.source_map, facts=DialectFacts.of(found)
         )

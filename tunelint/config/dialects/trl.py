@@ -32,7 +32,8 @@ from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import DialectFacts, PrecisionPair, RemovedKey
+from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.option_scope import framework_key_names, option_scope
 from tunelint.config.dialects.reader import (
     ZERO_OK,
     KeyReader,
@@ -110,38 +111,10 @@ _OPTIMIZERS = {
     "adafactor": "adafactor",
     "sgd": "sgd",
 }
+# The option-table section of a method: the `trl <method>` script's parsed dataclasses;
+# methods without a script of their own read their config class plus TRL's shared ones.
+_SECTIONS = {"orpo": "ORPOConfig", "ppo": "PPOConfig"}
 _ATTENTION = ("eager", "sdpa", "flash_attention_2", "flash_attention_3")
-# Keys TRL 1.16 / transformers 5.24 (the versions tunelint runs) no longer accept:
-# key -> (replacement or None, where it went, note, methods it applies to or None for all).
-REMOVED: dict[str, tuple[str | None, str, str, tuple[str, ...] | None]] = {
-    "max_seq_length": ("max_length", "TRL 0.20 (SFTConfig)", "", None),
-    "torch_dtype": ("dtype", "TRL's ModelConfig (after transformers 4.56)", "", None),
-    "max_prompt_length": (
-        None,
-        "TRL 1.x in DPOConfig, GRPOConfig and RLOOConfig",
-        "prompts are no longer truncated separately; `max_length` and `truncation_mode` bound "
-        "the whole sequence",
-        None,
-    ),
-    "max_completion_length": (
-        None,
-        "TRL 1.x in DPOConfig and KTOConfig",
-        "`max_length` bounds the whole sequence",
-        ("dpo", "kto", "sft", "reward"),
-    ),
-    "warmup_ratio": (
-        "warmup_steps",
-        "transformers 5.2",
-        "a `warmup_steps` value below 1 is a ratio of the total steps",
-        None,
-    ),
-    "evaluation_strategy": ("eval_strategy", "transformers 4.46", "", None),
-    "overwrite_output_dir": (None, "transformers 5.0", "", None),
-    "logging_dir": (None, "transformers 5.0", "TensorBoard logs go under `output_dir`", None),
-    "no_cuda": ("use_cpu", "transformers 5.0", "", None),
-    "use_mps_device": (None, "transformers 5.0", "MPS is used when available", None),
-    "dataset_batch_size": (None, "TRL 0.20 (SFTConfig)", "", None),
-}
 SIMPLE: dict[PlanPath, tuple[str, ...]] = {
     ("model", "name"): ("model_name_or_path",),
     ("model", "revision"): ("model_revision",),
@@ -213,30 +186,12 @@ def _vllm(reader: KeyReader) -> None:
         reader.put(("method", "vllm_gpu_memory_utilization"), share, "vllm_gpu_memory_utilization")
 
 
-def _removed_keys(reader: KeyReader, method: str) -> list[RemovedKey]:
-    found: list[RemovedKey] = []
-    root = reader.root
-    if root is None:
-        return found
-    for entry in root.entries:
-        key = str(entry.key.value)
-        if key not in REMOVED:
-            continue
-        replacement, where, note, methods = REMOVED[key]
-        if methods is not None and method not in methods:
-            continue
-        # Nothing to rename to, or the new key is already there: the line is dropped.
-        rename = (
-            replacement is not None and root.get(replacement) is None and entry.key.style is None
-        )
-        found.append(RemovedKey(reader.key_ref(key), key, replacement, where, note, rename))
-    return found
-
-
-# A file with this many keys that neither TRL nor transformers knows, outnumbering the keys
-# only TRL has, is another project's HfArgumentParser config (open-instruct, ...). Wrappers of
-# TRL (alignment-handbook, open-r1) add a few arguments of their own and keep TRL's.
+# Another project's HfArgumentParser config (open-instruct, ...) has at least FOREIGN_KEYS_MIN
+# keys no TRL, transformers or accelerate release has, outnumbering the keys only TRL has or
+# making up more than FOREIGN_SHARE of the file. Wrappers of TRL (alignment-handbook, open-r1's
+# recipes) add a few arguments of their own and keep TRL's.
 FOREIGN_KEYS_MIN = 5
+FOREIGN_SHARE = 0.2
 
 
 @cache
@@ -248,9 +203,15 @@ def _field_names(name: str) -> frozenset[str]:
 def other_parser_project(keys: set[str]) -> bool:
     """Whether the keys say the file belongs to another HfArgumentParser project."""
     trl_own = _field_names("trl_fields.txt")
-    known = trl_own | _field_names("training_arguments.txt") | REMOVED.keys()
-    unknown = len(keys - known)
-    return unknown >= FOREIGN_KEYS_MIN and unknown > len(keys & trl_own)
+    unknown = keys - trl_own - _field_names("training_arguments.txt")
+    if len(unknown) < FOREIGN_KEYS_MIN:
+        return False  # decided from the small field lists, without the option tables
+    # Keys of older TRL / transformers releases and `accelerate launch` arguments (the `trl`
+    # CLI passes on what its parser leaves) are TRL's too: the option tables know them.
+    unknown -= framework_key_names("trl", "transformers", "accelerate")
+    if len(unknown) < FOREIGN_KEYS_MIN:
+        return False
+    return len(unknown) > len(keys & trl_own) or len(unknown) > FOREIGN_SHARE * len(keys)
 
 
 def detect_trl(doc: Document) -> float:
@@ -291,7 +252,17 @@ class TrlDialect:
         self._training(reader, method)
         self._data(reader)
         self._hardware(reader, found, related)
-        found[F.REMOVED_KEYS] = _removed_keys(reader, method)
+        found[F.OPTIONS] = option_scope(
+            reader,
+            "trl",
+            section=_SECTIONS.get(method, method),
+            also=("ScriptArguments", "ModelConfig") if method in _SECTIONS else (),
+            related=("transformers",),
+            open_keys="the script that parses the file declares it as its own field",
+            # trl/cli/commands/training.py (1.16): keys its parser leaves go to `accelerate
+            # launch`, `accelerate_config` resolved to its --config_file first.
+            launcher=("accelerate", ("accelerate_config",)),
+        )
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
         R.read_wrap_classes(
             reader,

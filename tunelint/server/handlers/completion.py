@@ -1,4 +1,5 @@
-"""textDocument/completion: keys, enum values, GPU and model names in native configs."""
+"""textDocument/completion: keys, enum values, GPU and model names in native configs; keys
+and values from the framework option tables in dialect files."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from tunelint.server import completion
+from tunelint.server import completion, dialect_keys
 from tunelint.server.files import is_declared_config
 from tunelint.server.handlers.base import Handler
 
@@ -24,10 +25,13 @@ def on_completion(
     native = is_declared_config(document.filename, document.text) or (
         outcome is not None and outcome.result is not None and outcome.result.dialect == "native"
     )
-    if not native or document.filename.lower().endswith((".json", ".jsonc")):
+    if document.filename.lower().endswith((".json", ".jsonc")):
         return None
     converter = server.converter(document.text)
     markdown = server.client.completion_markdown
+    if not native:  # a dialect file: keys and values from its framework's option table
+        result = outcome.result if outcome is not None else None
+        return dialect_keys.complete(document.text, params.position, converter, markdown, result)
     return completion.complete(document.text, params.position, converter, markdown)
 
 
