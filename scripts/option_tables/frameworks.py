@@ -195,9 +195,16 @@ def accelerate(archive: Archive) -> Table:
     for group, options in _launch_options(launch).items():
         name = group.removesuffix("_args") + "_config"
         if name in plugin_keys:
+            # launch.py prefixes `fsdp_`/`fp8_`/`dynamo_` onto an unprefixed key of these
+            # dicts before matching its arguments: both spellings are taken.
+            prefix = _LAUNCH_PREFIX.get(name)
             for key, text in options.items():
-                if plugin_keys[name].get(key, "") == "":
-                    plugin_keys[name][key] = text
+                names = [key]
+                if prefix and key.startswith(prefix):
+                    names.append(key.removeprefix(prefix))
+                for each in names:
+                    if plugin_keys[name].get(each, "") == "":
+                        plugin_keys[name][each] = text
     for name, keys in sorted(plugin_keys.items()):
         if name in table["config"]["keys"]:
             table[name] = {
@@ -208,6 +215,9 @@ def accelerate(archive: Archive) -> Table:
                 "validation": "dict",
             }
     return table
+
+
+_LAUNCH_PREFIX = {"fsdp_config": "fsdp_", "fp8_config": "fp8_", "dynamo_config": "dynamo_"}
 
 
 def _launch_options(source: str) -> dict[str, dict[str, str]]:

@@ -252,3 +252,15 @@ def test_tables_load_lazily_and_import_no_ml_stack() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[:2] == ["1", "[]"]
+
+
+def test_accelerate_plugin_dicts_take_keys_without_their_launch_prefix() -> None:
+    """`accelerate launch` prefixes fp8_/fsdp_/dynamo_ onto the keys of those dicts before
+    matching its arguments (commands/launch.py): `amax_history_len` is fp8_config's key."""
+    from tunelint.knowledge.options import unknown_keys
+
+    written = [("fp8_config", "amax_history_len"), ("fp8_config", "amax_history_lenn")]
+    problems = unknown_keys("accelerate", written)
+    assert [(p.key, p.suggestion) for p in problems] == [
+        ("fp8_config.amax_history_lenn", "amax_history_len")
+    ]
