@@ -8,6 +8,7 @@ A reference that resolves nowhere is not an error here: it may exist on the trai
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -83,36 +84,52 @@ def named_nearby(path: Path) -> bool:
     except OSError:
         return False
     seen = 0
+    itself = path.resolve()
     # The parent folder too, unless the file's folder is a project root already.
     roots = (folder,) if _is_project_root(folder) else (folder, folder.parent)
     for root in roots[: NEARBY_LEVELS + 1]:
         for candidate in _configs_below(root, depth=2):
-            if candidate == path.resolve():
+            if candidate == itself:
                 continue
             seen += 1
             if seen > NEARBY_MAX_FILES:
                 return False
             try:
-                if path.name in candidate.read_text(encoding="utf-8", errors="replace"):
-                    return True
+                stat = candidate.stat()
             except OSError:
                 continue
+            if path.name in _text(str(candidate), stat.st_mtime_ns, stat.st_size):
+                return True
     return False
+
+
+@lru_cache(maxsize=1024)
+def _text(path: str, mtime_ns: int, size: int) -> str:
+    """A nearby file's text, read once while it is unchanged (linting a folder asks again
+    for every DeepSpeed JSON in it)."""
+    try:
+        return Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _configs_below(root: Path, depth: int) -> list[Path]:
     found: list[Path] = []
-    try:
-        entries = sorted(root.iterdir())
+    try:  # scandir: the entry types come with the listing (no stat per entry)
+        with os.scandir(root) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return found
     for entry in entries:
         if entry.name.startswith("."):
             continue
-        if entry.is_file() and entry.suffix in _CONFIG_SUFFIXES:
-            found.append(entry)
-        elif entry.is_dir() and depth > 0:
-            found.extend(_configs_below(entry, depth - 1))
+        try:
+            if entry.is_file() and entry.name.endswith(_CONFIG_SUFFIXES):
+                found.append(Path(entry.path))
+            elif entry.is_dir() and depth > 0:
+                found.extend(_configs_below(Path(entry.path), depth - 1))
+        except OSError:
+            continue
     return found
 
 
