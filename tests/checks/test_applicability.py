@@ -21,9 +21,7 @@ def _codes(text: str, name: str, gpu: str | None = None, select: tuple[str, ...]
 
 
 def test_no_rule_branches_on_a_dialect_or_trainer_name() -> None:
-    # outputs.py (TL603, the runner's) still reads ctx.dialect: its severity depends on
-    # whether `tunelint run` is the trainer; it is not this test's to change.
-    sources = sorted(p for p in RULES.glob("*.py") if p.name != "outputs.py")
+    sources = sorted(RULES.glob("*.py"))
     assert sources
     pattern = re.compile(r"\.dialect\b|facts\.trainer\b|facts\.loader\b|facts\.purpose\b")
     for source in sources:

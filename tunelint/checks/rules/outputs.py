@@ -76,7 +76,7 @@ def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
     ),
 )
 def unsafe_output_dir(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    native = ctx.dialect == "native"
+    native = ctx.facts.paths_from_config_folder  # `tunelint run` reads it so
     reason = _reason(plan.output.dir, ctx.file, native)
     if reason is None:
         return

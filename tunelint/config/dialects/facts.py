@@ -165,6 +165,9 @@ class DialectFacts(Mapping[str, Any]):
     trainer: str | None = None
     # How the framework loads the file (PYYAML, PYYAML_PYDANTIC, OMEGACONF, JSON, TUNELINT).
     loader: str | None = None
+    # Relative paths in the file (output.dir, data) are read from the config's own folder
+    # (`tunelint run`); other trainers read them from the folder they are launched in.
+    paths_from_config_folder: bool = False
     # What the file is for: "train", or an evaluation / inference / merge config of the same
     # framework (no training rule applies to those).
     purpose: str = "train"

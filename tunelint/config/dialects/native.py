@@ -69,7 +69,9 @@ class NativeDialect:
         return MappedConfig(
             data=data,
             source_map=source_map,
-            facts=DialectFacts(trainer="trl", loader=TUNELINT, written=written),
+            facts=DialectFacts(
+                trainer="trl", loader=TUNELINT, written=written, paths_from_config_folder=True
+            ),
         )
 
     def render(
