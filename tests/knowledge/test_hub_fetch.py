@@ -206,6 +206,20 @@ def test_offline_never_touches_the_network(
     assert hub.requests == []
 
 
+def test_offline_says_offline_even_after_a_failed_fetch(
+    hub: type[HubHandler], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cached timeout is no answer: offline, the reason is "look-ups are off" on every
+    machine (generated docs and offline CI must not depend on a failure cached earlier)."""
+    hub.delay_s = 3.0
+    monkeypatch.setenv("TUNELINT_HUB_TIMEOUT", "0.5")
+    assert "did not answer" in (lookup_model("slow-org/model").reason or "")
+    model_hub.forget_memory()
+    monkeypatch.setenv("TUNELINT_OFFLINE", "1")
+    reason = lookup_model("slow-org/model").reason or ""
+    assert "Hub look-ups are off" in reason and "did not answer" not in reason
+
+
 def test_offline_still_uses_answers_fetched_before(
     hub: type[HubHandler], monkeypatch: pytest.MonkeyPatch
 ) -> None:

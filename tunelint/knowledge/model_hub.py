@@ -224,10 +224,12 @@ def _request(repo_id: str, revision: str) -> HubAnswer:
 
 def hub_config(repo_id: str, offline: bool | None = None) -> HubAnswer:
     """The cached answer, else a fetch (blocking, a few seconds at most) unless offline."""
+    offline = offline if offline is not None else offline_by_environment()
     cached = cached_answer(repo_id)
-    if cached is not None:
+    # A failed fetch is no answer: offline, say offline (the same on every machine).
+    if cached is not None and not (offline and cached.status == "error"):
         return cached
-    if offline if offline is not None else offline_by_environment():
+    if offline:
         return HubAnswer(repo_id, "offline", None, _offline_reason(repo_id), time.time())
     return fetch_config(repo_id)
 

@@ -341,6 +341,8 @@ def _hub_lookup(repo_id: str, offline: bool | None, blocking: bool | None) -> Mo
     if blocking is None:
         blocking = mode != "background"
     answer = model_hub.cached_answer(repo_id)
+    if answer is not None and answer.status == "error" and offline:
+        answer = None  # a failed fetch is no answer: offline says offline (hub_config)
     if answer is None:
         if offline:
             answer = model_hub.hub_config(repo_id, offline=True)
