@@ -37,3 +37,23 @@ def shared_or_skip(path: Path) -> Path:
 def require_shared():  # type: ignore[no-untyped-def]
     """`require_shared(path)` -> path, or a skip (developer machine) / failure (CI)."""
     return shared_or_skip
+
+
+@pytest.fixture(scope="session")
+def private_tiny_model(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Build `tunelint/tiny` once per session into a private cache (no hub, no user cache);
+    torch on one thread (two OpenMP threads on a 2-core box make tiny matmuls ~10x slower)."""
+    import torch
+
+    from tunelint.runner.tiny_model import CACHE_ENV_VAR, ensure_tiny_model
+
+    torch.set_num_threads(1)
+    previous = os.environ.get(CACHE_ENV_VAR)
+    os.environ[CACHE_ENV_VAR] = str(tmp_path_factory.mktemp("tunelint-cache"))
+    try:
+        yield ensure_tiny_model()
+    finally:
+        if previous is None:
+            os.environ.pop(CACHE_ENV_VAR, None)
+        else:
+            os.environ[CACHE_ENV_VAR] = previous

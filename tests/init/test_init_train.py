@@ -3,8 +3,6 @@ model, on CPU): SFT for a new capability, DPO to improve existing behaviour."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,28 +12,9 @@ for _module in ("torch", "transformers", "peft", "trl", "datasets", "accelerate"
 
 from tunelint.cli import main  # noqa: E402
 
-pytestmark = pytest.mark.train
+pytestmark = [pytest.mark.train, pytest.mark.usefixtures("private_tiny_model")]
 REPO = Path(__file__).resolve().parents[2]
 DATA = {"new-capability": "sft_chat.jsonl", "improve-existing": "preference.jsonl"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Build `tunelint/tiny` into a private cache (no hub, no user cache)."""
-    import torch
-
-    from tunelint.runner.tiny_model import CACHE_ENV_VAR, ensure_tiny_model
-
-    torch.set_num_threads(1)
-    previous = os.environ.get(CACHE_ENV_VAR)
-    os.environ[CACHE_ENV_VAR] = str(tmp_path_factory.mktemp("tunelint-cache"))
-    try:
-        yield ensure_tiny_model()
-    finally:
-        if previous is None:
-            os.environ.pop(CACHE_ENV_VAR, None)
-        else:
-            os.environ[CACHE_ENV_VAR] = previous
 
 
 @pytest.mark.parametrize("goal", sorted(DATA))

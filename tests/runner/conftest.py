@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,19 +31,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Build `tunelint/tiny` once into a session cache (no hub, no user cache)."""
-    import torch
-
-    from tunelint.runner.tiny_model import CACHE_ENV_VAR, ensure_tiny_model
-
-    torch.set_num_threads(1)
-    previous = os.environ.get(CACHE_ENV_VAR)
-    os.environ[CACHE_ENV_VAR] = str(tmp_path_factory.mktemp("tunelint-cache"))
-    try:
-        yield ensure_tiny_model()
-    finally:
-        if previous is None:
-            os.environ.pop(CACHE_ENV_VAR, None)
-        else:
-            os.environ[CACHE_ENV_VAR] = previous
+def tiny_model(private_tiny_model: Path) -> Path:
+    """Every runner test trains `tunelint/tiny` from the session's private cache."""
+    return private_tiny_model
