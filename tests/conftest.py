@@ -57,3 +57,28 @@ def private_tiny_model(tmp_path_factory: pytest.TempPathFactory):  # type: ignor
             os.environ.pop(CACHE_ENV_VAR, None)
         else:
             os.environ[CACHE_ENV_VAR] = previous
+
+
+@pytest.fixture(scope="session")
+def compiled_vscode_extension() -> str:
+    """Compile editors/vscode once (npm run compile) and return the `node` to run it with;
+    skips with the reason where node/npm or the extension's node_modules are missing (CI
+    builds the extension first, so its tests run there)."""
+    import shutil
+    import subprocess
+
+    extension = REPO / "editors" / "vscode"
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        pytest.skip("npm/node not installed: the VS Code extension is not built")
+    if not (extension / "node_modules" / "vscode-languageclient").is_dir():
+        pytest.skip("editors/vscode/node_modules missing: run editors/vscode/build.sh")
+    compiled = subprocess.run(
+        [npm, "run", "--silent", "compile"],
+        cwd=extension,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    return node

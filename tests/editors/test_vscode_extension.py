@@ -156,21 +156,9 @@ def test_engine_and_types_agree() -> None:
     assert MANIFEST["dependencies"]["vscode-languageclient"].lstrip("^~").startswith("9.")
 
 
-def test_compiled_extension_starts_the_server(tmp_path: Path) -> None:
+def test_compiled_extension_starts_the_server(tmp_path: Path, compiled_vscode_extension: str) -> None:
     """Compile, then activate out/extension.js against the real server (via this Python)."""
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        pytest.skip("npm/node not installed: the VS Code extension is not built")
-    if not (EXTENSION / "node_modules" / "vscode-languageclient").is_dir():
-        pytest.skip("editors/vscode/node_modules missing: run editors/vscode/build.sh")
-    compiled = subprocess.run(
-        [npm, "run", "--silent", "compile"],
-        cwd=EXTENSION,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+    node = compiled_vscode_extension
 
     settings = {
         "tunelint.server.python": sys.executable,

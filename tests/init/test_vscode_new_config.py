@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tunelint.lint import lint_file
 
@@ -38,20 +35,10 @@ def test_the_command_is_contributed() -> None:
     assert titles["tunelint.newConfig"] == "New fine-tuning config…"
 
 
-def test_quick_picks_write_and_open_the_config(tmp_path: Path) -> None:
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        pytest.skip("npm/node not installed: the VS Code extension is not built")
-    if not (EXTENSION / "node_modules" / "vscode-languageclient").is_dir():
-        pytest.skip("editors/vscode/node_modules missing: run editors/vscode/build.sh")
-    compiled = subprocess.run(
-        [npm, "run", "--silent", "compile"],
-        cwd=EXTENSION,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
+def test_quick_picks_write_and_open_the_config(
+    tmp_path: Path, compiled_vscode_extension: str
+) -> None:
+    node = compiled_vscode_extension
     (tmp_path / "tunelint.toml").write_text("")
     env = {
         **os.environ,
