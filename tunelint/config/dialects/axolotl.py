@@ -4,7 +4,7 @@
 axolotl validates its config with pydantic, so numbers written `2e-5` are converted back to
 floats (no YAML 1.1 finding here). Its `bf16: auto` resolves on the training machine: bf16 where
 the GPU has it, else fp16; the Plan leaves precision unset (the GPU decides) and points it at
-the `bf16` key. A `deepspeed:` JSON is read with the config (cross-file findings).
+the `bf16` key; a config with no `bf16` key is `auto` too (the schema's default). A `deepspeed:` JSON is read with the config (cross-file findings).
 
 Meanings read from axolotl's source at v0.18.0+9 (commit 067b021c8):
 - src/axolotl/utils/config/__init__.py `resolve_dtype` and core/builders/base.py
@@ -149,7 +149,8 @@ def _dataset_path(node: Any) -> str | None:
 
 
 def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
-    bf16 = reader.value("bf16")
+    # schemas/config.py: `bf16` defaults to "auto" (a missing key is auto, not off).
+    bf16 = reader.value("bf16") if reader.has("bf16") else "auto"
     fp16 = as_bool(reader.value("fp16"))
     bf16_on = as_bool(bf16) is True or bf16 == "full"
     if bf16_on and fp16:
@@ -171,12 +172,8 @@ def _precision(reader: KeyReader, found: dict[str, Any]) -> None:
         found[F.WEIGHTS_DTYPE] = "fp16"
     elif bf16 == "auto":
         reader.locate(("precision",), "bf16")  # resolved on the GPU: bf16 there, else fp16
-    elif (
-        as_bool(reader.value("float32"))
-        or not (reader.has("bf16") or reader.has("fp16"))
-        or (as_bool(bf16) is False)
-    ):
-        # No half-precision flag: axolotl trains in fp32.
+    elif as_bool(reader.value("float32")) or as_bool(bf16) is False:
+        # bf16 switched off and no fp16: axolotl trains in fp32.
         keys = ("bf16",) if reader.has("bf16") else ("fp16",) if reader.has("fp16") else ()
         reader.put(("precision",), "fp32", *keys)
         found[F.WEIGHTS_DTYPE] = "fp32"
