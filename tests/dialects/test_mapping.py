@@ -55,8 +55,12 @@ def test_axolotl_bf16_auto_leaves_precision_to_the_gpu() -> None:
     assert result.plan is not None and result.plan.precision is None
     assert _at(result, ("precision",)) == ("bf16", 3, None)
     assert result.diagnostics == []
-    fp32 = lint_text("base_model: x/y\nadapter: lora\n", "a.yml", OPTIONS)
-    assert fp32.plan is not None and fp32.plan.precision == "fp32"  # no flag: axolotl's fp32
+    # No bf16 key is the schema's default, `auto` (axolotl 0.21 schemas/config.py), not fp32.
+    unset = lint_text("base_model: x/y\nadapter: lora\n", "a.yml", OPTIONS)
+    assert unset.plan is not None and unset.plan.precision is None
+    assert "TL104" not in {d.code for d in unset.diagnostics}
+    fp32 = lint_text("base_model: x/y\nadapter: lora\nbf16: false\n", "a.yml", OPTIONS)
+    assert fp32.plan is not None and fp32.plan.precision == "fp32"  # bf16 off, no fp16
     assert "TL104" in {d.code for d in fp32.diagnostics}
 
 

@@ -19,10 +19,13 @@ AXOLOTL = "base_model: Qwen/Qwen2.5-7B\ndatasets:\n  - path: x\n    type: alpaca
 
 
 def test_axolotl_float16_is_pure_half_precision_weights() -> None:
-    result = _read(AXOLOTL + "float16: true\n", "a.yml", "axolotl")
+    result = _read(AXOLOTL + "bf16: false\nfloat16: true\n", "a.yml", "axolotl")
     assert result.plan.precision == "fp16"
     assert result.context.facts.weights_dtype == "fp16"
     assert result.source_map.get(("precision",)).dialect_key == "float16"
+    # resolve_dtype: with bf16 left at its default `auto`, a bf16 GPU turns bf16 on first.
+    auto = _read(AXOLOTL + "float16: true\n", "a.yml", "axolotl")
+    assert auto.plan.precision is None
 
 
 def test_axolotl_bfloat16_is_bf16_weights_and_bf16_training() -> None:
@@ -30,9 +33,12 @@ def test_axolotl_bfloat16_is_bf16_weights_and_bf16_training() -> None:
     assert (result.plan.precision, result.context.facts.weights_dtype) == ("bf16", "bf16")
 
 
-def test_axolotl_without_a_flag_still_trains_in_fp32() -> None:
+def test_axolotl_without_a_flag_is_bf16_auto_and_bf16_off_is_fp32() -> None:
+    # schemas/config.py: `bf16` defaults to "auto"; resolve_dtype picks it on the GPU.
     result = _read(AXOLOTL, "a.yml", "axolotl")
-    assert (result.plan.precision, result.context.facts.weights_dtype) == ("fp32", "fp32")
+    assert (result.plan.precision, result.context.facts.weights_dtype) == (None, None)
+    off = _read(AXOLOTL + "bf16: false\n", "a.yml", "axolotl")
+    assert (off.plan.precision, off.context.facts.weights_dtype) == ("fp32", "fp32")
 
 
 def test_axolotl_unfrozen_parameters_is_partial_training() -> None:
