@@ -12,14 +12,15 @@ memory report (the estimate `tunelint estimate --gpu H200` prints), and that sam
 trained in process by `run_plan` for `--steps` steps.
 
 - measured: `torch.cuda.max_memory_allocated()` / `max_memory_reserved()` over the row
-  (peak stats reset before it, the previous row's memory freed), and reserved + the CUDA
-  context measured at start-up as the nvidia-smi view
+  (peak stats reset before it, the previous row's memory freed), and as the nvidia-smi view
+  the peak reserved plus what the device held outside PyTorch at the row's end (the CUDA
+  context and the libraries' own memory)
 - estimated: the report's allocated, reserved and nvidia-smi views
 
 Each row runs in its own try (a failure is that row's line), and rows stop being started once
 `--budget-s` seconds have passed, so one command always ends with a table.
 
-    python benchmarks/gpu_memory_check.py [--steps 4] [--budget-s 270] [--only 1.1B,8B]
+    python benchmarks/gpu_memory_check.py [--steps 4] [--budget-s 240] [--only 1.1B,8B]
     python benchmarks/gpu_memory_check.py --smoke   # CPU: the machinery at a toy shape
 """
 
@@ -131,8 +132,13 @@ def build_model(folder: Path, shape: Shape, device: str) -> Path:
         bos_token_id=None,
     )
     torch.manual_seed(0)
-    with torch.device(device):  # initialised where it is fast; on a GPU 8B takes seconds
-        model = LlamaForCausalLM(config).to(torch.bfloat16)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.bfloat16)  # built in bf16: no fp32 copy of 8B
+    try:
+        with torch.device(device):  # initialised where it is fast; on a GPU 8B takes seconds
+            model = LlamaForCausalLM(config)
+    finally:
+        torch.set_default_dtype(default)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     del model
@@ -211,8 +217,9 @@ def _free_memory() -> None:
         torch.cuda.empty_cache()
 
 
-def _context_gib() -> float:
-    """What the device holds beyond PyTorch's reserved memory (CUDA context, libraries)."""
+def _outside_pytorch_gib() -> float:
+    """What the device holds beyond PyTorch's reserved memory now: the CUDA context and the
+    libraries' own allocations (cuBLAS, bitsandbytes) -- nvidia-smi counts them, PyTorch not."""
     import torch
 
     torch.empty(1, device="cuda")
@@ -230,7 +237,7 @@ def estimate_and_plan(path: Path) -> tuple[Any, Any, list[str]]:
     return result.plan, report, errors
 
 
-def run_row(row: Row, config: Path, cuda: bool, context_gib: float) -> dict[str, Any]:
+def run_row(row: Row, config: Path, cuda: bool) -> dict[str, Any]:
     """Estimate and train one row; every outcome is a dict (never raises)."""
     import torch
 
@@ -269,11 +276,13 @@ def run_row(row: Row, config: Path, cuda: bool, context_gib: float) -> dict[str,
         if cuda:
             torch.cuda.synchronize()
             reserved = torch.cuda.max_memory_reserved() / GIB
+            outside = _outside_pytorch_gib()  # before freeing: the libraries this row loaded
             record["measured_gib"] = {
                 "allocated": round(torch.cuda.max_memory_allocated() / GIB, 3),
                 "reserved": round(reserved, 3),
-                "nvidia_smi": round(reserved + context_gib, 3),
+                "nvidia_smi": round(reserved + outside, 3),
             }
+            record["outside_pytorch_gib"] = round(outside, 3)
     except Exception as exc:  # one row's failure is that row's line
         record["error"] = f"{type(exc).__name__}: {exc}"[:500]
         record["traceback"] = traceback.format_exc()[-4000:]
@@ -299,7 +308,12 @@ def print_table(records: list[dict[str, Any]]) -> None:
         line = f"{rec['row']:<28}"
         measured, est = rec.get("measured_gib"), rec.get("estimate_gib")
         if "error" in rec or "skipped" in rec or measured is None or est is None:
-            why = rec.get("skipped") or rec.get("error") or rec.get("estimate_reason", "")
+            why = (
+                rec.get("skipped")
+                or rec.get("error")
+                or rec.get("estimate_reason")
+                or "trained; not measured (no CUDA)"
+            )
             if measured is not None:
                 why = f"measured alloc {measured['allocated']:.2f} GiB; {why}"
             elif est is not None:
@@ -348,7 +362,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=4, help="optimizer steps per row")
     parser.add_argument(
-        "--budget-s", type=float, default=270, help="start no row after this many seconds"
+        "--budget-s", type=float, default=240, help="start no row after this many seconds"
     )
     parser.add_argument("--only", default="", help="comma-separated row-name substrings")
     parser.add_argument("--out", default=os.environ.get("OUT") or None, help="JSON folder")
@@ -375,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = tuple(r for r in rows if not wanted or any(w in r.name for w in wanted))
     out = Path(args.out) if args.out else None
     device = torch.cuda.get_device_name(0) if cuda else "cpu"
-    context = _context_gib() if cuda else 0.0
+    context = _outside_pytorch_gib() if cuda else 0.0
     payload: dict[str, Any] = {
         "device": device,
         "estimated_for": GPU,
@@ -420,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                         ),
                         encoding="utf-8",
                     )
-                    record = run_row(row, config, cuda, context)
+                    record = run_row(row, config, cuda)
                     shutil.rmtree(config.parent / "run", ignore_errors=True)
                 except Exception as exc:  # building the model failed: this row's line
                     record["error"] = f"{type(exc).__name__}: {exc}"[:500]
