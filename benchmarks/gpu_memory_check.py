@@ -249,6 +249,7 @@ def run_row(row: Row, config: Path, cuda: bool) -> dict[str, Any]:
     record: dict[str, Any] = {"row": row.name, "config": asdict(row)}
     started = time.monotonic()
     log = io.StringIO()
+    said: list[str] = []  # the runner's own messages: notes on what it changed or resolved
     try:
         plan, report, errors = estimate_and_plan(config)
         record["lint_errors"] = errors
@@ -270,7 +271,8 @@ def run_row(row: Row, config: Path, cuda: bool) -> dict[str, Any]:
             record["start_allocated_gib"] = round(torch.cuda.memory_allocated() / GIB, 3)
             torch.cuda.reset_peak_memory_stats()
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            result = run_plan(plan, config.parent, RunOptions(), say=lambda _m: None)
+            result = run_plan(plan, config.parent, RunOptions(), say=said.append)
+        record["trainer"] = result.resolved.get("trainer")
         record["final_loss"] = next(
             (e["loss"] for e in reversed(result.log_history) if "loss" in e), None
         )
@@ -290,6 +292,7 @@ def run_row(row: Row, config: Path, cuda: bool) -> dict[str, Any]:
         record["traceback"] = traceback.format_exc()[-4000:]
         record["log_tail"] = log.getvalue()[-2000:]
     finally:
+        record["runner_messages"] = [m[:300] for m in said[-30:]]
         _free_memory()
         if cuda:
             record["end_allocated_gib"] = round(torch.cuda.memory_allocated() / GIB, 3)
@@ -345,7 +348,9 @@ def versions() -> dict[str, str]:
     from importlib import metadata
 
     found = {}
-    for name in ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "bitsandbytes"):
+    # The training stack, then what the device image brings that the carried wheels need.
+    names = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "bitsandbytes")
+    for name in (*names, "huggingface_hub", "tokenizers", "pyarrow", "fsspec", "tqdm"):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
