@@ -1,6 +1,11 @@
-"""Fetch the extra review set (benchmarks/extra_review.tsv: upstream configs that are not in
+"""Fetch the extra review set (benchmarks/extra_review.tsv: real configs that are not in
 ../shared/corpus) into a folder, each file at the commit the list names, with the list beside
 them as MANIFEST.tsv. The files are other projects' and are never committed here.
+
+The `kind` column says where a file comes from: `upstream` (a framework's own example folder) or
+`user` (a person's own project that uses the framework); benchmarks/advice_quality.py reports the
+two separately. Each file lands at `local_file` (`<dialect>/<flattened path>`, user files with
+their `owner__name__` in front so that two projects' `qlora.yml` do not collide).
 
     .venv/bin/python scripts/fetch_extra_review.py DIR
     .venv/bin/python benchmarks/advice_quality.py --root DIR --verdicts benchmarks/extra_review.json
