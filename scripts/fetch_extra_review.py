@@ -35,8 +35,13 @@ def main() -> int:
         if dest.is_file():
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with urllib.request.urlopen(RAW.format(**row), timeout=30) as response:
-            dest.write_bytes(response.read())
+        url = RAW.format(**row)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                dest.write_bytes(response.read())
+        except OSError as exc:  # URLError and timeouts: say which file, not a traceback
+            print(f"{row['local_file']}: cannot fetch {url}: {exc}", file=sys.stderr)
+            return 1
     shutil.copyfile(LIST, target / "MANIFEST.tsv")
     print(f"{len(rows)} files in {target}")
     return 0
