@@ -12,9 +12,11 @@ corpus) and prints, per setting:
     .venv/bin/python benchmarks/advice_quality.py
     .venv/bin/python benchmarks/advice_quality.py --root DIR --verdicts FILE   # another set
 
-Another set is a folder with a MANIFEST.tsv (`local_file`, `repo`, `path`, `commit`) and a
-verdicts file of the corpus expectations' shape; benchmarks/extra_review.json reviews 42 upstream
-configs that are not in the corpus (fetch them with `scripts/fetch_extra_review.py DIR`).
+Another set is a folder with a MANIFEST.tsv (`local_file`, `repo`, `path`, `commit`, optionally
+`kind`) and a verdicts file of the corpus expectations' shape; benchmarks/extra_review.json reviews
+configs that are not in the corpus, 42 from upstream example folders and 76 from user repositories
+(fetch them with `scripts/fetch_extra_review.py DIR`); with a `kind` column the figures are printed
+for the whole set and again for each kind.
 """
 
 from __future__ import annotations
@@ -35,17 +37,11 @@ sys.modules["corpus_review"] = review
 _spec.loader.exec_module(review)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", type=Path, default=review.CORPUS)
-    parser.add_argument("--verdicts", type=Path, default=review.EXPECTATIONS)
-    args = parser.parse_args()
-    review.offline_environment()
-    verdicts = review.load(args.verdicts)
-    names = [row["local_file"] for row in review.manifest(args.root)]
-    index = review.verdict_index(verdicts)
-    seen = list(review.lint_corpus([args.root / n for n in names], args.root))
-    print(f"{len(names)} files under {args.root}\n")
+def report(title: str, names: list[str], seen: list, index: dict) -> None:
+    """Per setting: findings, FALSE, FP per 10 files, error findings judged TRUE; then per rule."""
+    names_set = set(names)
+    seen = [s for s in seen if s.file in names_set]
+    print(f"{title}: {len(names)} files\n")
     print(
         f"{'setting':<11} {'findings':>8} {'FALSE':>6} {'FP/10 files':>11} "
         f"{'errors':>6} {'errors TRUE':>11} {'unreviewed':>10}"
@@ -60,24 +56,51 @@ def main() -> int:
         false = sum(v == "FALSE" for v in verdict.values())
         errors = [s for s in rows if s.severity == "error"]
         true_errors = sum(verdict[s] == "TRUE" for s in errors)
-        share = f"{100 * true_errors / len(errors):.0f}%" if errors else "n/a"
+        share = (
+            f"{true_errors}/{len(errors)} {100 * true_errors / len(errors):.0f}%"
+            if errors
+            else "n/a"
+        )
         unreviewed = sum(v == "UNREVIEWED" for v in verdict.values())
+        fp10 = 10 * false / len(names) if names else 0.0
         print(
-            f"{setting:<11} {len(rows):>8} {false:>6} {10 * false / len(names):>11.2f} "
+            f"{setting:<11} {len(rows):>8} {false:>6} {fp10:>11.2f} "
             f"{len(errors):>6} {share:>11} {unreviewed:>10}"
         )
         for s in rows:
-            per_rule[s.code][f"{setting}:{verdict[s]}"] += 1
+            per_rule[s.code][verdict[s]] += 1
     print("\nfindings per rule (all settings): TRUE / DEBATABLE / FALSE / unreviewed")
     for code in sorted(per_rule):
-        counts = per_rule[code]
-        total = Counter()
-        for key, n in counts.items():
-            total[key.split(":", 1)[1]] += n
+        total = per_rule[code]
         print(
             f"  {code}: {total['TRUE']:>4} / {total['DEBATABLE']:>4} / {total['FALSE']:>4} / "
             f"{total['UNREVIEWED']:>4}"
         )
+    print()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=review.CORPUS)
+    parser.add_argument("--verdicts", type=Path, default=review.EXPECTATIONS)
+    args = parser.parse_args()
+    review.offline_environment()
+    verdicts = review.load(args.verdicts)
+    rows = review.manifest(args.root)
+    names = [row["local_file"] for row in rows]
+    index = review.verdict_index(verdicts)
+    seen = list(review.lint_corpus([args.root / n for n in names], args.root))
+    report(f"all files under {args.root}", names, seen, index)
+    # A reviewed set may say where each file comes from (extra_review.tsv: upstream / user).
+    kinds = sorted({row["kind"] for row in rows if row.get("kind")})
+    if len(kinds) > 1:
+        for kind in kinds:
+            report(
+                f"kind = {kind}",
+                [r["local_file"] for r in rows if r.get("kind") == kind],
+                seen,
+                index,
+            )
     return 0
 
 

@@ -1,6 +1,11 @@
-"""Fetch the extra review set (benchmarks/extra_review.tsv: upstream configs that are not in
+"""Fetch the extra review set (benchmarks/extra_review.tsv: real configs that are not in
 ../shared/corpus) into a folder, each file at the commit the list names, with the list beside
 them as MANIFEST.tsv. The files are other projects' and are never committed here.
+
+The `kind` column says where a file comes from: `upstream` (a framework's own example folder) or
+`user` (a person's own project that uses the framework); benchmarks/advice_quality.py reports the
+two separately. Each file lands at `local_file` (`<dialect>/<flattened path>`, user files with
+their `owner__name__` in front so that two projects' `qlora.yml` do not collide).
 
     .venv/bin/python scripts/fetch_extra_review.py DIR
     .venv/bin/python benchmarks/advice_quality.py --root DIR --verdicts benchmarks/extra_review.json
@@ -30,8 +35,13 @@ def main() -> int:
         if dest.is_file():
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with urllib.request.urlopen(RAW.format(**row), timeout=30) as response:
-            dest.write_bytes(response.read())
+        url = RAW.format(**row)
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                dest.write_bytes(response.read())
+        except OSError as exc:  # URLError and timeouts: say which file, not a traceback
+            print(f"{row['local_file']}: cannot fetch {url}: {exc}", file=sys.stderr)
+            return 1
     shutil.copyfile(LIST, target / "MANIFEST.tsv")
     print(f"{len(rows)} files in {target}")
     return 0
