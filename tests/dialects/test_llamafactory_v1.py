@@ -188,6 +188,7 @@ def test_stage_comes_from_preference_keys_or_the_file_name() -> None:
     assert dpo.plan.data is not None and dpo.plan.data.format == "preference"
     orpo = _read(BARE + "pref_loss: orpo\n")
     assert orpo.plan.method.kind == "orpo"
+    assert ("method", "kind") not in _read(BARE, "train_lora_sft.yaml").context.facts.unmapped
     named = _read(BARE, "train_lora_dpo.yaml")
     assert named.plan.method.kind == "dpo"
     assert ("method", "kind") not in named.context.facts.unmapped
@@ -222,6 +223,14 @@ def test_deepspeed_dist_config_reads_its_json(tmp_path: Path) -> None:
     (tmp_path / "ds_z3.json").write_text(json.dumps(ds))
     off = lint_text(config.read_text(), config, LintOptions(settings=Settings()))
     assert off.plan is not None and off.plan.precision == "fp32"
+    ds["bf16"], ds["fp16"] = {"enabled": "auto"}, {"enabled": False}
+    (tmp_path / "ds_z3.json").write_text(json.dumps(ds))
+    no_fp16 = lint_text(config.read_text(), config, LintOptions(settings=Settings()))
+    assert no_fp16.plan is not None and no_fp16.plan.precision == "fp32"
+    ds["fp16"] = {"enabled": True}  # as written (v1 refuses fp16 at start-up)
+    (tmp_path / "ds_z3.json").write_text(json.dumps(ds))
+    fp16 = lint_text(config.read_text(), config, LintOptions(settings=Settings()))
+    assert fp16.plan is not None and fp16.plan.precision == "fp16"
 
 
 def test_optimizer_and_scheduler_plugins_are_unmapped_not_guessed() -> None:
@@ -235,6 +244,13 @@ def test_batching_strategy_padding_free_is_packing() -> None:
     assert plan.training.sample_packing is True
     assert plan.model.attn_implementation == "flash_attention_2"
     assert _read(BARE + "batching_strategy: normal\n").plan.training.sample_packing is False
+
+
+def test_a_resumed_adapter_keeps_its_own_settings() -> None:
+    text = BARE + "peft_config:\n  name: lora\n  r: 64\n  adapter_name_or_path: out/lora\n"
+    facts = _read(text).context.facts
+    assert {("peft", "r"), ("peft", "alpha"), ("peft", "target_modules")} <= facts.unmapped
+    assert not _read(BARE + "peft_config:\n  name: lora\n").context.facts.unmapped & {("peft", "r")}
 
 
 def test_export_file_is_a_merge() -> None:

@@ -125,7 +125,7 @@ _NEEDS_FLASH = frozenset({"padding_free"})  # base_trainer.py: padding_free need
 # TrainingArguments fields only the DPO trainer reads (dpo_trainer.py).
 _PREFERENCE_KEYS = ("pref_beta", "pref_loss", "pref_ftx", "simpo_gamma", "dpo_label_smoothing")
 _TOKEN = re.compile(r"[^a-z0-9]+")
-_STAGE_IN_NAME = {"dpo": "dpo", "orpo": "orpo", "rm": "reward", "reward": "reward"}
+_STAGE_IN_NAME = {"dpo": "dpo", "orpo": "orpo", "rm": "reward", "reward": "reward", "sft": "sft"}
 # LoraParams fields (peft.py): a block switched to LoRA keeps only these.
 _LORA_PARAMS = frozenset(
     {
@@ -325,6 +325,9 @@ class LlamaFactoryV1Dialect:
             reader.put(("peft", "target_modules"), [targets], "peft_config", "target_modules")
         elif isinstance(targets, list) and targets and all(isinstance(t, str) for t in targets):
             reader.put(("peft", "target_modules"), targets, "peft_config", "target_modules")
+        if reader.has("peft_config", "adapter_name_or_path"):
+            # peft.py load_adapter: training resumes the adapter with its own settings.
+            reader.unmapped.update({("peft", "r"), ("peft", "alpha"), ("peft", "target_modules")})
         saved = reader.value("peft_config", "modules_to_save")
         if isinstance(saved, list) and saved and all(isinstance(s, str) for s in saved):
             reader.put(("peft", "modules_to_save"), saved, "peft_config", "modules_to_save")
@@ -423,7 +426,7 @@ def _accumulation(reader: KeyReader) -> None:
 
 def _deepspeed_precision(doc: Document | None) -> str:
     """deepspeed_utils.infer_deepspeed_mixed_precision: bf16 unless the JSON switches bf16
-    (or, with bf16 left to auto, fp16) off. (fp16 on is refused by v1.)"""
+    (or, with bf16 left to auto, fp16) off."""
     root = doc.root if doc is not None else None
     if not isinstance(root, Mapping):
         return "bf16"
@@ -436,6 +439,8 @@ def _deepspeed_precision(doc: Document | None) -> str:
         return as_bool(flag.value.plain()) if flag is not None else None
 
     bf16, fp16 = enabled("bf16"), enabled("fp16")
+    if fp16 is True:
+        return "fp16"  # as written; v1 refuses it at start-up
     if bf16 is True:
         return "bf16"
     if bf16 is False or fp16 is False:
