@@ -26,7 +26,11 @@ Meanings read from LLaMA-Factory's source at v0.9.5+54 (commit ff6d4d12e), src/l
   4 | 8}`; bnb without a bit count loads 4-bit, auto without one does not quantize.
 - plugins/trainer_plugins/distributed/interface.py: `dist_config.name` fsdp2 | fsdpturbo
   (FSDP2, `offload_params`, fsdpturbo's `ep_size` expert parallelism) | deepspeed
-  (`config_file`, a DeepSpeed JSON).
+  (`config_file`, a DeepSpeed JSON). Values the JSON fixes are not compared with the file's
+  (TL504): v1 hands its own micro batch and accumulation to accelerate (distributed/
+  deepspeed.py), whose handling of a mismatch was not read.
+- `kernel_config` is not mapped: training asks the kernels for logits, which turns Liger's
+  fused linear cross-entropy off (kernels/liger_kernel_ops.py).
 - Precision: `bf16` is read only by the FSDP2 engines (fsdp2.py: bf16 parameters, fp32
   reductions). Under DeepSpeed its JSON decides (deepspeed_utils.py
   `infer_deepspeed_mixed_precision`: bf16 unless `bf16.enabled` or `fp16.enabled` is false).
