@@ -61,6 +61,10 @@ def acceptable_dialects(row: dict[str, str]) -> set[str | None]:
     allowed: set[str | None] = {None if expected == "none" else expected}
     if "or none acceptable" in row.get("note", ""):
         allowed.add(None)
+    # The manifest names the framework; a schema version of it has its own dialect.
+    from tunelint.config.dialects import entries
+
+    allowed |= {e.name for e in entries() if e.name.startswith(f"{expected}-v")}
     return allowed
 
 

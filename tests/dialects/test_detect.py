@@ -12,7 +12,7 @@ import pytest
 
 from tunelint.commands.detect import detect_file
 from tunelint.config.detect import detect_dialect
-from tunelint.config.dialects import DIALECTS, MIN_CONFIDENCE
+from tunelint.config.dialects import DIALECTS, MIN_CONFIDENCE, get_dialect
 from tunelint.config.document import parse_document
 from tunelint.config.settings import Settings, clear_settings_cache
 from tunelint.lint import LintOptions, lint_file
@@ -36,7 +36,7 @@ def test_unrelated_files_are_no_dialect(name: str) -> None:
     path = FIXTURES / name
     doc = parse_document(path.read_text(encoding="utf-8"), str(path))
     assert doc.errors == [] and doc.root is not None
-    assert len(DIALECTS) == 7
+    assert len(DIALECTS) == 8
     for dialect in DIALECTS:
         assert dialect.detect(doc) < MIN_CONFIDENCE, dialect.name
     assert detect_dialect(doc).dialect is None
@@ -196,10 +196,12 @@ learning_rate: 1.0e-4
 """
 
 
-def test_llamafactory_v1_schema_is_left_unclaimed() -> None:
-    # tunelint reads v0 (`model_name_or_path`, `stage`, `finetuning_type`); a v1 file is
-    # not read with v0's meanings, whatever names they share.
-    assert detect_dialect(parse_document(V1_CONFIG, "train_lora.yaml")).dialect is None
+def test_llamafactory_v1_schema_is_read_by_the_v1_dialect_only() -> None:
+    # v0's reader (`model_name_or_path`, `stage`, `finetuning_type`) never claims a v1 file,
+    # whatever names they share; v1's own reader does (llamafactory_v1.py).
+    v1 = parse_document(V1_CONFIG, "train_lora.yaml")
+    assert detect_dialect(v1).name == "llamafactory-v1"
+    assert get_dialect("llamafactory").detect(v1) == 0.0  # type: ignore[union-attr]
     v0 = V1_CONFIG.replace("model: ", "model_name_or_path: ").replace("model_class: llm\n", "")
     v0 = v0.replace("train_dataset", "dataset") + "stage: dpo\nfinetuning_type: lora\n"
     for block in ("peft_config", "dist_config"):

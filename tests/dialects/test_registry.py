@@ -48,6 +48,7 @@ def test_the_table_lists_every_dialect_once_in_order() -> None:
         "torchtune",
         "deepspeed",
         "accelerate",
+        "llamafactory-v1",
         "llamafactory",
         "axolotl",
         "trl",
@@ -68,7 +69,7 @@ def test_every_marker_key_makes_its_dialect_a_candidate() -> None:
         if markers is not None:
             assert set(markers) <= entry.keys, entry.name
             checked += 1
-    assert checked == 5  # the marker-scored formats; native and torchtune trigger otherwise
+    assert checked == 6  # the marker-scored formats; native and torchtune trigger otherwise
     torchtune = next(e for e in entries() if e.name == "torchtune")
     assert torchtune.text == ("_component_",) and not torchtune.keys
     assert next(e for e in entries() if e.name == "native").always

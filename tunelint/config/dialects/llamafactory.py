@@ -29,6 +29,7 @@ from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
 from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.llamafactory_v1 import is_v1_schema
 from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
     KeyReader,
@@ -142,33 +143,6 @@ _MEGATRON = frozenset(
     {"tensor_model_parallel_size", "pipeline_model_parallel_size", "expert_model_parallel_size"}
 )
 
-# LLaMA-Factory v1 (src/llamafactory/v1/config/*_args.py, parsed by v1's get_args): `model`
-# instead of `model_name_or_path`, `train_dataset`, plugin blocks named by `name:`
-# (peft_config, dist_config, kernel_config...), no `stage`/`finetuning_type`/`template`.
-# tunelint has no reader or option table for it, so such files are left unclaimed rather
-# than read with v0's meanings (`cutoff_len`, `learning_rate` are shared names).
-_V1_ONLY = frozenset(
-    {
-        "train_dataset",
-        "eval_dataset",
-        "model_class",
-        "init_config",
-        "peft_config",
-        "kernel_config",
-        "quant_config",
-        "dist_config",
-        "optim_config",
-        "lr_scheduler_config",
-        "sample_backend",
-        "batching_strategy",
-    }
-)
-
-
-def is_v1_schema(keys: set[str]) -> bool:
-    """Whether top-level `keys` are LLaMA-Factory v1's config schema."""
-    return "model" in keys and "model_name_or_path" not in keys and bool(keys & _V1_ONLY)
-
 
 def detect_llamafactory(doc: Document) -> float:
     root = doc.root
@@ -176,7 +150,7 @@ def detect_llamafactory(doc: Document) -> float:
         return 0.0
     keys = set(root.keys())
     if is_v1_schema(keys):
-        return 0.0  # read by another parser with other meanings: not claimed (see below)
+        return 0.0  # v1's schema: another parser, other meanings (llamafactory_v1.py)
     stage = root.get("stage")
     bonus = 0.15 if stage is not None and stage.value.plain() in _STAGES else 0.0
     return marker_score(
