@@ -108,10 +108,7 @@ def derive(
     else:
         found = resolve_base(base_name)
         if found is None:
-            return (
-                f"{row['repo']} is a derivative of {base_name} ({row['source']}), which is not "
-                "in the model catalog"
-            )
+            return f"{row['repo']} derives from {base_name}, which is not in the model catalog"
         base_spec, base_config = found, config_of(found)
     changes = dict(row.get("config", {}))
     drop = tuple(row.get("drop", ()))
