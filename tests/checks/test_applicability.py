@@ -100,7 +100,8 @@ def test_a_recipe_the_launcher_may_shard_does_not_fit_only_as_a_warning() -> Non
     assert found["TL402"].severity == "warning"
     # The checkpoint folder is not on this machine: its name is read as the model, and said.
     assert found["TL402"].message.endswith(
-        "(assuming 1 GPU, unsharded, /tmp/Meta-Llama-3.1-70B-Instruct/ is meta-llama/Llama-3.1-70B)"
+        "(assuming 1 GPU, unsharded, /tmp/Meta-Llama-3.1-70B-Instruct/ is "
+        "Meta-Llama-3.1-70B-Instruct (the catalog's meta-llama/Llama-3.1-70B))"
     )
     counted = LintOptions(settings=Settings(), select=("TL402",), gpu="A100-80GB", gpu_count=1)
     # The model from the builder alone (no checkpoint folder to assume): nothing is assumed.
@@ -111,7 +112,8 @@ def test_a_recipe_the_launcher_may_shard_does_not_fit_only_as_a_warning() -> Non
     (assumed,) = lint_text(TUNE_70B, "70B_full.yaml", counted).diagnostics
     assert assumed.severity == "warning"
     assert assumed.message.endswith(
-        "(assuming /tmp/Meta-Llama-3.1-70B-Instruct/ is meta-llama/Llama-3.1-70B)"
+        "(assuming /tmp/Meta-Llama-3.1-70B-Instruct/ is Meta-Llama-3.1-70B-Instruct "
+        "(the catalog's meta-llama/Llama-3.1-70B))"
     )
 
 

@@ -179,15 +179,15 @@ def test_a_missing_local_path_resolves_by_its_folder_name_as_an_assumption(tmp_p
     path = f"{tmp_path}/Meta-Llama-Guard-3-8B/"
     lookup = lookup_model(path)
     assert lookup.spec is not None and lookup.spec.hf_repo == "meta-llama/Llama-Guard-3-8B"
-    assert lookup.assumed == f"{path} is meta-llama/Llama-Guard-3-8B"
-    assert lookup.assumption == f"assuming {path} is meta-llama/Llama-Guard-3-8B"
+    said = f"{path} is Meta-Llama-Guard-3-8B (the catalog's meta-llama/Llama-Guard-3-8B)"
+    assert lookup.assumed == said and lookup.assumption == f"assuming {said}"
     assert any("not on this machine" in note for note in lookup.notes)
     llama = lookup_model(f"{tmp_path}/models/Llama-3.1-70B")
     assert llama.spec is not None and llama.spec.name == "Llama-3.1-70B"
     assert llama.assumed == f"{tmp_path}/models/Llama-3.1-70B is meta-llama/Llama-3.1-70B"
     relative = lookup_model("./checkpoints/Qwen2.5-7B-Instruct", (tmp_path,))
     assert relative.spec is not None and relative.spec.name == "Qwen2.5-7B"
-    assert relative.assumed is not None
+    assert relative.assumed == "./checkpoints/Qwen2.5-7B-Instruct is Qwen/Qwen2.5-7B"
     unknown = lookup_model(f"{tmp_path}/outputs/checkpoint-500")
     assert unknown.spec is None and unknown.assumed is None
     assert "no folder with a config.json" in (unknown.reason or "")

@@ -502,8 +502,11 @@ def _local_copy(text: str, folders: list[Path]) -> ModelLookup:
             None, f"{text} is not in the model catalog and no folder with a config.json"
         )
     repo = named.spec.hf_repo or named.spec.name
-    assumed = f"{text} is {repo}"
-    note = f"model: {text} is not on this machine; assumed to be {repo} (its folder name)"
+    # Say what the folder's name claims; where the catalog reads it as another entry (an alias
+    # with the same dimensions: Llama-3.3-70B-Instruct as Llama-3.1-70B), say that too.
+    same = _key(repo.rsplit("/", 1)[-1]) in {_key(v) for v in _variants(last.lower())}
+    assumed = f"{text} is {repo}" if same else f"{text} is {last} (the catalog's {repo})"
+    note = f"model: {text} is not on this machine; assumed from its folder name: {assumed}"
     return replace(named, assumed=assumed, notes=(note, *named.notes))
 
 
