@@ -115,6 +115,12 @@ def test_stated_differences_are_applied() -> None:
     assert hermes is not None and mistral is not None
     assert hermes.vocab_size == 32002
     assert hermes.param_count() - mistral.param_count() == 2 * 2 * 4096
+    # Tülu 3: open-instruct adds <pad> and pads the vocabulary to a multiple of 8; the DPO and
+    # final models inherit it through the chain.
+    tulu = resolve_model("allenai/Llama-3.1-Tulu-3-8B")
+    llama = resolve_model("meta-llama/Llama-3.1-8B")
+    assert tulu is not None and llama is not None and tulu.vocab_size == 128264
+    assert tulu.param_count() - llama.param_count() == 2 * 8 * 4096
     # The RoPE-300k upload: Qwen2.5-Math-7B's weights, a 32768 context; the chain follows it.
     rope = resolve_model("open-r1/Qwen2.5-Math-7B-RoPE-300k")
     distill = resolve_model("open-r1/OpenR1-Distill-7B")
