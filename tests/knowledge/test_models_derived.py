@@ -14,7 +14,13 @@ import pytest
 
 from tunelint.config.settings import Settings
 from tunelint.knowledge import models_derived
-from tunelint.knowledge.models import catalog_model, derived_specs, lookup_model, resolve_model
+from tunelint.knowledge.models import (
+    catalog_config,
+    catalog_model,
+    derived_specs,
+    lookup_model,
+    resolve_model,
+)
 from tunelint.lint import LintOptions, lint_text
 
 # Bases the derived file names that models.toml (the arch engineer's file) does not hold yet.
@@ -25,12 +31,6 @@ MISSING_BASES = {
     "deepseek-ai/DeepSeek-V2.5": "DeepSeek-V2/V2.5 (236B) has no models.toml entry",
 }
 ROWS = models_derived.rows()
-
-
-def _config_of(spec):  # type: ignore[no-untyped-def]
-    from tunelint.knowledge.models import catalog_config
-
-    return catalog_config(spec)
 
 
 def test_every_entry_resolves_or_its_missing_base_is_listed() -> None:
@@ -158,11 +158,13 @@ def test_a_bad_entry_is_refused() -> None:
     row = {"repo": "x/y", "base": "mistralai/Mistral-7B-v0.1", "source": "test"}
     bad_key = {**row, "config": {"num_hidden_layers": 12}}  # Mistral-7B-v0.1: spec fields
     with pytest.raises(ValueError, match="cannot apply num_hidden_layers"):
-        models_derived.derive(bad_key, catalog_model, _config_of)
+        models_derived.derive(bad_key, catalog_model, catalog_config)
     bad_quant = {**row, "config": {"quantization_config": {"quant_method": "weird"}}}
     with pytest.raises(ValueError, match="quantization_config not understood"):
-        models_derived.derive(bad_quant, catalog_model, _config_of)
-    missing = models_derived.derive({**row, "base": "nobody/nothing"}, catalog_model, _config_of)
+        models_derived.derive(bad_quant, catalog_model, catalog_config)
+    missing = models_derived.derive(
+        {**row, "base": "nobody/nothing"}, catalog_model, catalog_config
+    )
     assert missing == "x/y derives from nobody/nothing, which is not in the model catalog"
 
 
@@ -202,23 +204,12 @@ def test_a_missing_local_path_resolves_by_its_folder_name_as_an_assumption(tmp_p
 def test_a_folder_that_exists_is_read_not_assumed(tmp_path: Path) -> None:
     folder = tmp_path / "Llama-3.1-70B"  # named like a catalog model, holding another config
     folder.mkdir()
-    (folder / "config.json").write_text(
-        json.dumps(
-            {
-                "model_type": "qwen2",
-                "hidden_size": 896,
-                "intermediate_size": 4864,
-                "num_hidden_layers": 24,
-                "num_attention_heads": 14,
-                "num_key_value_heads": 2,
-                "vocab_size": 151936,
-                "tie_word_embeddings": True,
-            }
-        )
-    )
+    smol = resolve_model("HuggingFaceTB/SmolLM2-135M")
+    assert smol is not None
+    (folder / "config.json").write_text(json.dumps(catalog_config(smol)))
     lookup = lookup_model(str(folder))
     assert lookup.via == "config.json" and lookup.assumed is None
-    assert lookup.spec is not None and lookup.spec.param_count() == 494_032_768
+    assert lookup.spec is not None and lookup.spec.param_count() == smol.param_count()
     (folder / "config.json").unlink()
     empty = lookup_model(str(folder))
     assert empty.spec is None and empty.assumed is None
