@@ -286,15 +286,11 @@ def _from_derived(found: models_derived.Derived) -> ModelLookup:
     return ModelLookup(found.spec, None, "derived", adapter_base=found.base, notes=(note,))
 
 
-def _catalog_lookup(name: str) -> ModelSpec | None:
-    found = _named(name)
-    return found.spec if found is not None else None
-
-
 def catalog_model(name: str) -> ModelSpec | None:
     """The catalog's entry (or derived entry) for a hub id, alias or torchtune builder (no
     file or network)."""
-    return _catalog_lookup(name) if name else None
+    found = _named(name) if name else None
+    return found.spec if found is not None else None
 
 
 def derived_specs() -> list[ModelSpec]:

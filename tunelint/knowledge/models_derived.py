@@ -35,8 +35,8 @@ _SPEC_KEYS = {
 _NOTED_KEYS = {"rope_theta", "rope_scaling"}
 MAX_CHAIN = 8  # derived-of-derived depth; the data file is checked for cycles in tests
 
-# What resolves a base name: the catalog lookup (models._catalog_lookup), passed in so that
-# this module does not import models.py (which imports this one).
+# What resolves a base name: models.toml's lookup (models._base_catalog_lookup), passed in so
+# that this module does not import models.py (which imports this one).
 BaseResolver = Callable[[str], ModelSpec | None]
 ConfigOf = Callable[[ModelSpec], dict[str, Any] | None]
 
