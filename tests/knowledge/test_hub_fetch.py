@@ -36,6 +36,19 @@ TINY = {
 }
 
 
+# PEFT adapter repos: adapter_config.json and no config.json (as alignment-handbook's
+# zephyr-7b-sft-qlora), on a base the Hub has, one the catalog has, and one naming no base.
+ADAPTERS: dict[str, dict[str, Any]] = {
+    "test-org/tiny-qwen3-lora": {
+        "peft_type": "LORA",
+        "base_model_name_or_path": "test-org/tiny-qwen3",
+    },
+    "test-org/qwen-lora": {"peft_type": "LORA", "base_model_name_or_path": "Qwen/Qwen2.5-7B"},
+    "test-org/slow-lora": {"peft_type": "LORA", "base_model_name_or_path": "slow-org/model"},
+    "test-org/no-base-lora": {"peft_type": "LORA", "r": 8},
+}
+
+
 class HubHandler(BaseHTTPRequestHandler):
     """Answers for a few repos; records every request (method, path, auth header)."""
 
@@ -54,10 +67,15 @@ class HubHandler(BaseHTTPRequestHandler):
             repo, rest = "/".join(parts[:2]), parts[2:]
         if repo.lower() == "slow-org/model":
             time.sleep(type(self).delay_s)
-        if repo.lower() in ("test-org/tiny-qwen3", "slow-org/model"):
-            if rest != ["resolve", "main", "config.json"]:
+        if repo.lower() in ("test-org/tiny-qwen3", "slow-org/model") or repo in ADAPTERS:
+            content = TINY
+            if repo in ADAPTERS:
+                if rest != ["resolve", "main", "adapter_config.json"]:
+                    return self._error(404, "EntryNotFound", "Entry not found")
+                content = ADAPTERS[repo]
+            elif rest != ["resolve", "main", "config.json"]:
                 return self._error(404, "EntryNotFound", "Entry not found")
-            body = json.dumps(TINY).encode()
+            body = json.dumps(content).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -339,3 +357,73 @@ def test_check_fetches_inline_and_offline_flag_or_setting_turns_it_off(
     online = _check_cli(tmp_path)
     assert _config_gets(hub) == ["/test-org/tiny-qwen3/resolve/main/config.json"]
     assert "TL400" not in online
+
+
+# --- adapter repos (adapter_config.json, no config.json) ----------------------------------------
+def test_adapter_repo_resolves_to_its_base_on_the_hub(hub: type[HubHandler]) -> None:
+    lookup = lookup_model("test-org/tiny-qwen3-lora")
+    direct = lookup_model("test-org/tiny-qwen3")
+    assert lookup.spec is not None and direct.spec is not None
+    assert lookup.spec.param_count() == direct.spec.param_count()
+    assert lookup.adapter_base == "test-org/tiny-qwen3" and lookup.via == "hub"
+    assert any("PEFT adapter on test-org/tiny-qwen3" in note for note in lookup.notes)
+    # config.json first (404 EntryNotFound), then adapter_config.json, then the base's config.
+    assert _config_gets(hub) == [
+        "/test-org/tiny-qwen3-lora/resolve/main/config.json",
+        "/test-org/tiny-qwen3-lora/resolve/main/adapter_config.json",
+        "/test-org/tiny-qwen3/resolve/main/config.json",
+    ]
+    # Both answers are kept: a new process, offline, resolves the same without a request.
+    model_hub.forget_memory()
+    again = lookup_model("test-org/tiny-qwen3-lora", offline=True)
+    assert again.spec is not None and again.adapter_base == "test-org/tiny-qwen3"
+    assert len(hub.requests) == 3
+
+
+def test_adapter_on_a_catalog_model_needs_no_second_fetch(hub: type[HubHandler]) -> None:
+    lookup = lookup_model("test-org/qwen-lora")
+    assert lookup.spec is not None and lookup.spec.name == "Qwen2.5-7B"
+    assert lookup.adapter_base == "Qwen/Qwen2.5-7B"
+    assert len(_config_gets(hub)) == 2  # config.json (none), adapter_config.json
+
+
+def test_adapter_without_a_base_or_without_any_config(hub: type[HubHandler]) -> None:
+    no_base = lookup_model("test-org/no-base-lora")
+    assert no_base.spec is None
+    assert "no config.json" in (no_base.reason or "")
+    assert "names no base_model_name_or_path" in (no_base.reason or "")
+    none = lookup_model("test-org/no-config")  # neither file: as before
+    assert none.spec is None and "no config.json" in (none.reason or "")
+    assert "adapter" not in (none.reason or "")
+
+
+def test_adapter_in_background_waits_for_the_base_it_names(hub: type[HubHandler]) -> None:
+    """The server joins the fetch the lookup waits for: the adapter repo's, then its base's."""
+    hub.delay_s = 0.5
+    first = lookup_model("test-org/slow-lora", blocking=False)
+    assert first.pending and first.waiting_for == "test-org/slow-lora"
+    deadline = time.monotonic() + 10
+    while model_hub.is_fetching("test-org/slow-lora") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    second = lookup_model("test-org/slow-lora", blocking=False)
+    assert second.pending and second.waiting_for == "slow-org/model"
+    while model_hub.is_fetching("slow-org/model") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    done = lookup_model("test-org/slow-lora", blocking=False)
+    assert done.spec is not None and not done.pending
+    assert done.adapter_base == "slow-org/model"
+
+
+def test_adapter_in_the_hf_cache(hub: type[HubHandler], tmp_path: Path) -> None:
+    base = tmp_path / "hf" / "models--acme--cached-lora"
+    snap = base / "snapshots" / COMMIT
+    snap.mkdir(parents=True)
+    (snap / "adapter_config.json").write_text(
+        json.dumps({"base_model_name_or_path": "Qwen/Qwen2.5-0.5B", "peft_type": "LORA"})
+    )
+    (base / "refs").mkdir()
+    (base / "refs" / "main").write_text(COMMIT)
+    lookup = lookup_model("acme/cached-lora")
+    assert lookup.spec is not None and lookup.spec.name == "Qwen2.5-0.5B"
+    assert lookup.via == "hf-cache" and lookup.adapter_base == "Qwen/Qwen2.5-0.5B"
+    assert hub.requests == []

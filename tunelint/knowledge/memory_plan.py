@@ -300,6 +300,9 @@ class MemoryReport:
     gpu_count: int = 1
     scenario: MemoryScenario | None = None
     model_via: str = "catalog"
+    # The model was assumed (a path not on this machine read by its folder name): the memory
+    # findings name it and are never errors.
+    model_assumed: str | None = None
     gpu_count_stated: bool = True
     smallest_gpu_count: int | None = None  # when the count is not stated and the run shards
 
@@ -387,7 +390,7 @@ def plan_report(
         count_stated = bool(written) or count != planned
     if lookup.spec is None:
         return MemoryReport(None, None, lookup.reason, name, capacity, count)
-    notes_list = list(notes)
+    notes_list = [*lookup.notes, *notes]  # an assumed model, an adapter repo's base
     reference = plan.hardware.deepspeed_config
     if deepspeed_json is None and reference:
         deepspeed_json, unread = read_deepspeed_json(reference, config_file)
@@ -455,6 +458,7 @@ def plan_report(
         count,
         scn,
         lookup.via,
+        model_assumed=lookup.assumed,
         gpu_count_stated=count_stated,
         smallest_gpu_count=smallest,
     )

@@ -1,7 +1,9 @@
 """A model's `config.json` from the Hugging Face Hub: one GET, cached, never a traceback.
 
 Resolution (models.lookup_model) asks here last, after the catalog, a local folder and the
-HF cache. Only `{endpoint}/{repo}/resolve/{revision}/config.json` is requested, through
+HF cache. Only `{endpoint}/{repo}/resolve/{revision}/config.json` is requested (and, when the
+repo has none, its `adapter_config.json`: a PEFT adapter repo, answered as "adapter" with the
+base model it names), through
 huggingface_hub's URL builder, auth headers (HF_TOKEN or the stored login) and error mapping
 (`hf_raise_for_status`: GatedRepo, RepoNotFound, EntryNotFound); huggingface_hub is imported
 only when a fetch happens, so `tunelint check` does not pay for it at start-up.
@@ -35,12 +37,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-Status = Literal["found", "gated", "missing", "no-config", "error", "offline"]
+Status = Literal["found", "adapter", "gated", "missing", "no-config", "error", "offline"]
 NetworkMode = Literal["inline", "background", "off"]
 
 DEFAULT_TIMEOUT_S = 5.0
 _TTL_S: dict[str, float] = {
     "found": 7 * 86400,
+    "adapter": 7 * 86400,
     "gated": 86400,
     "missing": 86400,
     "no-config": 86400,
@@ -54,7 +57,8 @@ _TRUE = {"1", "true", "yes", "on"}
 
 @dataclass(frozen=True, slots=True)
 class HubAnswer:
-    """What the Hub said about one repo's config.json."""
+    """What the Hub said about one repo's config.json (status "adapter": none, but an
+    adapter_config.json, kept in `config` as {"base_model_name_or_path": ...})."""
 
     repo_id: str
     status: Status
@@ -170,56 +174,93 @@ def _http_client_module() -> Any:
         return httpx
 
 
-def _request(repo_id: str, revision: str) -> HubAnswer:
-    from huggingface_hub import errors, hf_hub_url
+def _get_json(repo_id: str, filename: str, revision: str, timeout: float) -> Any:
+    """GET one file of the repo and parse it; huggingface_hub's errors are raised as they are."""
+    from huggingface_hub import hf_hub_url
     from huggingface_hub.utils import build_hf_headers, hf_raise_for_status
 
     httpx2 = _http_client_module()
+    url = hf_hub_url(repo_id, filename, revision=revision, endpoint=_endpoint())
+    headers = build_hf_headers(library_name="tunelint")
+    with httpx2.Client(follow_redirects=True, timeout=timeout) as client:
+        response = client.get(url, headers=headers)
+    hf_raise_for_status(response)
+    return response.json()
+
+
+def _request(repo_id: str, revision: str) -> HubAnswer:
+    from huggingface_hub import errors
+
     now = time.time()
-    url = hf_hub_url(repo_id, "config.json", revision=revision, endpoint=_endpoint())
     timeout = _timeout()
     try:
-        headers = build_hf_headers(library_name="tunelint")
-        with httpx2.Client(follow_redirects=True, timeout=timeout) as client:
-            response = client.get(url, headers=headers)
-        hf_raise_for_status(response)
-        config = response.json()
-    except errors.GatedRepoError:
+        config = _get_json(repo_id, "config.json", revision, timeout)
+    except errors.RemoteEntryNotFoundError:
+        return _adapter_request(repo_id, revision, timeout, now)
+    except Exception as exc:
+        return _failure(exc, repo_id, revision, timeout, now)
+    if not isinstance(config, dict):
+        reason = f"the config.json of {repo_id} on the Hub is not a JSON object"
+        return HubAnswer(repo_id, "no-config", None, reason, now)
+    return HubAnswer(repo_id, "found", config, None, now)
+
+
+def _adapter_request(repo_id: str, revision: str, timeout: float, now: float) -> HubAnswer:
+    """No config.json: a PEFT adapter repo has adapter_config.json naming its base model."""
+    from huggingface_hub import errors
+
+    no_config = f"{repo_id} has no config.json on the Hugging Face Hub (revision {revision})"
+    try:
+        adapter = _get_json(repo_id, "adapter_config.json", revision, timeout)
+    except (errors.RemoteEntryNotFoundError, errors.RevisionNotFoundError, ValueError):
+        return HubAnswer(repo_id, "no-config", None, no_config, now)
+    except Exception as exc:
+        return _failure(exc, repo_id, revision, timeout, now)
+    base = adapter.get("base_model_name_or_path") if isinstance(adapter, dict) else None
+    if not isinstance(base, str) or not base.strip():
+        reason = f"{no_config}; its adapter_config.json names no base_model_name_or_path"
+        return HubAnswer(repo_id, "no-config", None, reason, now)
+    return HubAnswer(repo_id, "adapter", {"base_model_name_or_path": base.strip()}, None, now)
+
+
+def _failure(exc: Exception, repo_id: str, revision: str, timeout: float, now: float) -> HubAnswer:
+    """The answer for a failed GET, in words a finding can show; not the Hub's: re-raised."""
+    from huggingface_hub import errors
+
+    httpx2 = _http_client_module()
+    if isinstance(exc, errors.GatedRepoError):
         reason = (
             f"{repo_id} is gated on the Hugging Face Hub: accept its licence on its Hub page "
             "and set HF_TOKEN (or run `hf auth login`)"
         )
         return HubAnswer(repo_id, "gated", None, reason, now)
-    except errors.RepositoryNotFoundError:
+    if isinstance(exc, errors.RepositoryNotFoundError):
         # Also what a relative folder that is not there gets ("outputs/checkpoint-500").
         reason = (
             f"{repo_id} is no local folder with a config.json and was not found on the Hugging "
             "Face Hub (a private repo needs HF_TOKEN)"
         )
         return HubAnswer(repo_id, "missing", None, reason, now)
-    except (errors.RemoteEntryNotFoundError, errors.RevisionNotFoundError):
+    if isinstance(exc, errors.RemoteEntryNotFoundError | errors.RevisionNotFoundError):
         reason = f"{repo_id} has no config.json on the Hugging Face Hub (revision {revision})"
         return HubAnswer(repo_id, "no-config", None, reason, now)
-    except errors.HfHubHTTPError as exc:
+    if isinstance(exc, errors.HfHubHTTPError):
         status = exc.response.status_code if exc.response is not None else "?"
         if status == 403:
             reason = f"the Hugging Face Hub refused access to {repo_id} (HTTP 403): check HF_TOKEN"
             return HubAnswer(repo_id, "gated", None, reason, now)
         reason = f"the Hugging Face Hub answered HTTP {status} for {repo_id}"
         return HubAnswer(repo_id, "error", None, reason, now)
-    except httpx2.TimeoutException:
+    if isinstance(exc, httpx2.TimeoutException):
         reason = f"the Hugging Face Hub did not answer within {timeout:g} s ({_endpoint()})"
         return HubAnswer(repo_id, "error", None, reason, now)
-    except httpx2.HTTPError as exc:
+    if isinstance(exc, httpx2.HTTPError):
         reason = f"could not reach the Hugging Face Hub at {_endpoint()} ({type(exc).__name__})"
         return HubAnswer(repo_id, "error", None, reason, now)
-    except ValueError:
+    if isinstance(exc, ValueError):
         reason = f"the config.json of {repo_id} on the Hub is not valid JSON"
         return HubAnswer(repo_id, "no-config", None, reason, now)
-    if not isinstance(config, dict):
-        reason = f"the config.json of {repo_id} on the Hub is not a JSON object"
-        return HubAnswer(repo_id, "no-config", None, reason, now)
-    return HubAnswer(repo_id, "found", config, None, now)
+    raise exc
 
 
 def hub_config(repo_id: str, offline: bool | None = None) -> HubAnswer:

@@ -5,9 +5,16 @@ are computed from them (embedding, attention with GQA and optional qkv bias, gat
 MLP, norms, MoE experts and router, tied embeddings), never copied from a model card.
 
 Names resolve from the catalog (hub ids, short names, mirrors and -Instruct/-chat variants,
-case-insensitive), else from a local model folder's `config.json`, else from the offline
-Hugging Face cache. Nothing here imports the ML stack; `LinearModule`/`ModelSpec` live in model_spec.py and
-the config.json reader in model_config.py (re-exported here).
+case-insensitive), then its derived entries (fine-tunes and re-uploads of a catalog model,
+models_derived.py), else from a local model folder's `config.json`, else from the offline
+Hugging Face cache, else from the Hub. A folder, cache snapshot or Hub repo that holds a PEFT
+adapter (`adapter_config.json`, no `config.json`) resolves to its `base_model_name_or_path`.
+
+A name written as a path (`/tmp/Meta-Llama-Guard-3-8B/`, `./models/x`) is a local folder:
+read when it exists; when it does not exist here but its last component names a catalog model,
+it resolves to that model as an assumption (`ModelLookup.assumed`), which every finding and
+estimate resting on it states. Nothing here imports the ML stack; `LinearModule`/`ModelSpec`
+live in model_spec.py and the config.json reader in model_config.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tunelint.knowledge import data_files, model_hub
+from tunelint.knowledge import data_files, model_hub, models_derived
 from tunelint.knowledge.model_config import spec_from_hf_config
 from tunelint.knowledge.model_spec import Head, Layout, LinearModule, ModelSpec, ModuleKind
 
@@ -101,8 +108,20 @@ class ModelLookup:
 
     spec: ModelSpec | None
     reason: str | None = None
-    via: str = "catalog"  # catalog | config.json | hf-cache | hub
+    via: str = "catalog"  # catalog | derived | config.json | hf-cache | hub
     pending: bool = False  # a background Hub fetch is running; ask again when it ends
+    # The name is a path that is not on this machine, read as the catalog model its last
+    # component names: "/tmp/Meta-Llama-Guard-3-8B/ is meta-llama/Llama-Guard-3-8B". A finding
+    # resting on the spec names this assumption and is never an error.
+    assumed: str | None = None
+    adapter_base: str | None = None  # a PEFT adapter repo/folder: the base model it loads
+    waiting_for: str | None = None  # pending: the repo whose Hub answer is awaited
+    notes: tuple[str, ...] = ()  # what the resolution did that an estimate should say
+
+    @property
+    def assumption(self) -> str | None:
+        """ "assuming <path> is <repo>", or None when nothing was assumed."""
+        return f"assuming {self.assumed}" if self.assumed else None
 
 
 def lora_default_targets(spec: ModelSpec) -> tuple[str, ...] | None:
@@ -198,38 +217,122 @@ def _torchtune_builder(text: str) -> str:
     return re.sub(r"(\d)_(\d)", r"\1.\2", match.group(1)).replace("_", "-")
 
 
-def _catalog_lookup(name: str) -> ModelSpec | None:
+def _variants(text: str) -> list[str]:
+    """The name, then with variant suffixes stripped one at a time ("-instruct", "-bnb-4bit")."""
+    names = [text]
+    while suffix := next((s for s in _VARIANT_SUFFIXES if names[-1].endswith(s)), None):
+        names.append(names[-1][: -len(suffix)])
+    return names
+
+
+def _catalog_match(text: str) -> ModelSpec | None:
     index = _index()
+    return next((s for v in _variants(text) if (s := index.get(_key(v))) is not None), None)
+
+
+def _base_catalog_lookup(name: str) -> ModelSpec | None:
+    """models.toml only: the full name, then (mirrors: unsloth/Llama-3.2-3B-Instruct) its last
+    path component, each with variant suffixes stripped."""
     text = _torchtune_builder(name.strip().lower().rstrip("/"))
-    candidates = [text]
-    if "/" in text:
-        candidates.append(text.rsplit("/", 1)[1])  # mirrors: unsloth/Llama-3.2-3B-Instruct
-    for candidate in candidates:
-        stripped = candidate
-        while True:
-            spec = index.get(_key(stripped))
-            if spec is not None:
-                return spec
-            suffix = next((s for s in _VARIANT_SUFFIXES if stripped.endswith(s)), None)
-            if suffix is None:
-                break
-            stripped = stripped[: -len(suffix)]
+    spec = _catalog_match(text)
+    if spec is None and "/" in text:
+        spec = _catalog_match(text.rsplit("/", 1)[1])
+    return spec
+
+
+@cache
+def _derived(repo: str) -> models_derived.Derived | str:
+    row = models_derived.find_row(repo, by_last_component=False)
+    assert row is not None
+    return models_derived.derive(row, _base_catalog_lookup, catalog_config)
+
+
+def _derived_match(text: str, by_last: bool) -> models_derived.Derived | str | None:
+    for variant in _variants(text):
+        row = models_derived.find_row(variant, by_last_component=by_last)
+        if row is not None:
+            return _derived(row["repo"])
     return None
 
 
+def _named(name: str) -> ModelLookup | None:
+    """The catalog's answer for a name, in this order: models.toml by the full name, a derived
+    entry by the full name, then each by the last path component (mirrors, re-uploads:
+    `someone/zephyr-7b-beta-AWQ`). A derived entry whose base is missing is a miss with that
+    reason; None when neither file knows the name."""
+    text = _torchtune_builder(name.strip().lower().rstrip("/"))
+    last = text.rsplit("/", 1)[1] if "/" in text else None
+    spec = _catalog_match(text)
+    derived = None if spec is not None else _derived_match(text, by_last=False)
+    if spec is None and derived is None:
+        spec = _catalog_match(last) if last is not None else None
+        derived = None if spec is not None else _derived_match(text, by_last=True)
+    if spec is not None:
+        return ModelLookup(spec)
+    if isinstance(derived, models_derived.Derived):
+        return _from_derived(derived)
+    if isinstance(derived, str):
+        return ModelLookup(None, derived, "derived")
+    return None
+
+
+def _from_derived(found: models_derived.Derived) -> ModelLookup:
+    if not found.adapter:
+        return ModelLookup(found.spec, None, "derived")
+    note = (
+        f"{found.repo} is a PEFT adapter on {found.base}: the estimate is the base model's "
+        "(the adapter's own weights are not counted)"
+    )
+    return ModelLookup(found.spec, None, "derived", adapter_base=found.base, notes=(note,))
+
+
 def catalog_model(name: str) -> ModelSpec | None:
-    """The catalog's entry for a hub id, alias or torchtune builder (no file or network)."""
-    return _catalog_lookup(name) if name else None
+    """The catalog's entry (or derived entry) for a hub id, alias or torchtune builder (no
+    file or network)."""
+    found = _named(name) if name else None
+    return found.spec if found is not None else None
+
+
+def derived_specs() -> list[ModelSpec]:
+    """Every derived entry whose base is in the catalog (tests, listings)."""
+    found = (_derived(row["repo"]) for row in models_derived.rows())
+    return [d.spec for d in found if isinstance(d, models_derived.Derived)]
 
 
 # --- config.json ------------------------------------------------------------------------
-def _read_config(path: Path, name: str, via: str) -> ModelLookup:
+ADAPTER_CONFIG = "adapter_config.json"
+MAX_ADAPTER_DEPTH = 3  # an adapter whose base is an adapter (...) is followed this far
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """How a lookup may continue: for the base of an adapter it meets."""
+
+    search_paths: tuple[Path | str, ...]
+    offline: bool | None
+    blocking: bool | None
+    depth: int = 0
+
+
+def _read_json(path: Path, via: str) -> dict[str, Any] | ModelLookup:
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return ModelLookup(None, f"cannot read {path}: {exc}", via)
     if not isinstance(config, dict):
         return ModelLookup(None, f"{path} is not a JSON object", via)
+    return config
+
+
+def _read_config(path: Path, name: str, via: str, where: _Where | None = None) -> ModelLookup:
+    """A config.json, or an adapter_config.json (resolved to its base model)."""
+    config = _read_json(path, via)
+    if isinstance(config, ModelLookup):
+        return config
+    if path.name == ADAPTER_CONFIG:
+        where = where or _Where((), None, None)
+        inside = replace(where, search_paths=(path.parent, *where.search_paths))
+        return _adapter(config, name, str(path), via, inside)
     return _from_config(config, name, str(path), via)
 
 
@@ -238,6 +341,27 @@ def _from_config(config: dict[str, Any], name: str, source: str, via: str) -> Mo
     if isinstance(result, str):
         return ModelLookup(None, result, via)
     return ModelLookup(result, None, via)
+
+
+def _adapter(
+    adapter_config: dict[str, Any], name: str, source: str, via: str, where: _Where
+) -> ModelLookup:
+    """A PEFT adapter (adapter_config.json without a config.json): transformers and PEFT load
+    `base_model_name_or_path` and put the adapter on it, so the model is that base."""
+    base = adapter_config.get("base_model_name_or_path")
+    if not isinstance(base, str) or not base.strip():
+        reason = f"{name} is a PEFT adapter ({source}) that names no base_model_name_or_path"
+        return ModelLookup(None, reason, via)
+    if where.depth >= MAX_ADAPTER_DEPTH:
+        return ModelLookup(
+            None, f"{name}: adapters on adapters deeper than {MAX_ADAPTER_DEPTH}", via
+        )
+    inner = _lookup(base.strip(), replace(where, depth=where.depth + 1))
+    said = f"{name} is a PEFT adapter on {base} ({source})"
+    if inner.spec is None:
+        return replace(inner, reason=f"{said}; its base: {inner.reason}", via=via)
+    note = f"{said}: the estimate is the base model's (the adapter's own weights are not counted)"
+    return replace(inner, via=via, adapter_base=base, notes=(*inner.notes, note))
 
 
 def hf_cache_dirs() -> list[Path]:
@@ -259,6 +383,8 @@ def _cached_config(repo_id: str) -> Path | None:
 
 
 def _find_cached_config(repo_id: str) -> Path | None:
+    """The snapshot's config.json (else its adapter_config.json) of the main ref, else of the
+    newest snapshot."""
     folder = "models--" + repo_id.replace("/", "--")
     for root in hf_cache_dirs():
         base = root / folder
@@ -273,16 +399,18 @@ def _find_cached_config(repo_id: str) -> Path | None:
         ref = base / "refs" / "main"
         if ref.is_file():
             commit = ref.read_text(encoding="utf-8").strip()
-            candidate = base / "snapshots" / commit / "config.json"
-            if candidate.is_file():
-                return candidate
-        snapshots = sorted(
-            (base / "snapshots").glob("*/config.json"),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
-        if snapshots:
-            return snapshots[0]
+            for file in ("config.json", ADAPTER_CONFIG):
+                candidate = base / "snapshots" / commit / file
+                if candidate.is_file():
+                    return candidate
+        for file in ("config.json", ADAPTER_CONFIG):
+            snapshots = sorted(
+                (base / "snapshots").glob(f"*/{file}"),
+                key=lambda p: p.stat().st_mtime,
+                reverse=True,
+            )
+            if snapshots:
+                return snapshots[0]
     return None
 
 
@@ -293,6 +421,13 @@ def _is_file(path: Path) -> bool:
         return False
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def lookup_model(
     name: str,
     search_paths: tuple[Path | str, ...] = (),
@@ -300,10 +435,13 @@ def lookup_model(
     offline: bool | None = None,
     blocking: bool | None = None,
 ) -> ModelLookup:
-    """Resolve a model name: catalog, a local folder's config.json, the HF cache, the Hub.
+    """Resolve a model name: catalog (and its derived entries), a local folder's config.json,
+    the HF cache, the Hub; an adapter (adapter_config.json) resolves to its base.
 
     `search_paths` are folders a relative model path may be relative to (the config file's
-    folder first). The reason string explains a miss in words a finding can show.
+    folder first). The reason string explains a miss in words a finding can show. A name
+    written as a path that is not on this machine resolves to the catalog model its last
+    component names, as an assumption (`ModelLookup.assumed`).
 
     `offline=True` keeps off the network (default: TUNELINT_OFFLINE / HF_HUB_OFFLINE, or
     `model_hub.set_network_mode("off")`); answers cached from earlier fetches still count.
@@ -311,30 +449,65 @@ def lookup_model(
     fetch and gets a miss with `pending=True` (default: blocking unless the network mode is
     "background"). See model_hub for the language server's API.
     """
+    return _lookup(name, _Where(tuple(search_paths), offline, blocking))
+
+
+def _lookup(name: str, where: _Where) -> ModelLookup:
     if not name or not name.strip():
         return ModelLookup(None, "no model name")
-    spec = _catalog_lookup(name)
-    if spec is not None:
-        return ModelLookup(spec)
     if len(name) > MAX_NAME_LENGTH or "\x00" in name:
         return ModelLookup(None, "the model name is not a hub id or a path")
     text = name.strip()
     raw = Path(os.path.expanduser(text))
-    folders = [raw] if raw.is_absolute() else [Path(p) / raw for p in search_paths] + [raw]
-    for folder in folders:
-        config = folder / "config.json"
-        if _is_file(config):
-            return _read_config(config, text, "config.json")
+    # Written as a path: a local folder first, as transformers' from_pretrained reads it.
     looks_local = text.startswith((".", "/", "~")) or raw.is_absolute()
-    if not looks_local and model_hub.is_hub_id(text):
+    named = None if looks_local else _named(text)
+    if named is not None and named.spec is not None:
+        return named
+    folders = [raw] if raw.is_absolute() else [Path(p) / raw for p in where.search_paths] + [raw]
+    for folder in folders:
+        for file in ("config.json", ADAPTER_CONFIG):
+            if _is_file(folder / file):
+                return _read_config(folder / file, text, "config.json", where)
+    if looks_local:
+        return _local_copy(text, folders)
+    if model_hub.is_hub_id(text):
         cached = _cached_config(text)
         if cached is not None:
-            return _read_config(cached, text, "hf-cache")
-        return _hub_lookup(text, offline, blocking)
+            return _read_config(cached, text, "hf-cache", where)
+        found = _hub_lookup(text, where)
+        if found.spec is None and named is not None and not found.pending:
+            return replace(found, reason=f"{named.reason}; {found.reason}")
+        return found
+    if named is not None:
+        return named
     return ModelLookup(None, f"{text} is not in the model catalog and no folder with a config.json")
 
 
-def _hub_lookup(repo_id: str, offline: bool | None, blocking: bool | None) -> ModelLookup:
+def _local_copy(text: str, folders: list[Path]) -> ModelLookup:
+    """A path with no config.json: a folder here without one says so; a path not on this
+    machine whose last component names a catalog model (`/tmp/Meta-Llama-Guard-3-8B/`) is
+    read as that model, as an assumption the findings state."""
+    present = next((f for f in folders if _is_dir(f)), None)
+    if present is not None:
+        return ModelLookup(None, f"{text} is a folder without a config.json", "config.json")
+    last = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    named = _named(last) if last and last not in (".", "..", "~") else None
+    if named is None or named.spec is None:
+        return ModelLookup(
+            None, f"{text} is not in the model catalog and no folder with a config.json"
+        )
+    repo = named.spec.hf_repo or named.spec.name
+    # Say what the folder's name claims; where the catalog reads it as another entry (an alias
+    # with the same dimensions: Llama-3.3-70B-Instruct as Llama-3.1-70B), say that too.
+    same = _key(repo.rsplit("/", 1)[-1]) in {_key(v) for v in _variants(last.lower())}
+    assumed = f"{text} is {repo}" if same else f"{text} is {last} (the catalog's {repo})"
+    note = f"model: {text} is not on this machine; assumed from its folder name: {assumed}"
+    return replace(named, assumed=assumed, notes=(note, *named.notes))
+
+
+def _hub_lookup(repo_id: str, where: _Where) -> ModelLookup:
+    offline, blocking = where.offline, where.blocking
     mode = model_hub.network_mode()
     if offline is None:
         offline = mode == "off" or model_hub.offline_by_environment()
@@ -349,9 +522,12 @@ def _hub_lookup(repo_id: str, offline: bool | None, blocking: bool | None) -> Mo
         elif not blocking:
             model_hub.fetch_in_background(repo_id, lambda _repo, _answer: None)
             reason = f"fetching the config.json of {repo_id} from the Hugging Face Hub"
-            return ModelLookup(None, reason, "hub", pending=True)
+            return ModelLookup(None, reason, "hub", pending=True, waiting_for=repo_id)
         else:
             answer = model_hub.fetch_config(repo_id)
+    if answer.status == "adapter" and answer.config is not None:
+        source = f"its adapter_config.json on the Hub, kept in {model_hub.cache_dir()}"
+        return _adapter(answer.config, repo_id, source, "hub", where)
     if answer.status == "found" and answer.config is not None:
         source = f"{model_hub.cache_dir()} (Hub answer for {repo_id})"
         return _from_config(answer.config, repo_id, source, "hub")

@@ -76,8 +76,10 @@ def follow_up(
     for name in hub_names(result):
         now = lookup_model(name, search, blocking=False)
         if now.pending:
-            model_hub.fetch_in_background(name, on_answer)  # joins the lint's fetch
-            waiting.append(name)
+            # joins the lint's fetch: of this repo, or of the base an adapter repo names
+            repo = now.waiting_for or name
+            model_hub.fetch_in_background(repo, on_answer)
+            waiting.append(repo)
         elif name == policy and report is not None:
             # The lint had no estimate; the look-up now differs: the answer arrived between.
             missed = report.estimate is None and (

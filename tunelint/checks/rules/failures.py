@@ -28,14 +28,20 @@ def decoder_layers() -> dict[str, str]:
     return tomllib.loads((DATA / "decoder_layers.toml").read_text(encoding="utf-8"))
 
 
-def model_spec(plan: Plan, ctx: Context) -> ModelSpec | None:
-    """The model's architecture from the catalog, a local folder or the offline cache."""
+# What a model path not on this machine was read as (models.lookup_model's assumption).
+MODEL = "the model a missing local path names"
+
+
+def model_spec(plan: Plan, ctx: Context) -> tuple[ModelSpec | None, tuple[str, ...]]:
+    """The model's architecture from the catalog, a local folder or the offline cache, and
+    what was assumed to find it (a path not on this machine read by its folder name)."""
     if not plan.model.name:
-        return None
-    from tunelint.knowledge.models import resolve_model  # the catalog loads on first use
+        return None, ()
+    from tunelint.knowledge.models import lookup_model  # the catalog loads on first use
 
     search = (ctx.file.parent,) if ctx.file is not None else ()
-    return resolve_model(plan.model.name, search)
+    found = lookup_model(plan.model.name, search)
+    return found.spec, (found.assumed,) if found.assumed else ()
 
 
 @rule(
@@ -43,6 +49,7 @@ def model_spec(plan: Plan, ctx: Context) -> ModelSpec | None:
     name="fsdp-wrap-class",
     severity="error",
     applies_to=TRAINING,
+    may_assume=(MODEL,),
     source=SOURCE,
     summary="FSDP wraps a layer class the model does not have",
     fixable="always",
@@ -69,7 +76,7 @@ def fsdp_wrap_class(plan: Plan, ctx: Context) -> Iterator[Finding]:
     wrap = ctx.facts.fsdp_wrap
     if wrap is None:
         return
-    spec = model_spec(plan, ctx)
+    spec, assumed = model_spec(plan, ctx)
     expected = decoder_layers().get(spec.model_type) if spec is not None else None
     if expected is None or expected in wrap.classes:
         return
@@ -83,6 +90,7 @@ def fsdp_wrap_class(plan: Plan, ctx: Context) -> Iterator[Finding]:
         wrap.ref.path,
         fix,
         file=wrap.ref.file,
+        assumed=assumed,
     )
 
 
@@ -200,6 +208,7 @@ def deepspeed_hardcoded_values(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="moe-experts-unquantized",
     severity="warning",
     applies_to=TRAINING,
+    may_assume=(MODEL,),
     source=SOURCE,
     summary="QLoRA of a MoE model whose experts stay in 16 bits",
     docs=RuleDocs(
@@ -222,7 +231,7 @@ def deepspeed_hardcoded_values(plan: Plan, ctx: Context) -> Iterator[Finding]:
 def moe_experts_unquantized(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.effective_quantization != "4bit" or ctx.facts.experts_quantized:
         return
-    spec = model_spec(plan, ctx)
+    spec, assumed = model_spec(plan, ctx)
     if spec is None or spec.num_experts <= 1 or spec.quantization is not None:
         return
     yield Finding(
@@ -230,4 +239,5 @@ def moe_experts_unquantized(plan: Plan, ctx: Context) -> Iterator[Finding]:
         "4-bit loading leaves the expert weights (fused parameters, not nn.Linear) in bf16, so "
         "most of the model is not quantized",
         ("model", "quantization") if plan.model.quantization else ("peft", "kind"),
+        assumed=assumed,
     )

@@ -27,6 +27,8 @@ ARTICLE_VRAM = "article §5 (strategy by GPU memory)"
 MODEL_PATH = ("model", "name")
 KIND = ("peft", "kind")
 GC = ("training", "gradient_checkpointing")
+# What a model path not on this machine was read as (models.lookup_model's assumption).
+MODEL = "the model a missing local path names"
 # TL401: a config that fits with less headroom than this is "tight": a longer sample, a
 # fragmentation spike or another process on the GPU tips it over.
 TIGHT_HEADROOM = 0.10
@@ -187,6 +189,7 @@ def _looks_like_model_reference(name: str) -> bool:
     name="strategy-against-vram-table",
     severity="info",
     applies_to=TRAINING,
+    may_assume=(MODEL,),
     source=ARTICLE_VRAM,
     summary="Strategy against the article's VRAM table, by the memory estimate",
     fixable="sometimes",
@@ -235,6 +238,7 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
                 f"{row_text} — with {kind}: est. {gib:.1f} GiB",
                 KIND,
                 Fix(f"Use {kind}", "unsafe", _edits(pairs)),
+                assumed=_model_assumed(ctx),
             )
         return
     if (
@@ -255,6 +259,7 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
                 "QLoRA) and trains faster without quantization error",
                 KIND,
                 Fix("Use LoRA", "unsafe", edits),
+                assumed=_model_assumed(ctx),
             )
 
 
@@ -263,7 +268,7 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="exceeds-gpu-memory",
     severity="error",
     applies_to=TRAINING,
-    may_assume=("GPU count", "what trains", "a referenced file", "model parallelism"),
+    may_assume=("GPU count", "what trains", "a referenced file", "model parallelism", MODEL),
     source="tunelint (memory estimate)",
     summary="Estimated peak memory exceeds the GPU",
     fixable="sometimes",
@@ -347,4 +352,10 @@ def _assumptions(ctx: Context) -> tuple[str, ...]:
         assumed.append(f"no {missing.kind} settings ({missing.reference} not found)")
     if ctx.facts.partial:
         assumed.append(f"every weight trains, though {ctx.facts.partial} trains a part")
-    return tuple(assumed)
+    return (*assumed, *_model_assumed(ctx))
+
+
+def _model_assumed(ctx: Context) -> tuple[str, ...]:
+    """The model the estimate read, when it was assumed ("/tmp/X is meta-llama/...")."""
+    report = _report(ctx)
+    return (report.model_assumed,) if report is not None and report.model_assumed else ()
