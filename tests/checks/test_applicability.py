@@ -98,23 +98,11 @@ def test_a_recipe_the_launcher_may_shard_does_not_fit_only_as_a_warning() -> Non
     # torchtune: `tune run full_finetune_distributed` shards; the file cannot say.
     found = _codes(TUNE_70B, "70B_full.yaml", gpu="A100-80GB", select=("TL402",))
     assert found["TL402"].severity == "warning"
-    # The checkpoint folder is not on this machine: its name is read as the model, and said.
-    assert found["TL402"].message.endswith(
-        "(assuming 1 GPU, unsharded, /tmp/Meta-Llama-3.1-70B-Instruct/ is "
-        "Meta-Llama-3.1-70B-Instruct (the catalog's meta-llama/Llama-3.1-70B))"
-    )
+    # The builder names the model exactly (the checkpoint folder, not here, is not assumed).
+    assert found["TL402"].message.endswith("(assuming 1 GPU, unsharded)")
     counted = LintOptions(settings=Settings(), select=("TL402",), gpu="A100-80GB", gpu_count=1)
-    # The model from the builder alone (no checkpoint folder to assume): nothing is assumed.
-    builder_only = TUNE_70B.replace("  checkpoint_dir: /tmp/Meta-Llama-3.1-70B-Instruct/\n", "")
-    (stated,) = lint_text(builder_only, "70B_full.yaml", counted).diagnostics
+    (stated,) = lint_text(TUNE_70B, "70B_full.yaml", counted).diagnostics
     assert stated.severity == "error" and "assuming" not in stated.message
-    # The count stated, the model still read from a folder that is not here: a warning.
-    (assumed,) = lint_text(TUNE_70B, "70B_full.yaml", counted).diagnostics
-    assert assumed.severity == "warning"
-    assert assumed.message.endswith(
-        "(assuming /tmp/Meta-Llama-3.1-70B-Instruct/ is Meta-Llama-3.1-70B-Instruct "
-        "(the catalog's meta-llama/Llama-3.1-70B))"
-    )
 
 
 def test_a_stated_single_gpu_run_that_cannot_fit_is_an_error() -> None:

@@ -278,13 +278,18 @@ def test_torchtune_builder_names_the_model_when_no_checkpoint_folder_does() -> N
     assert plan.model.name == "meta-llama/Llama-3.1-8B"
     qwen = TUNE.replace("llama3_1.lora_llama3_1_8b", "qwen2_5.qwen2_5_0_5b")
     assert _read(qwen, "t.yaml", "torchtune").plan.model.name == "Qwen/Qwen2.5-0.5B"
+    # The builder builds the architecture the checkpoint is loaded into: it wins over the
+    # checkpoint folder's name (not an assumption, even when the folder is not here).
     folder = TUNE + "checkpointer:\n  checkpoint_dir: /tmp/Meta-Llama-3.1-8B-Instruct/\n"
-    assert (
-        _read(folder, "t.yaml", "torchtune").plan.model.name == "/tmp/Meta-Llama-3.1-8B-Instruct/"
-    )
+    assert _read(folder, "t.yaml", "torchtune").plan.model.name == "meta-llama/Llama-3.1-8B"
     unknown = TUNE.replace("llama3_1.lora_llama3_1_8b", "llama3_2_vision.llama3_2_vision_11b")
     name = _read(unknown, "t.yaml", "torchtune").plan.model.name
     assert name == "torchtune.models.llama3_2_vision.llama3_2_vision_11b"
+    # A builder of a family the table does not know: the checkpoint folder names the model.
+    unknown_folder = unknown + "checkpointer:\n  checkpoint_dir: /tmp/Llama-3.2-11B-Vision/\n"
+    assert (
+        _read(unknown_folder, "t.yaml", "torchtune").plan.model.name == "/tmp/Llama-3.2-11B-Vision/"
+    )
 
 
 def test_axolotl_lisa_trains_a_part() -> None:

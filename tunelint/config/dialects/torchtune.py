@@ -191,14 +191,21 @@ class TorchtuneDialect:
             F.SHARDING_OUTSIDE: True,  # the recipe named on `tune run` shards, or not
         }
         builder = _component(reader.node("model")) or ""
-        # The weights come from the checkpointer's folder (named like the hub repo, e.g.
-        # /tmp/Meta-Llama-3.1-8B-Instruct/); the builder only names the architecture.
+        # The builder builds the model (the checkpoint's weights are loaded into it), so a
+        # builder whose size is known names the model exactly; the checkpointer's folder
+        # (e.g. /tmp/Meta-Llama-3.1-8B-Instruct/, often not on the linting machine) is the
+        # model only for builders of families the table does not know.
         checkpoint = reader.value("checkpointer", "checkpoint_dir")
-        if isinstance(checkpoint, str) and checkpoint.strip() and "${" not in checkpoint:
+        built = builder_model(builder)
+        if (
+            built is None
+            and isinstance(checkpoint, str)
+            and checkpoint.strip()
+            and "${" not in checkpoint
+        ):
             reader.put(("model", "name"), checkpoint, "checkpointer", "checkpoint_dir")
         else:
-            name = builder_model(builder) or builder
-            reader.put(("model", "name"), name, "model", _COMPONENT)
+            reader.put(("model", "name"), built or builder, "model", _COMPONENT)
         self._peft(reader, builder)
         self._method(reader)
         self._loaded_models(reader)
