@@ -244,7 +244,7 @@ ARCHITECTURES: dict[str, dict[str, Any]] = {
 def _built_params(config: dict[str, Any]) -> int:
     cfg = transformers.AutoConfig.for_model(**config)
     auto = transformers.AutoModelForCausalLM
-    if config["model_type"] == "gemma3":
+    if "vision_config" in config:  # a multimodal wrapper: Gemma 3, LLaVA, Qwen-VL, Llama 4
         auto = transformers.AutoModelForImageTextToText
     with torch.device("meta"):
         model = auto.from_config(cfg)
