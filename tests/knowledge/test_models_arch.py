@@ -164,3 +164,24 @@ def test_llava_over_another_tower_says_it_is_not_counted() -> None:
     )
     assert spec.extra_params == 0
     assert spec.notes == ("vision tower (siglip_vision_model) not counted",)
+
+
+def test_init_refuses_to_size_a_model_it_cannot_estimate() -> None:
+    from tunelint.init.decide import InitAnswers, InitError, decide
+
+    answers = InitAnswers(goal="new-capability", model="state-spaces/mamba-2.8b", gpu="A100-80GB")
+    with pytest.raises(InitError, match="state-space"):
+        decide(answers)
+
+
+def test_qwen35_hybrid_layers_and_gated_query() -> None:
+    spec = lookup_model("Qwen/Qwen3.5-35B-A3B").spec
+    assert spec is not None and spec.linear_attention_layers == 30
+    assert spec.full_attention_layers == 10  # every 4th of 40
+    modules = {m.name: m for m in spec.layer_modules()}
+    assert modules["self_attn.q_proj"].out_features == 2 * 16 * 256  # query and output gate
+    assert modules["self_attn.q_proj"].layers == 10
+    assert modules["linear_attn.in_proj_qkv"].out_features == 2 * 16 * 128 + 32 * 128
+    assert modules["linear_attn.out_proj"].layers == 30
+    assert modules["mlp.shared_expert_gate"].layers == 0  # every layer routes
+    assert "Gated DeltaNet" in (spec.estimate_unsupported or "")

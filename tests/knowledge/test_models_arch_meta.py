@@ -1,5 +1,5 @@
 """Architectures read from config.json since the 2026-11-30 round (GPT-2, StarCoder2, Mamba,
-Mamba-2, BitNet, LLaVA, Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Llama 4): the spec tunelint reads counts
+Mamba-2, BitNet, LLaVA, Qwen2-VL, Qwen2.5-VL, Qwen3-VL, Llama 4, Qwen3.5): the spec tunelint reads counts
 exactly the parameters transformers builds on the meta device (needs the [train] extra)."""
 
 from __future__ import annotations
@@ -31,6 +31,15 @@ _QWEN_VISION = {
     "temporal_patch_size": 2,
     "spatial_merge_size": 2,
     "in_channels": 3,
+}
+_QWEN35_TEXT = {
+    **_TEXT,
+    "head_dim": 16,
+    "linear_num_value_heads": 4,
+    "linear_num_key_heads": 2,
+    "linear_key_head_dim": 8,
+    "linear_value_head_dim": 12,
+    "linear_conv_kernel_dim": 3,
 }
 _LLAMA4_TEXT = {
     **_TEXT,
@@ -159,9 +168,36 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "vision_config": _LLAMA4_VISION,
     },
     "llama4_text-moe-layers": {**_LLAMA4_TEXT, "moe_layers": [0, 3], "attention_bias": True},
+    "qwen3_5_text": {**_QWEN35_TEXT, "model_type": "qwen3_5_text", "full_attention_interval": 2},
+    "qwen3_5_text-layer-types": {
+        **_QWEN35_TEXT,
+        "model_type": "qwen3_5_text",
+        "layer_types": ["full_attention", "linear_attention", "linear_attention"],
+        "tie_word_embeddings": True,
+    },
+    "qwen3_5_moe": {
+        "model_type": "qwen3_5_moe",
+        "text_config": {
+            **_QWEN35_TEXT,
+            "model_type": "qwen3_5_moe_text",
+            "num_hidden_layers": 4,
+            "moe_intermediate_size": 24,
+            "shared_expert_intermediate_size": 32,
+            "num_experts": 4,
+            "num_experts_per_tok": 2,
+        },
+        "vision_config": {
+            **_QWEN_VISION,
+            "patch_size": 16,
+            "hidden_size": 32,
+            "intermediate_size": 48,
+            "out_hidden_size": 64,
+            "num_position_embeddings": 64,
+        },
+    },
 }
 
-_MULTIMODAL = {"llava", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llama4"}
+_MULTIMODAL = {"llava", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llama4", "qwen3_5_moe"}
 
 
 def _built_params(config: dict[str, Any]) -> int:

@@ -162,11 +162,35 @@ def _moe_fields(cfg: dict[str, Any], model_type: str, layers: int) -> dict[str, 
         if model_type == "qwen2_moe":
             fields["shared_expert_intermediate_size"] = _int(cfg, "shared_expert_intermediate_size")
             fields["shared_expert_gate"] = True
+    elif model_type == "qwen3_5_moe_text":  # every layer MoE, Qwen2-MoE's gated shared expert
+        fields["shared_expert_intermediate_size"] = _int(cfg, "shared_expert_intermediate_size")
+        fields["shared_expert_gate"] = True
     elif model_type == "llama4_text":  # experts and the shared expert are intermediate_size wide
         fields["moe_intermediate_size"] = _int(cfg, "intermediate_size")
         fields["shared_expert_intermediate_size"] = _int(cfg, "intermediate_size")
         fields["dense_layers"] = layers - _moe_layer_count(cfg, layers)
     return fields
+
+
+def _linear_attention_fields(cfg: dict[str, Any], layers: int) -> dict[str, Any]:
+    """Qwen3.5's Gated DeltaNet layers: `layer_types`, else every layer but each
+    `full_attention_interval`-th (Qwen3_5TextConfig.__post_init__, default 4)."""
+    if "linear_num_value_heads" not in cfg:
+        return {}
+    types = cfg.get("layer_types")
+    if isinstance(types, list) and len(types) == layers:
+        linear = sum(1 for t in types if t == "linear_attention")
+    else:
+        interval = max(_int(cfg, "full_attention_interval", default=4), 1)
+        linear = sum(1 for i in range(layers) if (i + 1) % interval)
+    return {
+        "linear_attention_layers": linear,
+        "linear_key_heads": _int(cfg, "linear_num_key_heads", default=16),
+        "linear_value_heads": _int(cfg, "linear_num_value_heads", default=32),
+        "linear_key_head_dim": _int(cfg, "linear_key_head_dim", default=128),
+        "linear_value_head_dim": _int(cfg, "linear_value_head_dim", default=128),
+        "ssm_conv_kernel": _int(cfg, "linear_conv_kernel_dim", default=4),
+    }
 
 
 def _ssm_fields(cfg: dict[str, Any], layout: str, hidden: int) -> dict[str, Any]:
@@ -317,6 +341,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         **_moe_fields(cfg, model_type, layers),
         **mla,
         **ssm,
+        **_linear_attention_fields(cfg, layers),
         **named,
     )
     if isinstance(quant, dict) and spec.quantization == "aqlm":

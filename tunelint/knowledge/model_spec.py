@@ -20,6 +20,9 @@ layer is an RMSNorm and a selective-scan mixer (in_proj, depthwise conv1d, x_pro
 A_log, D, out_proj), no attention and no MLP; Mamba-2 (modeling_mamba2.py) fuses the projections
 into in_proj and keeps one A/D/dt per SSM head plus a gated RMSNorm. BitNet (modeling_bitnet.py)
 is Llama with an RMSNorm before o_proj (attn_sub_norm) and before down_proj (ffn_sub_norm).
+Qwen3.5 (modeling_qwen3_5.py, modeling_qwen3_5_moe.py) interleaves full-attention layers, whose
+q_proj also yields an output gate, with Gated DeltaNet layers (linear_attn: in_proj_qkv/z/b/a, a
+depthwise conv1d, dt_bias, A_log, a gated RMSNorm over the value head, out_proj).
 
 A module present in only some layers (DeepSeek's dense first layers, MoE blocks) carries
 `layers`, the number of layers that hold it; `layers == 0` means every layer. Callers that
@@ -115,6 +118,12 @@ class ModelSpec:
     ssm_groups: int = 1  # Mamba-2: groups sharing B and C
     ssm_heads: int = 0  # Mamba-2: SSM heads (one A, D and dt bias each)
     ssm_conv_bias: bool = True
+    linear_attention_layers: int = 0  # Qwen3.5: Gated DeltaNet layers (the rest attend fully)
+    linear_key_heads: int = 0
+    linear_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    attention_output_gate: bool = False  # Qwen3.5: q_proj also yields a sigmoid output gate
     q_lora_rank: int = 0  # MLA (DeepSeek-V2/V3); 0 = a full-rank q_proj
     kv_lora_rank: int = 0
     qk_nope_head_dim: int = 0
@@ -192,11 +201,40 @@ class ModelSpec:
                 ),
             )
         out = "self_attn.dense" if self.layout == "phi" else "self_attn.o_proj"
+        gate = 2 if self.attention_output_gate else 1
+        n = self.full_attention_layers if self.linear_attention_layers else 0
         return (
-            LinearModule("self_attn.q_proj", h, q, self.qkv_bias, "attention"),
-            LinearModule("self_attn.k_proj", h, kv, self.qkv_bias, "attention"),
-            LinearModule("self_attn.v_proj", h, kv, self.qkv_bias, "attention"),
-            LinearModule(out, q, h, self.attn_out_bias, "attention"),
+            LinearModule("self_attn.q_proj", h, gate * q, self.qkv_bias, "attention", layers=n),
+            LinearModule("self_attn.k_proj", h, kv, self.qkv_bias, "attention", layers=n),
+            LinearModule("self_attn.v_proj", h, kv, self.qkv_bias, "attention", layers=n),
+            LinearModule(out, q, h, self.attn_out_bias, "attention", layers=n),
+        )
+
+    @property
+    def full_attention_layers(self) -> int:
+        return self.num_layers - self.linear_attention_layers
+
+    @property
+    def linear_conv_dim(self) -> int:
+        """Gated DeltaNet's conv1d channels: queries and keys, then values."""
+        keys = self.linear_key_heads * self.linear_key_head_dim
+        return 2 * keys + self.linear_value_heads * self.linear_value_head_dim
+
+    def _linear_attention_modules(self) -> tuple[LinearModule, ...]:
+        h, n = self.hidden_size, self.linear_attention_layers
+        values, heads = (
+            self.linear_value_heads * self.linear_value_head_dim,
+            self.linear_value_heads,
+        )
+        return tuple(
+            LinearModule(f"linear_attn.{name}", n_in, n_out, False, "attention", layers=n)
+            for name, n_in, n_out in (
+                ("in_proj_qkv", h, self.linear_conv_dim),
+                ("in_proj_z", h, values),
+                ("in_proj_b", h, heads),
+                ("in_proj_a", h, heads),
+                ("out_proj", values, h),
+            )
         )
 
     def _dense_mlp(self, prefix: str, width: int, layers: int) -> tuple[LinearModule, ...]:
@@ -279,6 +317,12 @@ class ModelSpec:
                 LinearModule("intermediate.dense", h, i, True, "mlp"),
                 LinearModule("output.dense", i, h, True, "mlp"),
             )
+        elif self.linear_attention_layers:  # Qwen3.5: the same MLP under either attention
+            mlp = self._moe_block(0) if self.is_moe else self._dense_mlp(self.mlp_prefix, i, 0)
+            return (
+                (self.full_attention_layers, (*self._attention_modules(), *mlp)),
+                (self.linear_attention_layers, (*self._linear_attention_modules(), *mlp)),
+            )
         elif not self.is_moe:
             mods = (*self._attention_modules(), *self._dense_mlp(self.mlp_prefix, i, 0))
         elif not self.dense_layers:
@@ -332,6 +376,12 @@ class ModelSpec:
             return (
                 f"{self.display_name} is a state-space model ({self.model_type}): the estimator "
                 "models transformer activations, not a selective scan's"
+            )
+        if self.linear_attention_layers:
+            return (
+                f"{self.display_name} has {self.linear_attention_layers} Gated DeltaNet "
+                "(linear-attention) layers: the estimator models softmax attention's activations, "
+                "not theirs"
             )
         return None
 
@@ -397,6 +447,12 @@ class ModelSpec:
 
     def _group_params(self, modules: tuple[LinearModule, ...]) -> int:
         weights = sum(m.weight_params + m.bias_params for m in modules)
+        if any(m.name.startswith("linear_attn.") for m in modules):
+            # Gated DeltaNet: no q/k norms; a bias-free conv1d, dt_bias and A_log per value
+            # head, and a gated RMSNorm over one value head.
+            small = self.linear_conv_dim * self.ssm_conv_kernel + 2 * self.linear_value_heads
+            small += self.linear_value_head_dim
+            return weights + self.norms_per_layer * self._norm_size(self.hidden_size) + small
         # A T5 decoder layer normalises the cross-attention's input too.
         cross = any(m.kind == "cross_attention" for m in modules)
         return weights + self.norm_params_per_layer + (self.hidden_size if cross else 0)
