@@ -157,6 +157,28 @@ CONFIGS: dict[str, dict[str, Any]] = {
             "deepstack_visual_indexes": [0, 1],
         },
     },
+    "qwen3_vl_moe": {
+        "model_type": "qwen3_vl_moe",
+        "text_config": {
+            **_TEXT,
+            "model_type": "qwen3_vl_moe_text",
+            "head_dim": 16,
+            "moe_intermediate_size": 24,
+            "num_experts": 4,
+            "num_experts_per_tok": 2,
+            "decoder_sparse_step": 1,
+            "mlp_only_layers": [1],
+        },
+        "vision_config": {
+            **_QWEN_VISION,
+            "patch_size": 16,
+            "hidden_size": 32,
+            "intermediate_size": 48,
+            "out_hidden_size": 64,
+            "num_position_embeddings": 64,
+            "deepstack_visual_indexes": [0],
+        },
+    },
     "llama4-all-moe": {
         "model_type": "llama4",
         "text_config": {**_LLAMA4_TEXT, "interleave_moe_layer_step": 1},
@@ -197,7 +219,15 @@ CONFIGS: dict[str, dict[str, Any]] = {
     },
 }
 
-_MULTIMODAL = {"llava", "qwen2_vl", "qwen2_5_vl", "qwen3_vl", "llama4", "qwen3_5_moe"}
+_MULTIMODAL = {
+    "llava",
+    "qwen2_vl",
+    "qwen2_5_vl",
+    "qwen3_vl",
+    "qwen3_vl_moe",
+    "llama4",
+    "qwen3_5_moe",
+}
 
 
 def _built_params(config: dict[str, Any]) -> int:

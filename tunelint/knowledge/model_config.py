@@ -154,7 +154,7 @@ def _moe_fields(cfg: dict[str, Any], model_type: str, layers: int) -> dict[str, 
         shared = _int(cfg, "n_shared_experts")
         fields["shared_expert_intermediate_size"] = shared * fields["moe_intermediate_size"]
         fields["dense_layers"] = min(_int(cfg, "first_k_dense_replace"), layers)
-    elif model_type in ("qwen2_moe", "qwen3_moe"):
+    elif model_type in ("qwen2_moe", "qwen3_moe", "qwen3_vl_moe_text"):
         step = max(_int(cfg, "decoder_sparse_step", default=1), 1)
         only = cfg.get("mlp_only_layers") or []
         sparse = [i for i in range(layers) if i not in only and (i + 1) % step == 0]
