@@ -12,6 +12,7 @@ modeling_qwen3_5.py), and Llama 4's vision encoder with its pixel-shuffle adapte
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 VisionCounter = Callable[[dict[str, Any], dict[str, Any], int], int | None]
@@ -34,33 +35,56 @@ def _vit_layer(width: int, mlp: int, norm: int) -> int:
     return 4 * _linear(width, width) + _linear(width, mlp) + _linear(mlp, width) + 2 * norm
 
 
+@dataclass(frozen=True, slots=True)
+class _Tower:
+    """A ViT's dimensions as SigLIP, CLIP and Llama 4's vision configs name them."""
+
+    width: int
+    mlp: int
+    layers: int
+    patch_in: int  # values in one patch: channels x patch x patch
+    patches: int  # patches per image side squared
+
+    @property
+    def blocks(self) -> int:
+        """The encoder layers (LayerNorms) plus a patch embedding without bias."""
+        return self.layers * _vit_layer(self.width, self.mlp, 2 * self.width) + (
+            self.patch_in * self.width
+        )
+
+
+def _tower(
+    vision: dict[str, Any], width: int, mlp: int, layers: int, patch: int, image: int
+) -> _Tower:
+    """Read a ViT config with its class's defaults."""
+    side = _int(vision, "patch_size", patch)
+    return _Tower(
+        width=_int(vision, "hidden_size", width),
+        mlp=_int(vision, "intermediate_size", mlp),
+        layers=_int(vision, "num_hidden_layers", layers),
+        patch_in=_int(vision, "num_channels", 3) * side * side,
+        patches=(_int(vision, "image_size", image) // side) ** 2,
+    )
+
+
 def siglip(vision: dict[str, Any], _: dict[str, Any], text_hidden: int) -> int | None:
-    """SigLIP vision tower plus Gemma 3's projector (weight and its RMSNorm)."""
-    hv = _int(vision, "hidden_size", 768)
-    iv = _int(vision, "intermediate_size", 3072)
-    layers = _int(vision, "num_hidden_layers", 12)
-    channels = _int(vision, "num_channels", 3)
-    patch = _int(vision, "patch_size", 16)
-    image = _int(vision, "image_size", 224)
-    embeddings = channels * patch * patch * hv + hv + (image // patch) ** 2 * hv
-    total = embeddings + layers * _vit_layer(hv, iv, 2 * hv) + 2 * hv  # post_layernorm
+    """SigLIP vision tower (patch conv with bias, positions, post LayerNorm) plus Gemma 3's
+    projector (weight and its RMSNorm)."""
+    t = _tower(vision, width=768, mlp=3072, layers=12, patch=16, image=224)
+    hv = t.width
+    total = t.blocks + hv + t.patches * hv + 2 * hv
     if vision.get("vision_use_head", True):  # attention-pooling head: probe, MHA, norm, MLP
         total += hv + (3 * hv * hv + 3 * hv) + _linear(hv, hv) + 2 * hv
-        total += _linear(hv, iv) + _linear(iv, hv)
+        total += _linear(hv, t.mlp) + _linear(t.mlp, hv)
     return total + hv * text_hidden + hv
 
 
 def clip_llava(vision: dict[str, Any], wrapper: dict[str, Any], text_hidden: int) -> int | None:
     """CLIP vision tower (class token, patch conv, pre/post LayerNorms) plus LLaVA's projector
     (linear_1 from the selected layer(s), GELU, linear_2)."""
-    hv = _int(vision, "hidden_size", 768)
-    iv = _int(vision, "intermediate_size", 3072)
-    layers = _int(vision, "num_hidden_layers", 12)
-    channels = _int(vision, "num_channels", 3)
-    patch = _int(vision, "patch_size", 32)
-    image = _int(vision, "image_size", 224)
-    embeddings = hv + channels * patch * patch * hv + ((image // patch) ** 2 + 1) * hv
-    tower = embeddings + 2 * hv + layers * _vit_layer(hv, iv, 2 * hv) + 2 * hv
+    t = _tower(vision, width=768, mlp=3072, layers=12, patch=32, image=224)
+    hv = t.width
+    tower = t.blocks + hv + (t.patches + 1) * hv + 4 * hv
     selected = wrapper.get("vision_feature_layer", -2)
     feeds = len(selected) if isinstance(selected, list) else 1
     bias = bool(wrapper.get("multimodal_projector_bias", True))
@@ -122,14 +146,9 @@ def qwen3_vl(vision: dict[str, Any], _: dict[str, Any], text_hidden: int) -> int
 def llama4(vision: dict[str, Any], wrapper: dict[str, Any], text_hidden: int) -> int | None:
     """Llama 4's vision encoder (class token, a linear patch embedding, LayerNorms, biased
     q/k/v/o and fc1/fc2), its pixel-shuffle MLP adapter and the projector (no biases)."""
-    hv = _int(vision, "hidden_size", 768)
-    iv = _int(vision, "intermediate_size", 5632)
-    layers = _int(vision, "num_hidden_layers", 34)
-    patch = _int(vision, "patch_size", 14)
-    image = _int(vision, "image_size", 448)
-    embeddings = hv + _int(vision, "num_channels", 3) * patch * patch * hv
-    embeddings += ((image // patch) ** 2 + 1) * hv
-    tower = embeddings + 4 * hv + layers * _vit_layer(hv, iv, 2 * hv)
+    t = _tower(vision, width=768, mlp=5632, layers=34, patch=14, image=448)
+    tower = t.blocks + t.width + (t.patches + 1) * t.width + 4 * t.width
+    iv = t.mlp
     p_in = _int(vision, "projector_input_dim", 4096)
     p_out = _int(vision, "projector_output_dim", 4096)
     adapter = iv * p_in + p_out * p_out
