@@ -5,7 +5,8 @@
 Reads every file of ../shared/corpus (or CORPUS_DIR) through tunelint's own pipeline (parse,
 detect the dialect, map to the Plan) and resolves `model.name` with the network off, an empty
 Hugging Face cache and an empty tunelint cache, so the answer is what a fresh machine without
-network access gets. Prints the totals and the model ids that stay unresolved, with the reason.
+network access gets. Prints the totals and the model ids that stay unresolved, with the reason, and the resolved
+models whose memory estimate is skipped (an architecture the estimator cannot model).
 Run it against another checkout (PYTHONPATH=/path/to/other/checkout) for a before/after.
 """
 
@@ -55,6 +56,7 @@ def main() -> int:
     with_model = resolved = 0
     missing: Counter[str] = Counter()
     reasons: dict[str, str] = {}
+    unestimated: dict[str, str] = {}
     for path in files:
         name = model_name(path)
         if name is None:
@@ -63,6 +65,8 @@ def main() -> int:
         lookup = models.lookup_model(name, (path.parent,))
         if lookup.spec is not None:
             resolved += 1
+            if lookup.spec.estimate_unsupported:
+                unestimated[name] = lookup.spec.estimate_unsupported
         else:
             missing[name] += 1
             reasons[name] = lookup.reason or "?"
@@ -72,6 +76,9 @@ def main() -> int:
     print(f"unresolved: {with_model - resolved} files, {len(missing)} distinct model ids")
     for name, count in sorted(missing.items(), key=lambda item: (-item[1], item[0])):
         print(f"  {count:3d}  {name}  -- {reasons[name]}")
+    print(f"resolved, estimate skipped: {len(unestimated)} model ids")
+    for name, why in sorted(unestimated.items()):
+        print(f"       {name}  -- {why}")
     return 0
 
 

@@ -161,6 +161,8 @@ def resolve(answers: InitAnswers) -> tuple[GpuSpec, ModelSpec]:
     lookup = lookup_model(answers.model)
     if lookup.spec is None:
         raise InitError(f"cannot size model {answers.model!r}: {lookup.reason}")
+    if lookup.spec.estimate_unsupported:  # Mamba, Qwen3.5: no activation formula
+        raise InitError(f"cannot size model {answers.model!r}: {lookup.spec.estimate_unsupported}")
     return gpu, lookup.spec
 
 
@@ -321,7 +323,13 @@ def _smaller_model(answers: InitAnswers, spec: ModelSpec) -> str | None:
     """The largest catalog model smaller than `spec` for which `decide` finds a fit."""
     size = spec.param_count()
     candidates = sorted(
-        (m for m in catalog() if m.model_type != "bert" and 1e8 < m.param_count() < size),
+        (
+            m
+            for m in catalog()
+            if m.model_type != "bert"
+            and not m.estimate_unsupported  # Mamba, Qwen3.5: cannot be sized
+            and 1e8 < m.param_count() < size
+        ),
         key=lambda m: m.param_count(),
         reverse=True,
     )

@@ -27,15 +27,15 @@ from tunelint.knowledge.models import LinearModule, ModelSpec
 # Activation offloading keeps the layer being computed and the one being copied.
 OFFLOADED_LAYERS_ON_GPU = 2
 
-# Module names per input they read: Llama-style, Qwen-1, BERT, BLOOM and T5 (Attention.q/k/v/o,
-# DenseReluDense.wi/wi_0/wi_1/wo).
+# Module names per input they read: Llama-style, Qwen-1, BERT, BLOOM, T5 (Attention.q/k/v/o,
+# DenseReluDense.wi/wi_0/wi_1/wo), GPT-2 and StarCoder2 (attn.c_attn/c_proj, mlp.c_fc/c_proj).
 _ATTN_IN = (
     "q_proj", "k_proj", "v_proj", "qkv_proj", "c_attn", "query", "key", "value",
     "query_key_value", "Attention.q", "Attention.k", "Attention.v",
 )  # fmt: skip
 _O_IN = ("o_proj", "attn.c_proj", "attention.output.dense", "self_attention.dense", "Attention.o")
 _MLP_IN = (
-    "gate_proj", "up_proj", "gate_up_proj", "w1", "w2", "intermediate.dense",
+    "gate_proj", "up_proj", "gate_up_proj", "w1", "w2", "intermediate.dense", "c_fc",
     "dense_h_to_4h", "DenseReluDense.wi", "DenseReluDense.wi_0", "DenseReluDense.wi_1",
 )  # fmt: skip
 
@@ -181,7 +181,7 @@ def stored_activations(
     a = act_bytes(scn)
     per_token_layer = layer.saved + layer.per_sequence
     outside = 4 * spec.hidden_size + 4  # final norm's fp32 input and its rsqrt
-    if spec.layout != "bert":
+    if not spec.position_embeddings:  # learned positions (BERT, GPT-2) need no RoPE tables
         # Shared by every layer: RoPE's cos and sin in the activation dtype (transformers
         # LlamaRotaryEmbedding) and the int64 cache positions the layers receive.
         outside += 2 * spec.head_dim * a + 8

@@ -390,6 +390,9 @@ def plan_report(
         count_stated = bool(written) or count != planned
     if lookup.spec is None:
         return MemoryReport(None, None, lookup.reason, name, capacity, count)
+    unsupported = lookup.spec.estimate_unsupported
+    if unsupported:  # known model, but no honest activation formula for its layers
+        return MemoryReport(None, lookup.spec, unsupported, name, capacity, count)
     notes_list = [*lookup.notes, *notes]  # an assumed model, an adapter repo's base
     reference = plan.hardware.deepspeed_config
     if deepspeed_json is None and reference:

@@ -1,19 +1,21 @@
 """A `ModelSpec` from a transformers `config.json` (local folder, HF cache or the Hub).
 
 How each `model_type` maps onto the spec's layouts lives in data/architectures.toml (read from
-transformers 5.24's modeling files). Multimodal wrappers (Gemma 3, Mistral 3, ...) keep their
-text model in `text_config`; a SigLIP vision tower is counted into `extra_params`. A
-`quantization_config` (bitsandbytes, GPTQ, AWQ, FP8, MXFP4, compressed-tensors) says how many
-bits a stored quantized weight takes, scales included.
+transformers 5.24's modeling files). Multimodal wrappers (Gemma 3, LLaVA, Qwen-VL, Llama 4, ...)
+keep their text model in `text_config`; their vision tower and projector are counted into
+`extra_params` (model_vision.py). A `quantization_config` (bitsandbytes, GPTQ, AWQ, FP8, MXFP4,
+compressed-tensors, AQLM, BitNet) says how many bits a stored quantized weight takes, scales
+(and AQLM's codebooks) included.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tunelint.knowledge import data_files
+from tunelint.knowledge import data_files, model_vision
 from tunelint.knowledge.model_spec import ModelSpec
 
 _ARCHITECTURES = Path(__file__).parent / "data" / "architectures.toml"
@@ -54,19 +56,7 @@ def siglip_vision_params(vision: dict[str, Any], text_hidden: int) -> int | None
     Gemma3MultiModalProjector); None for another vision model."""
     if vision.get("model_type", "siglip_vision_model") != "siglip_vision_model":
         return None
-    hv = _int(vision, "hidden_size", default=768)
-    iv = _int(vision, "intermediate_size", default=3072)
-    layers = _int(vision, "num_hidden_layers", default=12)
-    channels = _int(vision, "num_channels", default=3)
-    patch = _int(vision, "patch_size", default=16)
-    image = _int(vision, "image_size", default=224)
-    embeddings = channels * patch * patch * hv + hv + (image // patch) ** 2 * hv
-    mlp = hv * iv + iv + iv * hv + hv
-    layer = 2 * 2 * hv + 4 * (hv * hv + hv) + mlp
-    total = embeddings + layers * layer + 2 * hv  # post_layernorm
-    if vision.get("vision_use_head", True):  # attention-pooling head: probe, MHA, norm, MLP
-        total += hv + (3 * hv * hv + 3 * hv) + (hv * hv + hv) + 2 * hv + mlp
-    return total + hv * text_hidden + hv  # projector weight and its RMSNorm
+    return model_vision.siglip(vision, {}, text_hidden)
 
 
 def quantization_bits(qc: dict[str, Any]) -> tuple[str, float] | None:
@@ -94,6 +84,18 @@ def quantization_bits(qc: dict[str, Any]) -> tuple[str, float] | None:
         return "fp8", 8.0
     if method == "mxfp4":
         return "mxfp4", 4 + 8 / 32  # OCP MX: an 8-bit shared exponent per 32 values
+    if method == "aqlm":
+        # Each code indexes a codebook vector of in x out group weights (aqlm QuantizedLinear);
+        # the per-matrix codebooks and scales are added by aqlm_matrix_bits.
+        group = _int(qc, "in_group_size", default=8) * _int(qc, "out_group_size", default=1)
+        codes = _int(qc, "num_codebooks", default=1) * _int(qc, "nbits_per_codebook", default=16)
+        return "aqlm", codes / group
+    if method == "bitnet":
+        # BitLinear packs four ternary weights per uint8 (integrations/bitnet.py,
+        # VALUES_PER_ITEM); "online" AutoBitLinear keeps full-precision weights instead.
+        if str(qc.get("quantization_mode", "offline")) == "online":
+            return None
+        return "bitnet", 2.0
     if method == "compressed-tensors":
         groups = qc.get("config_groups")
         if isinstance(groups, dict):
@@ -103,6 +105,40 @@ def quantization_bits(qc: dict[str, Any]) -> tuple[str, float] | None:
                     return "compressed-tensors", float(weights["num_bits"])
         return None
     return None
+
+
+def aqlm_matrix_bits(qc: dict[str, Any], in_features: int, out_features: int) -> float:
+    """Bits AQLM stores per quantized matrix besides its codes: fp16 codebooks
+    [codebooks, 2^nbits, out_group, in_group] and one fp16 scale per output group."""
+    out_group = _int(qc, "out_group_size", default=1)
+    entries = 2 ** _int(qc, "nbits_per_codebook", default=16)
+    books = _int(qc, "num_codebooks", default=1) * entries * _int(qc, "in_group_size", default=8)
+    return 16.0 * (books * out_group + out_features // max(out_group, 1))
+
+
+def _with_aqlm_overhead(spec: ModelSpec, qc: dict[str, Any]) -> ModelSpec:
+    """Spread AQLM's per-matrix codebooks and scales over the quantized weights."""
+    weights = spec.quantized_params()
+    if not weights or spec.quant_bits is None:
+        return spec
+    extra = sum(
+        aqlm_matrix_bits(qc, m.in_features, m.out_features)
+        * m.count
+        * m.layer_count(spec.num_layers)
+        for m in spec.layer_modules()
+        if m.is_linear
+    )
+    return replace(spec, quant_bits=spec.quant_bits + extra / weights)
+
+
+def _moe_layer_count(cfg: dict[str, Any], layers: int) -> int:
+    """Llama 4: the layers listed in `moe_layers`, else every `interleave_moe_layer_step`-th
+    (Llama4TextConfig.__post_init__)."""
+    listed = cfg.get("moe_layers")
+    if isinstance(listed, list):
+        return len([i for i in listed if isinstance(i, int) and 0 <= i < layers])
+    step = max(_int(cfg, "interleave_moe_layer_step", default=1), 1)
+    return len(range(step - 1, layers, step))
 
 
 def _moe_fields(cfg: dict[str, Any], model_type: str, layers: int) -> dict[str, Any]:
@@ -118,7 +154,7 @@ def _moe_fields(cfg: dict[str, Any], model_type: str, layers: int) -> dict[str, 
         shared = _int(cfg, "n_shared_experts")
         fields["shared_expert_intermediate_size"] = shared * fields["moe_intermediate_size"]
         fields["dense_layers"] = min(_int(cfg, "first_k_dense_replace"), layers)
-    elif model_type in ("qwen2_moe", "qwen3_moe"):
+    elif model_type in ("qwen2_moe", "qwen3_moe", "qwen3_vl_moe_text"):
         step = max(_int(cfg, "decoder_sparse_step", default=1), 1)
         only = cfg.get("mlp_only_layers") or []
         sparse = [i for i in range(layers) if i not in only and (i + 1) % step == 0]
@@ -126,13 +162,64 @@ def _moe_fields(cfg: dict[str, Any], model_type: str, layers: int) -> dict[str, 
         if model_type == "qwen2_moe":
             fields["shared_expert_intermediate_size"] = _int(cfg, "shared_expert_intermediate_size")
             fields["shared_expert_gate"] = True
+    elif model_type == "qwen3_5_moe_text":  # every layer MoE, Qwen2-MoE's gated shared expert
+        fields["shared_expert_intermediate_size"] = _int(cfg, "shared_expert_intermediate_size")
+        fields["shared_expert_gate"] = True
+    elif model_type == "llama4_text":  # experts and the shared expert are intermediate_size wide
+        fields["moe_intermediate_size"] = _int(cfg, "intermediate_size")
+        fields["shared_expert_intermediate_size"] = _int(cfg, "intermediate_size")
+        fields["dense_layers"] = layers - _moe_layer_count(cfg, layers)
+    return fields
+
+
+def _linear_attention_fields(cfg: dict[str, Any], layers: int) -> dict[str, Any]:
+    """Qwen3.5's Gated DeltaNet layers: `layer_types`, else every layer but each
+    `full_attention_interval`-th (Qwen3_5TextConfig.__post_init__, default 4)."""
+    if "linear_num_value_heads" not in cfg:
+        return {}
+    types = cfg.get("layer_types")
+    if isinstance(types, list) and len(types) == layers:
+        linear = sum(1 for t in types if t == "linear_attention")
+    else:
+        interval = max(_int(cfg, "full_attention_interval", default=4), 1)
+        linear = sum(1 for i in range(layers) if (i + 1) % interval)
+    return {
+        "linear_attention_layers": linear,
+        "linear_key_heads": _int(cfg, "linear_num_key_heads", default=16),
+        "linear_value_heads": _int(cfg, "linear_num_value_heads", default=32),
+        "linear_key_head_dim": _int(cfg, "linear_key_head_dim", default=128),
+        "linear_value_head_dim": _int(cfg, "linear_value_head_dim", default=128),
+        "ssm_conv_kernel": _int(cfg, "linear_conv_kernel_dim", default=4),
+    }
+
+
+def _ssm_fields(cfg: dict[str, Any], layout: str, hidden: int) -> dict[str, Any]:
+    """Mamba / Mamba-2 mixer dimensions (MambaConfig, Mamba2Config: the inner width is
+    expand x hidden; time_step_rank "auto" is ceil(hidden / 16))."""
+    if layout not in ("mamba", "mamba2"):
+        return {}
+    rank = cfg.get("time_step_rank", "auto")
+    fields: dict[str, Any] = {
+        "intermediate_size": _int(cfg, "expand", default=2) * hidden,
+        "ssm_state_size": _int(cfg, "state_size", default=16),
+        "ssm_conv_kernel": _int(cfg, "conv_kernel", default=4),
+        "ssm_conv_bias": bool(cfg.get("use_conv_bias", True)),
+        "ssm_dt_rank": rank if isinstance(rank, int) else -(-hidden // 16),
+        "mlp_bias": bool(cfg.get("use_bias", False)),
+    }
+    if layout == "mamba2":
+        fields["ssm_groups"] = _int(cfg, "n_groups", default=8)
+        fields["ssm_heads"] = _int(cfg, "num_heads", default=128)
     return fields
 
 
 def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> ModelSpec | str:
     """A spec from a transformers `config.json` dict, or the reason it cannot be read."""
     cfg = _text_config(config)
-    wrapper = str(config.get("model_type") or "") if cfg is not config else ""
+    # A multimodal wrapper: a text_config, or (older Qwen2-VL files) a vision_config beside
+    # the text model's own keys.
+    multimodal = cfg is not config or isinstance(config.get("vision_config"), dict)
+    wrapper = str(config.get("model_type") or "") if multimodal else ""
     model_type = str(cfg.get("model_type") or config.get("model_type") or "")
     notes: list[str] = []
     arch = architectures().get(model_type)
@@ -142,33 +229,41 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         arch = {"layout": "llama", "attention_bias": "config", "mlp_bias": "config"}
         notes.append(f"model_type {model_type or '?'} read as a Llama-like decoder")
     cfg = {**arch.get("defaults", {}), **cfg}
-    hidden = _int(cfg, "hidden_size", "d_model", "n_embed")
+    layout = arch["layout"]
+    hidden = _int(cfg, "hidden_size", "d_model", "n_embed", "n_embd")
     layers = _int(cfg, "num_hidden_layers", "n_layer", "num_layers")
-    heads = _int(cfg, "num_attention_heads", "n_head", "num_heads")
+    ssm = _ssm_fields(cfg, layout, hidden)
+    # A state-space model has no attention heads; one nominal head keeps the dimensions whole.
+    heads = 1 if ssm else _int(cfg, "num_attention_heads", "n_head", "num_heads")
     vocab = _int(cfg, "vocab_size")
-    intermediate = _int(
-        cfg, "intermediate_size", "ffn_hidden_size", "moe_intermediate_size", "d_ff"
-    ) or hidden * int(arch.get("intermediate_factor", 0))
-    encoder_decoder = arch["layout"] == "t5"
+    width_key = arch.get("intermediate_key", "intermediate_size")  # Llama 4's dense MLP width
+    intermediate = (
+        ssm.pop("intermediate_size", 0)
+        or _int(cfg, width_key, "ffn_hidden_size", "moe_intermediate_size", "d_ff", "n_inner")
+        or hidden * int(arch.get("intermediate_factor", 0))
+    )
+    encoder_decoder = layout == "t5"
     decoder_layers = _int(cfg, "num_decoder_layers", default=layers) if encoder_decoder else 0
     if not (hidden and layers and heads and vocab and intermediate):
         return f"config.json of {name} lacks hidden/intermediate size, layers, heads or vocab"
     if model_type == "qwen":
         intermediate //= 2  # Qwen-1 states the sum of w1 and w2
-    layout = arch["layout"]
     kv_heads = _int(cfg, "num_key_value_heads", default=heads)
     head_dim = _int(cfg, "head_dim", "kv_channels", "d_kv", default=hidden // heads)
     bias_rule = arch.get("attention_bias", "none")
     attention_bias = bool(cfg.get("attention_bias", arch.get("attention_bias_default", False)))
+    use_bias = bool(cfg.get("use_bias", True))  # StarCoder2: one key for every projection
     qkv_bias = {
         "config": attention_bias,
         "qkv": True,
         "qkv_bias": bool(cfg.get("qkv_bias", True)),
         "all": True,
+        "use_bias": use_bias,
     }.get(bias_rule, False)
-    out_bias = attention_bias if bias_rule == "config" else bias_rule == "all"
+    out_bias = {"config": attention_bias, "all": True, "use_bias": use_bias}.get(bias_rule, False)
     mlp_rule = arch.get("mlp_bias", "none")
     mlp_bias = mlp_rule == "all" or (mlp_rule == "config" and bool(cfg.get("mlp_bias", False)))
+    mlp_bias = ssm.pop("mlp_bias", use_bias if mlp_rule == "use_bias" else mlp_bias)
     qk_rule = arch.get("qk_norm", "none")
     qk_norm = qk_rule in ("head", "full") or (
         qk_rule == "config" and bool(cfg.get("qk_layernorm", False))
@@ -187,19 +282,23 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
     extra = 0
     vision = config.get("vision_config")
     if isinstance(vision, dict) and wrapper:
-        counted = siglip_vision_params(vision, hidden)
+        counted = model_vision.vision_params(config, hidden)
         if counted is None:
-            notes.append(f"vision tower ({vision.get('model_type', '?')}) not counted")
+            notes.append(f"vision tower ({vision.get('model_type', wrapper)}) not counted")
         extra = counted or 0
     quant = config.get("quantization_config")
     quantization = quantization_bits(quant) if isinstance(quant, dict) else None
-    if isinstance(quant, dict) and quantization is None:
+    if isinstance(quant, dict) and quantization is None and not _full_precision(quant):
         notes.append(f"quantization_config {quant.get('quant_method', '?')!r} not understood")
     is_bert = layout == "bert"
+    positions = _int(cfg, "max_position_embeddings", "n_positions")
+    learned_positions = arch.get("learned_positions", is_bert)
     gated = arch.get("gated_mlp", not is_bert)
     if encoder_decoder and "feed_forward_proj" in cfg:
         gated = str(cfg["feed_forward_proj"]).startswith("gated")
-    return ModelSpec(
+    # Naming and small layout facts stated per architecture (mlp_prefix, router_name, ...).
+    named = {k: tuple(v) if isinstance(v, list) else v for k, v in arch.get("spec", {}).items()}
+    spec = ModelSpec(
         name=name,
         model_type=model_type,
         layout=layout,
@@ -228,10 +327,10 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         wrapper_model_type=wrapper or None,
         quantization=quantization[0] if quantization else None,
         quant_bits=quantization[1] if quantization else None,
-        position_embeddings=_int(cfg, "max_position_embeddings") if is_bert else 0,
+        position_embeddings=positions if learned_positions else 0,
         token_type_embeddings=_int(cfg, "type_vocab_size") if is_bert else 0,
         head="sequence-classification" if is_bert else "causal-lm",
-        max_position_embeddings=_int(cfg, "max_position_embeddings") or None,
+        max_position_embeddings=positions or None,
         hidden_dropout=float(cfg.get("hidden_dropout_prob", 0.0) or 0.0),
         attention_dropout=float(
             cfg.get("attention_dropout", cfg.get("attention_probs_dropout_prob", 0.0)) or 0.0
@@ -241,6 +340,20 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         notes=tuple(notes),
         **_moe_fields(cfg, model_type, layers),
         **mla,
+        **ssm,
+        **_linear_attention_fields(cfg, layers),
+        **named,
+    )
+    if isinstance(quant, dict) and spec.quantization == "aqlm":
+        return _with_aqlm_overhead(spec, quant)
+    return spec
+
+
+def _full_precision(qc: dict[str, Any]) -> bool:
+    """A quantization_config whose checkpoint keeps full-precision weights (BitNet's "online"
+    AutoBitLinear quantizes at each forward pass)."""
+    return str(qc.get("quant_method", "")).lower() == "bitnet" and (
+        str(qc.get("quantization_mode", "offline")) == "online"
     )
 
 

@@ -14,6 +14,16 @@ which add cross-attention (EncDecAttention) and its RMS-style T5LayerNorm; the f
 each stack holds the relative position bias (32 buckets x heads); no biases; DenseReluDense
 is wi/wo, or gated wi_0/wi_1/wo (T5 v1.1, mT5).
 
+GPT-2 (modeling_gpt2.py): Conv1D c_attn (fused q/k/v) and c_proj, an MLP c_fc/c_proj, biases
+everywhere, LayerNorms, learned absolute positions, tied head. Mamba (modeling_mamba.py): each
+layer is an RMSNorm and a selective-scan mixer (in_proj, depthwise conv1d, x_proj, dt_proj,
+A_log, D, out_proj), no attention and no MLP; Mamba-2 (modeling_mamba2.py) fuses the projections
+into in_proj and keeps one A/D/dt per SSM head plus a gated RMSNorm. BitNet (modeling_bitnet.py)
+is Llama with an RMSNorm before o_proj (attn_sub_norm) and before down_proj (ffn_sub_norm).
+Qwen3.5 (modeling_qwen3_5.py, modeling_qwen3_5_moe.py) interleaves full-attention layers, whose
+q_proj also yields an output gate, with Gated DeltaNet layers (linear_attn: in_proj_qkv/z/b/a, a
+depthwise conv1d, dt_bias, A_log, a gated RMSNorm over the value head, out_proj).
+
 A module present in only some layers (DeepSeek's dense first layers, MoE blocks) carries
 `layers`, the number of layers that hold it; `layers == 0` means every layer. Callers that
 multiply one layer by `num_layers` are exact for every model whose layers are all alike.
@@ -24,9 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Layout = Literal["llama", "phi3", "qwen", "bert", "phi", "mla", "bloom", "t5"]
+Layout = Literal[
+    "llama", "phi3", "qwen", "bert", "phi", "mla", "bloom", "t5", "gpt2", "mamba", "mamba2"
+]
 Head = Literal["causal-lm", "sequence-classification"]
-ModuleKind = Literal["attention", "cross_attention", "mlp", "expert", "router", "head"]
+ModuleKind = Literal["attention", "cross_attention", "mlp", "expert", "router", "head", "mixer"]
 Norm = Literal["rms", "layernorm", "nonparametric"]
 QkNormScope = Literal["head", "full"]
 
@@ -95,6 +107,23 @@ class ModelSpec:
     router_bias: bool = False
     expert_bias: bool = False
     attention_sinks: bool = False  # gpt-oss: one learned sink logit per head and layer
+    mlp_prefix: str = "mlp"  # the MLP's module name in a layer (Llama 4: "feed_forward")
+    plain_mlp_names: tuple[str, str] = ("fc1", "fc2")  # a plain MLP's in/out (StarCoder2: c_fc)
+    router_name: str = "gate"  # the MoE router's name under mlp_prefix (gpt-oss: "router")
+    shared_expert_name: str = ""  # "" = shared_expert(s) as DeepSeek / Qwen2-MoE name it
+    sub_norms: bool = False  # BitNet: RMSNorms before o_proj and before down_proj
+    ssm_state_size: int = 0  # Mamba / Mamba-2: the state size N; 0 = not a state-space model
+    ssm_conv_kernel: int = 4
+    ssm_dt_rank: int = 0  # Mamba: width of the low-rank time-step projection
+    ssm_groups: int = 1  # Mamba-2: groups sharing B and C
+    ssm_heads: int = 0  # Mamba-2: SSM heads (one A, D and dt bias each)
+    ssm_conv_bias: bool = True
+    linear_attention_layers: int = 0  # Qwen3.5: Gated DeltaNet layers (the rest attend fully)
+    linear_key_heads: int = 0
+    linear_value_heads: int = 0
+    linear_key_head_dim: int = 0
+    linear_value_head_dim: int = 0
+    attention_output_gate: bool = False  # Qwen3.5: q_proj also yields a sigmoid output gate
     q_lora_rank: int = 0  # MLA (DeepSeek-V2/V3); 0 = a full-rank q_proj
     kv_lora_rank: int = 0
     qk_nope_head_dim: int = 0
@@ -172,19 +201,49 @@ class ModelSpec:
                 ),
             )
         out = "self_attn.dense" if self.layout == "phi" else "self_attn.o_proj"
+        gate = 2 if self.attention_output_gate else 1
+        n = self.full_attention_layers if self.linear_attention_layers else 0
         return (
-            LinearModule("self_attn.q_proj", h, q, self.qkv_bias, "attention"),
-            LinearModule("self_attn.k_proj", h, kv, self.qkv_bias, "attention"),
-            LinearModule("self_attn.v_proj", h, kv, self.qkv_bias, "attention"),
-            LinearModule(out, q, h, self.attn_out_bias, "attention"),
+            LinearModule("self_attn.q_proj", h, gate * q, self.qkv_bias, "attention", layers=n),
+            LinearModule("self_attn.k_proj", h, kv, self.qkv_bias, "attention", layers=n),
+            LinearModule("self_attn.v_proj", h, kv, self.qkv_bias, "attention", layers=n),
+            LinearModule(out, q, h, self.attn_out_bias, "attention", layers=n),
+        )
+
+    @property
+    def full_attention_layers(self) -> int:
+        return self.num_layers - self.linear_attention_layers
+
+    @property
+    def linear_conv_dim(self) -> int:
+        """Gated DeltaNet's conv1d channels: queries and keys, then values."""
+        keys = self.linear_key_heads * self.linear_key_head_dim
+        return 2 * keys + self.linear_value_heads * self.linear_value_head_dim
+
+    def _linear_attention_modules(self) -> tuple[LinearModule, ...]:
+        h, n = self.hidden_size, self.linear_attention_layers
+        values, heads = (
+            self.linear_value_heads * self.linear_value_head_dim,
+            self.linear_value_heads,
+        )
+        return tuple(
+            LinearModule(f"linear_attn.{name}", n_in, n_out, False, "attention", layers=n)
+            for name, n_in, n_out in (
+                ("in_proj_qkv", h, self.linear_conv_dim),
+                ("in_proj_z", h, values),
+                ("in_proj_b", h, heads),
+                ("in_proj_a", h, heads),
+                ("out_proj", values, h),
+            )
         )
 
     def _dense_mlp(self, prefix: str, width: int, layers: int) -> tuple[LinearModule, ...]:
         h, bias = self.hidden_size, self.mlp_bias
-        if not self.gated_mlp:  # Phi-2: fc1 -> activation -> fc2
+        if not self.gated_mlp:  # Phi-2: fc1 -> activation -> fc2 (StarCoder2: c_fc, c_proj)
+            up, down = self.plain_mlp_names
             return (
-                LinearModule(f"{prefix}.fc1", h, width, bias, "mlp", layers=layers),
-                LinearModule(f"{prefix}.fc2", width, h, bias, "mlp", layers=layers),
+                LinearModule(f"{prefix}.{up}", h, width, bias, "mlp", layers=layers),
+                LinearModule(f"{prefix}.{down}", width, h, bias, "mlp", layers=layers),
             )
         return (
             LinearModule(f"{prefix}.gate_proj", h, width, bias, "mlp", layers=layers),
@@ -196,19 +255,20 @@ class ModelSpec:
         # transformers >= 5 stores experts as fused 3D tensors and the router as a
         # parameter (MixtralExperts / MixtralTopKRouter), not as nn.Linear modules.
         h, e, i = self.hidden_size, self.num_experts, self.expert_intermediate_size
-        router = "mlp.router" if self.model_type == "gpt_oss" else "mlp.gate"
-        bias = self.expert_bias
+        p, bias = self.mlp_prefix, self.expert_bias
+        router = f"{p}.{self.router_name}"
         mods = [
             LinearModule(router, h, e, self.router_bias, "router", is_linear=False, layers=layers),
-            LinearModule("mlp.experts.gate_up_proj", h, 2 * i, bias, "expert", e, False, layers),
-            LinearModule("mlp.experts.down_proj", i, h, bias, "expert", e, False, layers),
+            LinearModule(f"{p}.experts.gate_up_proj", h, 2 * i, bias, "expert", e, False, layers),
+            LinearModule(f"{p}.experts.down_proj", i, h, bias, "expert", e, False, layers),
         ]
         if self.shared_expert_intermediate_size:
-            shared = "mlp.shared_expert" if self.shared_expert_gate else "mlp.shared_experts"
+            default = "shared_expert" if self.shared_expert_gate else "shared_experts"
+            shared = f"{p}.{self.shared_expert_name or default}"
             mods += self._dense_mlp(shared, self.shared_expert_intermediate_size, layers)
         if self.shared_expert_gate:
             mods.append(
-                LinearModule("mlp.shared_expert_gate", h, 1, False, "router", layers=layers)
+                LinearModule(f"{p}.shared_expert_gate", h, 1, False, "router", layers=layers)
             )
         return tuple(mods)
 
@@ -237,6 +297,15 @@ class ModelSpec:
                 LinearModule("mlp.dense_h_to_4h", h, i, True, "mlp"),
                 LinearModule("mlp.dense_4h_to_h", i, h, True, "mlp"),
             )
+        elif self.layout == "gpt2":  # Conv1D modules: PEFT's all-linear and bnb take them
+            mods = (
+                LinearModule("attn.c_attn", h, q + 2 * kv, True, "attention"),
+                LinearModule("attn.c_proj", q, h, True, "attention"),
+                LinearModule("mlp.c_fc", h, i, True, "mlp"),
+                LinearModule("mlp.c_proj", i, h, True, "mlp"),
+            )
+        elif self.layout in ("mamba", "mamba2"):
+            mods = self._mixer_modules()
         elif self.layout == "t5":
             return self._t5_groups()
         elif self.layout == "bert":
@@ -248,17 +317,73 @@ class ModelSpec:
                 LinearModule("intermediate.dense", h, i, True, "mlp"),
                 LinearModule("output.dense", i, h, True, "mlp"),
             )
+        elif self.linear_attention_layers:  # Qwen3.5: the same MLP under either attention
+            mlp = self._moe_block(0) if self.is_moe else self._dense_mlp(self.mlp_prefix, i, 0)
+            return (
+                (self.full_attention_layers, (*self._attention_modules(), *mlp)),
+                (self.linear_attention_layers, (*self._linear_attention_modules(), *mlp)),
+            )
         elif not self.is_moe:
-            mods = (*self._attention_modules(), *self._dense_mlp("mlp", i, 0))
+            mods = (*self._attention_modules(), *self._dense_mlp(self.mlp_prefix, i, 0))
         elif not self.dense_layers:
             mods = (*self._attention_modules(), *self._moe_block(0))
-        else:  # DeepSeek: the first `dense_layers` layers keep a plain MLP
+        else:  # DeepSeek's first k layers, Llama 4 Maverick's every other: a plain MLP
             attention = self._attention_modules()
+            dense = self._dense_mlp(self.mlp_prefix, i, self.dense_layers)
             return (
                 (self.moe_layers, (*attention, *self._moe_block(self.moe_layers))),
-                (self.dense_layers, (*attention, *self._dense_mlp("mlp", i, self.dense_layers))),
+                (self.dense_layers, (*attention, *dense)),
             )
         return ((self.num_layers, mods),)
+
+    @property
+    def ssm_conv_dim(self) -> int:
+        """Channels of the depthwise conv1d: the inner width (Mamba-2 adds B and C)."""
+        if self.layout == "mamba2":
+            return self.intermediate_size + 2 * self.ssm_groups * self.ssm_state_size
+        return self.intermediate_size
+
+    def _mixer_modules(self) -> tuple[LinearModule, ...]:
+        """Mamba's selective-scan mixer (`intermediate_size` is expand x hidden)."""
+        h, i, n, bias = self.hidden_size, self.intermediate_size, self.ssm_state_size, self.mlp_bias
+        out = LinearModule("mixer.out_proj", i, h, bias, "mixer")
+        if self.layout == "mamba2":  # in_proj yields gate, x, B, C and dt at once
+            width = i + self.ssm_conv_dim + self.ssm_heads
+            return (LinearModule("mixer.in_proj", h, width, bias, "mixer"), out)
+        r = self.ssm_dt_rank
+        return (
+            LinearModule("mixer.in_proj", h, 2 * i, bias, "mixer"),
+            LinearModule("mixer.x_proj", i, r + 2 * n, False, "mixer"),
+            LinearModule("mixer.dt_proj", r, i, True, "mixer"),
+            out,
+        )
+
+    @property
+    def ssm_small_params(self) -> int:
+        """A mixer's parameters outside its projections: the conv1d, A_log, D (Mamba-2: the
+        dt bias per head and the gated RMSNorm)."""
+        if not self.ssm_state_size:
+            return 0
+        conv = self.ssm_conv_dim * (self.ssm_conv_kernel + (1 if self.ssm_conv_bias else 0))
+        if self.layout == "mamba2":
+            return conv + 3 * self.ssm_heads + self.intermediate_size
+        return conv + self.intermediate_size * (self.ssm_state_size + 1)
+
+    @property
+    def estimate_unsupported(self) -> str | None:
+        """Why the memory estimator cannot model this architecture's activations (None: it can)."""
+        if self.layout in ("mamba", "mamba2"):
+            return (
+                f"{self.display_name} is a state-space model ({self.model_type}): the estimator "
+                "models transformer activations, not a selective scan's"
+            )
+        if self.linear_attention_layers:
+            return (
+                f"{self.display_name} has {self.linear_attention_layers} Gated DeltaNet "
+                "(linear-attention) layers: the estimator models softmax attention's activations, "
+                "not theirs"
+            )
+        return None
 
     def _t5_groups(self) -> tuple[tuple[int, tuple[LinearModule, ...]], ...]:
         h, i, q = self.hidden_size, self.intermediate_size, self.q_dim
@@ -311,7 +436,9 @@ class ModelSpec:
             per_layer += self.q_lora_rank + self.kv_lora_rank
         if self.attention_sinks:
             per_layer += self.num_heads
-        return per_layer
+        if self.sub_norms:  # BitNet's RMSNorms on o_proj's and down_proj's inputs
+            per_layer += self.hidden_size + self.intermediate_size
+        return per_layer + self.ssm_small_params
 
     @property
     def decoder_params(self) -> int:
@@ -320,6 +447,12 @@ class ModelSpec:
 
     def _group_params(self, modules: tuple[LinearModule, ...]) -> int:
         weights = sum(m.weight_params + m.bias_params for m in modules)
+        if any(m.name.startswith("linear_attn.") for m in modules):
+            # Gated DeltaNet: no q/k norms; a bias-free conv1d, dt_bias and A_log per value
+            # head, and a gated RMSNorm over one value head.
+            small = self.linear_conv_dim * self.ssm_conv_kernel + 2 * self.linear_value_heads
+            small += self.linear_value_head_dim
+            return weights + self.norms_per_layer * self._norm_size(self.hidden_size) + small
         # A T5 decoder layer normalises the cross-attention's input too.
         cross = any(m.kind == "cross_attention" for m in modules)
         return weights + self.norm_params_per_layer + (self.hidden_size if cross else 0)

@@ -82,8 +82,10 @@ def follow_up(
             waiting.append(repo)
         elif name == policy and report is not None:
             # The lint had no estimate; the look-up now differs: the answer arrived between.
-            missed = report.estimate is None and (
-                now.spec is not None or now.reason != report.reason
+            missed = (
+                report.estimate is None
+                and report.model is None  # resolved, yet not estimated (Mamba): nothing to wait for
+                and (now.spec is not None or now.reason != report.reason)
             )
             stale = stale or missed
     return tuple(waiting), stale
