@@ -375,3 +375,16 @@ def test_torchtune_async_grpo_generates_on_vllm_workers() -> None:
     text = TUNE.replace("LinearCrossEntropyLoss", "GRPOLoss") + "inference:\n  engine: vllm\n"
     plan = _read(text, "async_grpo.yaml", "torchtune").plan
     assert (plan.method.kind, plan.method.vllm_mode) == ("grpo", "server")
+
+
+def test_axolotl_fsdp_activation_checkpointing_is_checkpointing() -> None:
+    # axolotl utils/trainer.py setup_fsdp_envs: FSDP_ACTIVATION_CHECKPOINTING for accelerate.
+    fsdp = AXOLOTL + "fsdp_version: 2\nfsdp_config:\n  {key}: {value}\n"
+    for key in ("activation_checkpointing", "fsdp_activation_checkpointing"):
+        on = _read(fsdp.format(key=key, value="true"), "a.yml", "axolotl")
+        assert on.plan.training.gradient_checkpointing is True
+        assert on.source_map.get(("training", "gradient_checkpointing")).dialect_key == (
+            f"fsdp_config.{key}"
+        )
+        off = _read(fsdp.format(key=key, value="false"), "a.yml", "axolotl")
+        assert off.plan.training.gradient_checkpointing is not True

@@ -404,6 +404,15 @@ def _hardware(reader: KeyReader, found: dict[str, Any], related: dict[str, Docum
             offload = as_bool(reader.value("fsdp_config", "offload_params"))
         if offload:
             reader.put(("hardware", "cpu_offload"), True, "fsdp_config")
+        # utils/trainer.py setup_fsdp_envs: fsdp_config.activation_checkpointing (the fsdp_
+        # prefix is stripped by validation) sets FSDP_ACTIVATION_CHECKPOINTING for accelerate,
+        # which checkpoints every wrapped layer: the same saving as gradient_checkpointing.
+        for key in ("activation_checkpointing", "fsdp_activation_checkpointing"):
+            if as_bool(reader.value("fsdp_config", key)) and not as_bool(
+                reader.value("gradient_checkpointing")
+            ):
+                reader.put(("training", "gradient_checkpointing"), True, "fsdp_config", key)
+                break
 
 
 def _fsdp_prefix(path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
