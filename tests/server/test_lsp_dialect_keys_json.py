@@ -64,10 +64,16 @@ async def test_deepspeed_keys_values_and_valid_edits(client: LanguageClient, tmp
     line, column = await _typed(
         doc, DEEPSPEED.replace('  "zero_optimization"', '  "gradient_acc|\n  "zero_optimization"')
     )
-    items = await _items(client, doc, line, column)
-    assert {"gradient_accumulation_steps", "gradient_clipping", "bf16"} <= set(items)
-    assert "train_micro_batch_size_per_gpu" not in items  # already written
-    assert "stage" not in items and "device" not in items  # keys of nested sections
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=doc.uri),
+            position=types.Position(line=line, character=column),
+        )
+    )
+    assert isinstance(result, types.CompletionList) and result.is_incomplete  # filtered
+    items = {i.label: i for i in result.items}
+    assert "gradient_accumulation_steps" in items
+    assert "bf16" not in items  # the typed characters are not in it, in order
     wanted = items["gradient_accumulation_steps"]
     assert wanted.filter_text == '"gradient_accumulation_steps"'  # the range starts at a quote
     fixed = json.loads(_apply(client, doc.text, wanted))
@@ -76,11 +82,20 @@ async def test_deepspeed_keys_values_and_valid_edits(client: LanguageClient, tmp
         "gradient_accumulation_steps",
         "zero_optimization",
     ]
-    # A section key starts as an object; a key with a literal default starts with it.
-    assert json.loads(_apply(client, doc.text, items["bf16"]))["bf16"] == {}
-    assert (
-        json.loads(_apply(client, doc.text, items["gradient_clipping"]))["gradient_clipping"] == 1.0
+
+    # On a new line: every top-level key but those written.
+    line, column = await _typed(
+        doc, DEEPSPEED.replace('  "zero_optimization"', '  |\n  "zero_optimization"')
     )
+    items = await _items(client, doc, line, column)
+    assert {"gradient_accumulation_steps", "gradient_clipping", "bf16", "optimizer"} <= set(items)
+    assert "train_micro_batch_size_per_gpu" not in items  # already written
+    assert "stage" not in items and "device" not in items  # keys of nested sections
+    # A section key starts as an object; a key with a literal default starts with it; the
+    # member before the next one gets its comma.
+    assert json.loads(_apply(client, doc.text, items["bf16"]))["bf16"] == {}
+    clipping = json.loads(_apply(client, doc.text, items["gradient_clipping"]))
+    assert clipping["gradient_clipping"] == 1.0
 
     # Inside zero_optimization, on a new line after a member with no comma yet.
     line, column = await _typed(
@@ -142,13 +157,17 @@ async def test_hfargumentparser_json_as_trl(client: LanguageClient, tmp_path_fac
     assert "**lr_scheduler_type**" in value and 'Default: `"linear"`' in value
     assert "trl 0.19.1 (pinned" in value
 
-    line, column = await _typed(
-        doc, TRAINING_ARGS.replace('  "output_dir"', '  "gradient_acc|"\n  "output_dir"')
-    )
+    line, column = await _typed(doc, TRAINING_ARGS.replace('  "output_dir"', '  |\n  "output_dir"'))
     items = await _items(client, doc, line, column)
     # TrainingArguments keys (through SFTConfig), SFTConfig's and ScriptArguments' own.
     assert {"gradient_accumulation_steps", "max_length", "dataset_train_split"} <= set(items)
     assert "learning_rate" not in items and "model_name_or_path" not in items
+
+    line, column = await _typed(
+        doc, TRAINING_ARGS.replace('  "output_dir"', '  "gradient_acc|"\n  "output_dir"')
+    )
+    items = await _items(client, doc, line, column)
+    assert "gradient_accumulation_steps" in items and "max_length" not in items
     wanted = items["gradient_accumulation_steps"]
     assert wanted.detail == "int"
     fixed = json.loads(_apply(client, doc.text, wanted))  # `1,`: output_dir follows

@@ -149,6 +149,14 @@ def _values(info: KeyInfo) -> list[Any]:
     return list(unique.values())
 
 
+def _matches(prefix: str, name: str) -> bool:
+    """Whether a client could show `name` for the typed `prefix`: its characters in order
+    (clients filter by prefix or by such fuzzy subsequences). A table has hundreds of keys:
+    sending only these keeps a keystroke's answer small."""
+    rest = iter(name.lower())
+    return all(char in rest for char in prefix.lower())
+
+
 def _key_item(
     view: TableView,
     name: str,
@@ -217,7 +225,7 @@ def complete(
         if ctx.in_sequence:
             return None
         for order, (name, info) in enumerate(sorted(_keys(view, ctx.path).items())):
-            if name in ctx.siblings:
+            if name in ctx.siblings or not _matches(ctx.prefix, name):
                 continue
             edit = types.TextEdit(range=edit_range, new_text=f"{name}: ")
             items.append(_key_item(view, name, info, order, markdown, edit, name))
@@ -230,21 +238,22 @@ def complete(
             label = _value_text(value)
             edit = types.TextEdit(range=edit_range, new_text=label)
             items.append(_value_item(view, info, label, order, markdown, edit, label))
-    return types.CompletionList(is_incomplete=False, items=items) if items else None
+    # Filtered by what is typed: the client asks again as the word changes.
+    filtered = bool(ctx.prefix) and not ctx.in_value
+    return types.CompletionList(is_incomplete=filtered, items=items) if items else None
 
 
-def _json_default(view: TableView, name: str, info: KeyInfo) -> str:
+def _json_default(name: str, info: KeyInfo, nested: frozenset[str]) -> str:
     """The value a new JSON member starts with, so the document stays valid: an empty
     object for a section of the table, else the default when it is a literal, else a value
-    shaped by the type (null where nothing better is known)."""
-    from tunelint.knowledge.options import sections
-
+    shaped by the type (null where nothing better is known). `nested`: the table's
+    sections."""
     if info.default is not None and info.default_expr is None:
         return json.dumps(info.default, ensure_ascii=False)
     head = info.type.replace("Optional[", "").lstrip("( ").lower()
     if head.startswith(("list", "tuple", "sequence", "conlist")):
         return "[]"
-    if head.startswith(("dict", "mapping")) or name in sections(view.framework):
+    if head.startswith(("dict", "mapping")) or name in nested:
         return "{}"
     return "null"
 
@@ -265,6 +274,8 @@ def complete_json(
 ) -> types.CompletionList | None:
     """Keys (or a key's allowed values) at an LSP position of a dialect file's JSON: each a
     text edit that leaves the member valid JSON (quotes, `: `, a value, commas)."""
+    from tunelint.knowledge.options import sections
+
     if view is None:
         return None
     ctx = json_context(text, converter.from_lsp(position))
@@ -278,14 +289,15 @@ def complete_json(
         extra = [types.TextEdit(range=types.Range(start=at, end=at), new_text=",")]
     items: list[types.CompletionItem] = []
     if not ctx.in_value:
+        nested = frozenset(sections(view.framework))
         for order, (name, info) in enumerate(sorted(_keys(view, ctx.path).items())):
-            if name in ctx.siblings:
+            if name in ctx.siblings or not _matches(ctx.prefix, name):
                 continue
             quoted = json.dumps(name, ensure_ascii=False)
             if ctx.has_colon:
                 new_text = quoted
             else:
-                new_text = f"{quoted}: {_json_default(view, name, info)}{comma}"
+                new_text = f"{quoted}: {_json_default(name, info, nested)}{comma}"
             edit = types.TextEdit(range=edit_range, new_text=new_text)
             items.append(
                 _key_item(view, name, info, order, markdown, edit, _json_filter(name, ctx), extra)
@@ -304,7 +316,8 @@ def complete_json(
                     view, info, label, order, markdown, edit, _json_filter(rendered, ctx), extra
                 )
             )
-    return types.CompletionList(is_incomplete=False, items=items) if items else None
+    filtered = bool(ctx.prefix) and not ctx.in_value
+    return types.CompletionList(is_incomplete=filtered, items=items) if items else None
 
 
 def key_doc(result: LintResult | None, pos: Position) -> tuple[str, Range] | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tunelint.config.positions import Position
 
@@ -32,8 +33,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _KEY, _COLON, _VALUE, _AFTER = range(4)
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):  # a tuple: a long file has tens of thousands of them
     kind: str  # str | punct | word
     start: int
     end: int
@@ -90,13 +90,12 @@ class JsonContext:
 
 def tokens(text: str) -> list[Token]:
     """The JSON tokens of `text`, comments left out."""
-    out = []
-    for match in _TOKEN.finditer(text):
-        kind = match.lastgroup
-        if kind is None or kind == "comment":
-            continue
-        out.append(Token(kind, match.start(), match.end(), match.group()))
-    return out
+    make = Token._make
+    return [
+        make((m.lastgroup, m.start(), m.end(), m.group()))
+        for m in _TOKEN.finditer(text)
+        if m.lastgroup != "comment"
+    ]
 
 
 class _Offsets:
@@ -206,16 +205,21 @@ def json_context(text: str, pos: Position) -> JsonContext | None:
     frame: _Frame | None = None
     state, key_at = _KEY, None  # the frame's state and pending key at the cursor
     typed: int | None = None  # the number of the token the cursor types
+    depth = 0  # the stack's depth at the cursor
     previous: Token | None = None  # the last token before the cursor (or its token)
+    stack = reader.stack
     for number, token in enumerate(found):
         if frame is None and (token.start >= cursor or _at_cursor(token, cursor)):
-            if not reader.stack:
+            if not stack:
                 return None
-            frame = reader.stack[-1]
+            frame = stack[-1]
             state, key_at = frame.state, frame.key
             typed = number if _at_cursor(token, cursor) else None
+            depth = len(stack)
         if frame is None:
             previous = token
+        elif len(stack) < depth:
+            break  # the cursor's object closed: the rest of the file is no sibling
         reader.step(number, token, _is_key(found, number))
     if frame is None:  # the cursor is after every token
         if not reader.stack:
@@ -229,7 +233,8 @@ def json_context(text: str, pos: Position) -> JsonContext | None:
         start = token.start
         end = token.end if token.closed else cursor
         quoted = token.kind == "str"
-    following = next((n for n, t in enumerate(found) if t.start >= end), None)
+    begin = typed if typed is not None else 0
+    following = next((n for n in range(begin, len(found)) if found[n].start >= end), None)
     after = found[following] if following is not None else None
     in_value = frame.array or state == _VALUE
     key: str | None = None
