@@ -99,3 +99,20 @@ def test_crlf_lines() -> None:
     ctx = json_context(text, pos)
     assert ctx is not None and ctx.prefix == "b" and ctx.siblings == {"a"}
     assert ctx.start == Position(2, 2)
+
+
+def test_escaped_quotes() -> None:
+    # `\"` does not close the value being typed; `\\"` (an escaped backslash) does.
+    text, pos = _at('{"k": "say \\"hi|\n}')
+    ctx = json_context(text, pos)
+    assert ctx is not None and ctx.in_value and ctx.key == "k" and ctx.prefix == 'say \\"hi'
+    assert ctx.end == pos  # unterminated: replaced up to the cursor
+    text, pos = _at('{"k": "c:\\\\", |}')
+    ctx = json_context(text, pos)
+    assert ctx is not None and not ctx.in_value and ctx.siblings == {"k"}
+
+
+def test_past_the_end_column_stays_on_its_line() -> None:
+    text = '{\n  "a": 1,\n  "b\n}'
+    ctx = json_context(text, Position(2, 99))
+    assert ctx is not None and ctx.prefix == "b" and ctx.start == Position(2, 2)

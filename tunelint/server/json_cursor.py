@@ -42,7 +42,11 @@ class Token(NamedTuple):  # a tuple: a long file has tens of thousands of them
     @property
     def closed(self) -> bool:
         """A string with its closing quote (an unterminated one ends at its line's end)."""
-        return self.kind != "str" or (len(self.text) >= 2 and self.text.endswith('"'))
+        if self.kind != "str":
+            return True
+        body = self.text[1:]
+        # A closing quote is one no backslash escapes (`"a\\"` is closed, `"a\"` is not).
+        return body.endswith('"') and (len(body) - len(body[:-1].rstrip("\\")) - 1) % 2 == 0
 
     @property
     def value(self) -> str:
@@ -102,15 +106,16 @@ class _Offsets:
     """Offsets <-> core positions of one text (lines end at \\r\\n, \\r or \\n, as in LSP)."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
+        breaks = list(_LINE_BREAK.finditer(text))
+        self.starts = [0, *(m.end() for m in breaks)]
+        self.ends = [*(m.start() for m in breaks), len(text)]  # before each line's break
         self.length = len(text)
 
     def offset(self, pos: Position) -> int:
+        """The offset of a position, clamped to its line (clients send past-the-end ones)."""
         if pos.line >= len(self.starts):
             return self.length
-        start = self.starts[pos.line]
-        end = self.starts[pos.line + 1] if pos.line + 1 < len(self.starts) else self.length
-        return min(start + pos.column, end)
+        return min(self.starts[pos.line] + pos.column, self.ends[pos.line])
 
     def position(self, offset: int) -> Position:
         line = bisect.bisect_right(self.starts, offset) - 1
