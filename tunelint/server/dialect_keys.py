@@ -149,6 +149,10 @@ def _values(info: KeyInfo) -> list[Any]:
     return list(unique.values())
 
 
+_PROPERTY = types.CompletionItemKind.Property
+_ENUM = types.CompletionItemKind.EnumMember
+
+
 def _matches(prefix: str, name: str) -> bool:
     """Whether a client could show `name` for the typed `prefix`: its characters in order
     (clients filter by prefix or by such fuzzy subsequences). A table has hundreds of keys:
@@ -157,52 +161,47 @@ def _matches(prefix: str, name: str) -> bool:
     return all(char in rest for char in prefix.lower())
 
 
-def _key_item(
-    view: TableView,
-    name: str,
-    info: KeyInfo,
-    order: int,
-    markdown: bool,
-    edit: types.TextEdit,
-    filter_text: str,
-    extra: list[types.TextEdit] | None = None,
-) -> types.CompletionItem:
-    from tunelint.knowledge.options import hover_text
-
-    return types.CompletionItem(
-        label=name,
-        kind=types.CompletionItemKind.Property,
-        detail=info.type or view.framework,
-        documentation=_markup(hover_text(info), markdown),
-        sort_text=f"{order:04d}",
-        filter_text=filter_text,
-        text_edit=edit,
-        additional_text_edits=extra,
-    )
-
-
-def _value_item(
-    view: TableView,
-    info: KeyInfo,
+def _item(
     label: str,
+    kind: types.CompletionItemKind,
+    detail: str,
+    info: KeyInfo,
     order: int,
     markdown: bool,
     edit: types.TextEdit,
     filter_text: str,
     extra: list[types.TextEdit] | None = None,
 ) -> types.CompletionItem:
+    """A key (Property) or a value (EnumMember), documented by the key's table entry."""
     from tunelint.knowledge.options import hover_text
 
     return types.CompletionItem(
         label=label,
-        kind=types.CompletionItemKind.EnumMember,
-        detail=f"{view.framework}: {info.key}",
+        kind=kind,
+        detail=detail,
         documentation=_markup(hover_text(info), markdown),
         sort_text=f"{order:04d}",
         filter_text=filter_text,
         text_edit=edit,
         additional_text_edits=extra,
     )
+
+
+def _candidates(
+    view: TableView, path: tuple[str, ...], siblings: frozenset[str], prefix: str
+) -> list[tuple[int, str, KeyInfo]]:
+    """(order, key, entry) of the keys the mapping at `path` may take next: not written
+    yet, and matching what is typed."""
+    return [
+        (order, name, info)
+        for order, (name, info) in enumerate(sorted(_keys(view, path).items()))
+        if name not in siblings and _matches(prefix, name)
+    ]
+
+
+def _answer(items: list[types.CompletionItem], prefix: str, keys: bool) -> types.CompletionList:
+    # Keys filtered by what is typed: the client asks again as the word changes.
+    return types.CompletionList(is_incomplete=keys and bool(prefix), items=items)
 
 
 def complete(
@@ -224,23 +223,21 @@ def complete(
     if not ctx.in_value:
         if ctx.in_sequence:
             return None
-        for order, (name, info) in enumerate(sorted(_keys(view, ctx.path).items())):
-            if name in ctx.siblings or not _matches(ctx.prefix, name):
-                continue
+        for order, name, info in _candidates(view, ctx.path, ctx.siblings, ctx.prefix):
             edit = types.TextEdit(range=edit_range, new_text=f"{name}: ")
-            items.append(_key_item(view, name, info, order, markdown, edit, name))
+            detail = info.type or view.framework
+            items.append(_item(name, _PROPERTY, detail, info, order, markdown, edit, name))
     else:
         assert ctx.key is not None
         info = _lookup(view, (*ctx.path, ctx.key))
         if info is None:
             return None
+        detail = f"{view.framework}: {info.key}"
         for order, value in enumerate(_values(info)):
             label = _value_text(value)
             edit = types.TextEdit(range=edit_range, new_text=label)
-            items.append(_value_item(view, info, label, order, markdown, edit, label))
-    # Filtered by what is typed: the client asks again as the word changes.
-    filtered = bool(ctx.prefix) and not ctx.in_value
-    return types.CompletionList(is_incomplete=filtered, items=items) if items else None
+            items.append(_item(label, _ENUM, detail, info, order, markdown, edit, label))
+    return _answer(items, ctx.prefix, not ctx.in_value) if items else None
 
 
 def _json_default(name: str, info: KeyInfo, nested: frozenset[str]) -> str:
@@ -290,34 +287,27 @@ def complete_json(
     items: list[types.CompletionItem] = []
     if not ctx.in_value:
         nested = frozenset(sections(view.framework))
-        for order, (name, info) in enumerate(sorted(_keys(view, ctx.path).items())):
-            if name in ctx.siblings or not _matches(ctx.prefix, name):
-                continue
+        for order, name, info in _candidates(view, ctx.path, ctx.siblings, ctx.prefix):
             quoted = json.dumps(name, ensure_ascii=False)
             if ctx.has_colon:
                 new_text = quoted
             else:
                 new_text = f"{quoted}: {_json_default(name, info, nested)}{comma}"
             edit = types.TextEdit(range=edit_range, new_text=new_text)
-            items.append(
-                _key_item(view, name, info, order, markdown, edit, _json_filter(name, ctx), extra)
-            )
+            detail, match = info.type or view.framework, _json_filter(name, ctx)
+            items.append(_item(name, _PROPERTY, detail, info, order, markdown, edit, match, extra))
     else:
         assert ctx.key is not None
         info = _lookup(view, (*ctx.path, ctx.key))
         if info is None:
             return None
+        detail = f"{view.framework}: {info.key}"
         for order, value in enumerate(_values(info)):
             rendered = json.dumps(value, ensure_ascii=False)
             edit = types.TextEdit(range=edit_range, new_text=rendered + comma)
-            label = _value_text(value)
-            items.append(
-                _value_item(
-                    view, info, label, order, markdown, edit, _json_filter(rendered, ctx), extra
-                )
-            )
-    filtered = bool(ctx.prefix) and not ctx.in_value
-    return types.CompletionList(is_incomplete=filtered, items=items) if items else None
+            label, match = _value_text(value), _json_filter(rendered, ctx)
+            items.append(_item(label, _ENUM, detail, info, order, markdown, edit, match, extra))
+    return _answer(items, ctx.prefix, not ctx.in_value) if items else None
 
 
 def key_doc(result: LintResult | None, pos: Position) -> tuple[str, Range] | None:
