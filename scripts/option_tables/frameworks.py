@@ -13,6 +13,7 @@ from scripts.option_tables.classes import (
     parse,
     string_of,
 )
+from scripts.option_tables.exports import defining_file
 from scripts.option_tables.sections import (
     NAME,
     Package,
@@ -63,10 +64,11 @@ def trl(archive: Archive) -> Table:
         and (name.endswith("Config") or name == "ScriptArguments")
     )
     for name in sorted(names):
-        info = package.classes[name]
-        section = section_of(package, name, "error", "dataclass", external, names)
-        section["module"] = info.module.removesuffix(".py").replace("/", ".")
-        table[name] = section
+        # The class `from trl import Name` gives, where several modules define one (TRL
+        # 0.12: trl/utils.py's ScriptArguments, not those of its example scripts).
+        package.prefer(name, defining_file(archive, "trl/__init__.py", name))
+    for name in sorted(names):
+        table[name] = section_of(package, name, "error", "dataclass", external, names)
     # `trl sft --config x.yaml` parses the file into the script's dataclasses together.
     for path in archive.glob("trl/scripts/") + archive.glob("trl/commands/scripts/"):
         classes = [c for c in _parser_classes(archive.files[path]) if c in table]

@@ -18,6 +18,9 @@ def merge(tables: dict[str, Table]) -> dict[str, Any]:
         newest = tables[present[-1]][name]
         section = {k: v for k, v in newest.items() if k != "keys"}
         _span(section, versions, present)
+        moves = _moves({v: tables[v][name].get("module") for v in present})
+        if moves:
+            section["modules"] = moves
         keys: dict[str, Any] = {}
         key_names = sorted({k for v in present for k in tables[v][name]["keys"]})
         for key in key_names:
@@ -39,6 +42,17 @@ def merge(tables: dict[str, Table]) -> dict[str, Any]:
         section["keys"] = keys
         sections[name] = section
     return {"versions": versions, "sections": sections}
+
+
+def _moves(modules: dict[str, str | None]) -> list[list[str]] | None:
+    """[[release, module from that release on], ...] (oldest first) when a section's class
+    changed module over the pinned releases (TRL's ScriptArguments: trl.utils, then
+    trl.scripts.utils from 0.16.1), else None: `module` alone says where it lives."""
+    changes: list[list[str]] = []
+    for version, module in modules.items():
+        if module is not None and (not changes or changes[-1][1] != module):
+            changes.append([version, module])
+    return changes if len(changes) > 1 else None
 
 
 def _span(info: dict[str, Any], versions: list[str], present: list[str]) -> None:

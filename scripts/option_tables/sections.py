@@ -31,6 +31,7 @@ class Package:
 
     def __init__(self, archive: Archive, paths: Iterable[str]) -> None:
         self.classes: dict[str, ClassInfo] = {}
+        self.defined: dict[str, list[ClassInfo]] = {}  # every definition of a name
         self.imports: dict[str, dict[str, str]] = {}
         self.sources: dict[str, str] = {}
         self.by_name = False  # set by flatten(): the last class read populates by name
@@ -43,9 +44,17 @@ class Package:
                 continue
             self.imports[path] = imports(tree)
             for name, info in read_classes(tree, path).items():
+                self.defined.setdefault(name, []).append(info)
                 # On a name clash the stable module wins over experimental/ and dev/ ones.
                 if name not in self.classes or "experimental" in self.classes[name].module:
                     self.classes[name] = info
+
+    def prefer(self, name: str, path: str | None) -> None:
+        """Resolve `name` to its definition in file `path` (the one the package exports:
+        `exports.defining_file`), whatever other modules define a class of that name."""
+        for info in self.defined.get(name, []):
+            if info.module == path:
+                self.classes[name] = info
 
     def enums(self) -> dict[str, list[Any]]:
         return {n: c.enum_values for n, c in self.classes.items() if c.is_enum and c.enum_values}
@@ -150,6 +159,8 @@ def section_of(
     section: dict[str, Any] = {"keys": keys, "unknown": unknown, "validation": validation}
     if outside:
         section["bases"] = outside
+    if name in package.classes:  # where the class lived in this release (history.merge)
+        section["module"] = package.classes[name].module.removesuffix(".py").replace("/", ".")
     return section
 
 

@@ -7,16 +7,19 @@ import copy
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from scripts.gen_option_tables import main as generate
 from scripts.option_tables.classes import deprecations, parse, read_classes
+from scripts.option_tables.exports import defining_file
 from scripts.option_tables.history import merge
 from scripts.option_tables.pins import GENERATOR_VERSION, PINS
-from scripts.option_tables.sources import archive_path
-from tunelint.knowledge.options import DATA_DIR, table_digest
+from scripts.option_tables.sections import Package, section_of
+from scripts.option_tables.sources import Archive, archive_path
+from tunelint.knowledge.options import DATA_DIR, table_digest, unknown_keys
 
 WHEELS = Path(
     os.environ.get("TUNELINT_OPTION_WHEELS", Path(tempfile.gettempdir()) / "tunelint-option-wheels")
@@ -167,3 +170,64 @@ def test_tables_hold_the_upstream_renames() -> None:
     evaluation = tf["TrainingArguments"]["keys"]["evaluation_strategy"]
     assert (evaluation["renamed_to"], evaluation["removed"]) == ("eval_strategy", "4.56.2")
     assert "deprecated" not in tf["TrainingArguments"]["keys"]["eval_strategy"]
+
+
+# A package where one public name has several definitions: the one the package exports
+# (through a re-export in a sub-package) is the one its launcher parses into.
+EXPORTING = {
+    "pkg/__init__.py": "from .scripts import ScriptArguments as ScriptArguments\n",
+    "pkg/scripts/__init__.py": "if TYPE_CHECKING:\n    from .utils import ScriptArguments\n",
+    "pkg/scripts/utils.py": (
+        "@dataclass\nclass ScriptArguments:\n    dataset_name: str | None = None\n"
+    ),
+    "pkg/commands/scripts/ddpo.py": (
+        "@dataclass\nclass ScriptArguments:\n    pretrained_model: str = 'sd'\n"
+    ),
+}
+
+
+def test_a_public_name_resolves_to_the_class_the_package_exports(tmp_path: Path) -> None:
+    wheel = tmp_path / "pkg-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name, text in EXPORTING.items():
+            zf.writestr(name, text)
+    archive = Archive(wheel)
+    assert defining_file(archive, "pkg/__init__.py", "ScriptArguments") == "pkg/scripts/utils.py"
+    assert defining_file(archive, "pkg/__init__.py", "Missing") is None
+    # Read in path order, the example script's class comes first; the export wins.
+    package = Package(archive, sorted(n for n in EXPORTING if not n.endswith("__init__.py")))
+    assert package.classes["ScriptArguments"].module == "pkg/commands/scripts/ddpo.py"
+    package.prefer("ScriptArguments", "pkg/scripts/utils.py")
+    section = section_of(package, "ScriptArguments", "error", "dataclass")
+    assert set(section["keys"]) == {"dataset_name"}
+    assert section["module"] == "pkg.scripts.utils"
+
+
+def test_merge_records_where_a_class_moved() -> None:
+    def section(module: str) -> dict:
+        return {"S": {"keys": {}, "unknown": "error", "validation": "dataclass", "module": module}}
+
+    merged = merge(
+        {"1.0": section("a.utils"), "1.1": section("a.s.utils"), "1.2": section("a.s.utils")}
+    )
+    assert merged["sections"]["S"]["module"] == "a.s.utils"
+    assert merged["sections"]["S"]["modules"] == [["1.0", "a.utils"], ["1.1", "a.s.utils"]]
+    still = merge({"1.0": section("a.utils"), "1.1": section("a.utils")})
+    assert "modules" not in still["sections"]["S"]
+
+
+def test_trl_012_script_arguments_from_trl_utils() -> None:
+    """TRL 0.12 defined the ScriptArguments `trl sft` parses in trl/utils.py (its example
+    scripts had others of that name); from 0.16 it lives in trl/scripts/utils.py."""
+    trl = json.loads((DATA_DIR / "trl.json").read_text(encoding="utf-8"))["sections"]
+    script = trl["ScriptArguments"]
+    assert script["modules"] == [["0.12.2", "trl.utils"], ["0.16.1", "trl.scripts.utils"]]
+    for key in ("dataset_name", "dataset_train_split", "dataset_test_split"):
+        assert "added" not in script["keys"][key], key  # in 0.12 already
+    assert (script["keys"]["config"]["last_seen"], script["keys"]["config"]["removed"]) == (
+        "0.12.2",
+        "0.16.1",
+    )
+    assert "pretrained_model" not in script["keys"]  # the DDPO example's own argument
+    problems = unknown_keys("trl", ["dataset_name", "dataset_train_split"], "0.12.2", section="sft")
+    assert problems == []

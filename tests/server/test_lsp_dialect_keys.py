@@ -84,3 +84,24 @@ async def test_hover_in_a_deepspeed_json(client: LanguageClient, tmp_path_factor
     await doc.diagnostics()
     text = await _hover(client, doc, 2, 40)  # overlap_comm, inside zero_optimization
     assert text is not None and "**overlap_comm**" in text and "deepspeed" in text
+
+
+async def test_yaml_key_half_typed(client: LanguageClient, tmp_path_factory):
+    """`gradient_acc` with no colon yet leaves the YAML unparseable: completion reads the
+    dialect of the file's last lint that parsed, and sends the keys the word can become."""
+    doc = Doc(client, tmp_path_factory.mktemp("axh") / "lora.yml", AXOLOTL).open()
+    await doc.diagnostics()
+    doc.replace(AXOLOTL.replace("gradient_acumulation_steps: 4", "gradient_acc"))
+    await hover_at(client, doc, 0, 0)  # lints the unparseable text first, in every client
+    result = await client.text_document_completion_async(
+        types.CompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=doc.uri),
+            position=types.Position(line=10, character=12),
+        )
+    )
+    assert isinstance(result, types.CompletionList) and result.is_incomplete
+    items = {i.label: i for i in result.items}
+    assert "gradient_accumulation_steps" in items and "micro_batch_size" not in items
+    edit = items["gradient_accumulation_steps"].text_edit
+    assert edit is not None and edit.new_text == "gradient_accumulation_steps: "
+    assert (edit.range.start.line, edit.range.start.character) == (10, 0)

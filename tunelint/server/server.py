@@ -23,7 +23,7 @@ from pygls.lsp.server import LanguageServer
 from tunelint import __version__
 from tunelint.knowledge import model_hub
 from tunelint.knowledge.model_hub import HubAnswer
-from tunelint.lint import LintOptions
+from tunelint.lint import LintOptions, LintResult
 from tunelint.server.capabilities import ClientFacts
 from tunelint.server.documents import DocumentStore
 from tunelint.server.edits import minimal_edits
@@ -64,6 +64,9 @@ class TunelintServer(LanguageServer):
         model_hub.set_network_mode(network_mode(self.settings))
         self.generation = 0  # bumped whenever settings change: cached lints go stale
         self.outcomes: dict[str, LintOutcome] = {}
+        # The last lint of each document that parsed: completion reads its dialect while a
+        # key is half-typed (`"gradient_acc` leaves a JSON file unparseable).
+        self.parsed: dict[str, LintResult] = {}
         self.published: set[str] = set()  # URIs whose last push was non-empty
         self.shutdown_requested = False
         self.hub_epoch = 0  # Hub answers received: outcomes linted before one are stale
@@ -187,6 +190,8 @@ class TunelintServer(LanguageServer):
         outcome.epoch = epoch
         if self.documents.get(uri) is document and generation == self.generation:
             self.outcomes[uri] = outcome
+            if outcome.result is not None and outcome.result.document.root is not None:
+                self.parsed[uri] = outcome.result
             self.follow_hub(uri, outcome, loop)
         return outcome
 
@@ -282,6 +287,7 @@ class TunelintServer(LanguageServer):
     def clear(self, uri: str) -> None:
         """Drop whatever is shown for `uri` (after a failure, or on close)."""
         self.outcomes.pop(uri, None)
+        self.parsed.pop(uri, None)
         self._stale_versions.pop(uri, None)
         if uri in self.published:
             try:

@@ -1,5 +1,5 @@
 """textDocument/completion: keys, enum values, GPU and model names in native configs; keys
-and values from the framework option tables in dialect files."""
+and values from the framework option tables in dialect files (YAML and JSON)."""
 
 from __future__ import annotations
 
@@ -25,13 +25,20 @@ def on_completion(
     native = is_declared_config(document.filename, document.text) or (
         outcome is not None and outcome.result is not None and outcome.result.dialect == "native"
     )
-    if document.filename.lower().endswith((".json", ".jsonc")):
+    result = outcome.result if outcome is not None else None
+    is_json = (
+        result.document.kind == "json"
+        if result is not None
+        else document.filename.lower().endswith((".json", ".jsonc"))
+    )
+    if native and is_json:
         return None
     converter = server.converter(document.text)
     markdown = server.client.completion_markdown
     if not native:  # a dialect file: keys and values from its framework's option table
-        result = outcome.result if outcome is not None else None
-        return dialect_keys.complete(document.text, params.position, converter, markdown, result)
+        view = dialect_keys.completion_view(result, server.parsed.get(document.uri))
+        answer = dialect_keys.complete_json if is_json else dialect_keys.complete
+        return answer(document.text, params.position, converter, markdown, view)
     return completion.complete(document.text, params.position, converter, markdown)
 
 
