@@ -27,9 +27,8 @@ def merge(tables: dict[str, Table]) -> dict[str, Any]:
             having = [v for v in present if key in tables[v][name]["keys"]]
             info = dict(tables[having[-1]][name]["keys"][key])
             info.pop("deprecated", None)
-            deprecated = [v for v in having if tables[v][name]["keys"][key].get("deprecated")]
-            if deprecated:
-                info["deprecated"] = deprecated[0]
+            flags = [bool(tables[v][name]["keys"][key].get("deprecated")) for v in having]
+            info.update(_deprecation(having, flags))
             renamed = [
                 tables[v][name]["keys"][key]["renamed_to"]
                 for v in having
@@ -53,6 +52,23 @@ def _moves(modules: dict[str, str | None]) -> list[list[str]] | None:
         if module is not None and (not changes or changes[-1][1] != module):
             changes.append([version, module])
     return changes if len(changes) > 1 else None
+
+
+def _deprecation(having: list[str], flags: list[bool]) -> dict[str, str]:
+    """The last run of releases that deprecate a key: `deprecated` where it starts and, when a
+    later release takes the key back as a live field (TRL's `vllm_gpu_memory_utilization`,
+    deprecated in 0.16-0.17, a GRPOConfig field again from 0.18), `undeprecated` where it
+    ended. Earlier runs are not modelled."""
+    if not any(flags):
+        return {}
+    last = max(i for i, flag in enumerate(flags) if flag)
+    first = last
+    while first > 0 and flags[first - 1]:
+        first -= 1
+    window = {"deprecated": having[first]}
+    if last < len(having) - 1:
+        window["undeprecated"] = having[last + 1]
+    return window
 
 
 def _span(info: dict[str, Any], versions: list[str], present: list[str]) -> None:

@@ -160,6 +160,23 @@ def test_merge_records_added_removed_deprecated_and_renamed() -> None:
     assert keys["kept"] == {"type": "float"}  # the newest release's facts win
 
 
+def test_a_key_a_later_release_takes_back_is_not_deprecated_there() -> None:
+    # TRL's vllm_gpu_memory_utilization: deprecated in 0.16-0.17, a live GRPOConfig field again.
+    def section(flag: bool) -> dict:
+        key = {"type": "float", **({"deprecated": True} if flag else {})}
+        return {"S": {"keys": {"k": key}, "unknown": "error", "validation": "dataclass"}}
+
+    merged = merge({"1.0": section(False), "1.1": section(True), "1.2": section(False)})
+    info = merged["sections"]["S"]["keys"]["k"]
+    assert (info["deprecated"], info["undeprecated"]) == ("1.1", "1.2")
+    still = merge({"1.0": section(True), "1.1": section(False), "1.2": section(True)})
+    assert still["sections"]["S"]["keys"]["k"] == {"type": "float", "deprecated": "1.2"}
+    written = ["vllm_gpu_memory_utilization", "use_vllm"]
+    assert unknown_keys("trl", written, "1.16.0", section="grpo") == []
+    old = unknown_keys("trl", written, "0.16.1", section="grpo")
+    assert [(p.key, p.kind) for p in old] == [("vllm_gpu_memory_utilization", "deprecated")]
+
+
 def test_tables_hold_the_upstream_renames() -> None:
     """Renames the frameworks announce in their own deprecation code, read by the generator."""
     trl = json.loads((DATA_DIR / "trl.json").read_text(encoding="utf-8"))["sections"]

@@ -71,6 +71,7 @@ class KeyInfo:
     help: str = ""
     added: str | None = None
     deprecated: str | None = None
+    undeprecated: str | None = None  # a later release takes it back as a live field
     removed: str | None = None
     last_seen: str | None = None  # the last pinned release with it, when removed
     renamed_to: str | None = None
@@ -88,7 +89,11 @@ class KeyInfo:
     def deprecated_in(self, version: str | None) -> bool:
         if self.deprecated is None:
             return False
-        return version is None or version_tuple(version) >= version_tuple(self.deprecated)
+        if version is None:
+            return self.undeprecated is None
+        v = version_tuple(version)
+        ended = self.undeprecated is not None and v >= version_tuple(self.undeprecated)
+        return v >= version_tuple(self.deprecated) and not ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +176,7 @@ def table(framework: str) -> OptionTable:
                 help=info.get("help", ""),
                 added=info.get("added"),
                 deprecated=info.get("deprecated"),
+                undeprecated=info.get("undeprecated"),
                 removed=info.get("removed"),
                 last_seen=info.get("last_seen"),
                 renamed_to=info.get("renamed_to"),
@@ -568,6 +574,8 @@ def hover_text(info: KeyInfo) -> str:
         history.append(f"added in {info.added}")
     if info.deprecated:
         history.append(f"deprecated in {info.deprecated}")
+    if info.undeprecated:
+        history.append(f"a live field again from {info.undeprecated}")
     if info.removed:
         history.append(f"removed after {info.last_seen} (gone in {info.removed})")
     if info.renamed_to:
