@@ -250,7 +250,7 @@ class TrlDialect:
         self._peft(reader)
         self._precision(reader, found)
         self._training(reader, method)
-        self._data(reader)
+        self._data(reader, method)
         self._hardware(reader, found, related)
         found[F.OPTIONS] = option_scope(
             reader,
@@ -344,10 +344,6 @@ class TrlDialect:
             reader.put(("method", "teacher_model"), teacher, "teacher_model_name_or_path")
         if as_bool(reader.value("precompute_ref_log_probs")):
             reader.put(("method", "precompute_ref_log_probs"), True, "precompute_ref_log_probs")
-        if method in ("dpo", "orpo", "reward"):
-            reader.put(("data", "format"), "preference")
-        elif method == "kto":
-            reader.put(("data", "format"), "unpaired-preference")
 
     @staticmethod
     def _peft(reader: KeyReader) -> None:
@@ -438,7 +434,19 @@ class TrlDialect:
         )
 
     @staticmethod
-    def _data(reader: KeyReader) -> None:
+    def _data(reader: KeyReader, method: str) -> None:
+        TrlDialect._train_data(reader)
+        # The record layout only describes data the file names: a project that reads its
+        # data its own way (script arguments such as `train_dir`) gets no data section.
+        if reader.get(("data", "train")) is None:
+            return
+        if method in ("dpo", "orpo", "reward"):
+            reader.put(("data", "format"), "preference")
+        elif method == "kto":
+            reader.put(("data", "format"), "unpaired-preference")
+
+    @staticmethod
+    def _train_data(reader: KeyReader) -> None:
         name = reader.value("dataset_name")
         if isinstance(name, str) and name.strip():
             reader.put(("data", "train"), name, "dataset_name")
