@@ -54,3 +54,66 @@ def test_required_fields_are_reported_only_for_native_files() -> None:
     plan, problems = build_plan(data, SourceMap(), "native")
     assert plan is not None and plan.data is None
     assert [(p.kind, p.path) for p in problems] == [("missing-field", ("data", "train"))]
+
+
+DPO_KEYS = """\
+model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct
+beta: 0.001
+max_prompt_length: 256
+loss_type: sigmoid
+use_liger: false
+per_device_train_batch_size: 1
+gradient_accumulation_steps: 1
+"""
+
+
+def test_the_files_own_name_beats_a_folder_name() -> None:
+    result = _lint(DPO_KEYS, "GRPO_project/dpo_config.yaml")
+    assert result.plan is not None and result.plan.method.kind == "dpo"
+    assert result.context is not None
+    assert result.context.facts.method_from == "dpo, from the file name `dpo_config.yaml`"
+    assert "TL509" not in {d.code for d in result.diagnostics}
+
+
+def test_the_nearest_folder_names_the_method_when_the_file_does_not() -> None:
+    result = _lint(DPO_KEYS, "grpo_runs/dpo/config.yaml")
+    assert result.plan is not None and result.plan.method.kind == "dpo"
+    assert result.context is not None
+    assert result.context.facts.method_from == "dpo, from the folder name `dpo`"
+
+
+def test_a_key_only_one_trainer_has_beats_the_name() -> None:
+    text = DPO_KEYS + "desirable_weight: 1.0\nundesirable_weight: 1.0\n"
+    result = _lint(text, "recipes/dpo/sft_config.yaml")
+    assert result.plan is not None and result.plan.method.kind == "kto"
+    assert result.context is not None
+    assert result.context.facts.method_from == (
+        "kto, from `desirable_weight`, which only TRL's kto trainer has"
+    )
+
+
+def test_a_switched_off_key_does_not_name_the_method() -> None:
+    # `use_liger` is SFTConfig's alone, but set to false it says nothing about the trainer.
+    result = _lint(DPO_KEYS, "config.yaml")
+    assert result.plan is not None and result.plan.method.kind == "dpo"
+    assert result.context is not None
+    assert result.context.facts.method_from == "dpo, from `beta`"
+
+
+def test_grpo_divisibility_says_what_decided_the_method() -> None:
+    text = "model_name_or_path: Qwen/Qwen2.5-0.5B\nper_device_train_batch_size: 1\n"
+    text += "num_processes: 1\nscale_rewards: false\nvllm_max_model_len: 2048\n"
+    result = _lint(text, "train.yaml")
+    found = [d for d in result.diagnostics if d.code == "TL509"]
+    assert [d.message for d in found] == [
+        "the generation batch (1) is not divisible by num_generations (8); valid values: "
+        "none: grow the batch (read as grpo, from `vllm_max_model_len`, which only TRL's grpo "
+        "trainer has)"
+    ]
+
+
+def test_the_method_key_list_is_in_step_with_the_trl_option_table() -> None:
+    from scripts.gen_trl_method_keys import OUT, render
+
+    assert OUT.read_text(encoding="utf-8") == render()
+    assert "kto desirable_weight\n" in render()

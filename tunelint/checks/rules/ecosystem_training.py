@@ -195,9 +195,11 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     choices = ", ".join(map(str, valid)) if valid else "none: grow the batch"
     # The batch counts GPUs unless generation_batch_size fixes it: an unstated count is assumed.
     counted = ctx.facts.generation_batch_size is None and not ctx.gpu_count_stated
+    # Where the file does not name its method, say what the reading took it from.
+    read_as = f" (read as {ctx.facts.method_from})" if ctx.facts.method_from else ""
     yield Finding(
         f"the generation batch ({batch}) is not divisible by num_generations ({n}); "
-        f"valid values: {choices}",
+        f"valid values: {choices}{read_as}",
         GENERATIONS,
         fix,
         assumed=(f"{gpus} GPU{'s' if gpus != 1 else ''}",) if counted else (),

@@ -31,6 +31,7 @@ YAML11_STRINGS = "yaml11_strings"
 WEIGHTS_DTYPE = "weights_dtype"
 STEPS_PER_GENERATION = "steps_per_generation"
 GENERATION_BATCH_SIZE = "generation_batch_size"
+METHOD_FROM = "method_from"
 TRAINER = "trainer"
 LOADER = "loader"
 PURPOSE = "purpose"
@@ -222,6 +223,9 @@ class DialectFacts(Mapping[str, Any]):
     # TRL GRPO/RLOO `steps_per_generation` / `generation_batch_size` as written.
     steps_per_generation: int | None = None
     generation_batch_size: int | None = None
+    # What decided the method where the file does not name it (TRL: the `trl <method>`
+    # command does), e.g. "the file name `dpo_config.yaml`"; None: the file names it.
+    method_from: str | None = None
     # The option table, section and written keys the key rules (TL510, TL920, TL921) read.
     options: OptionScope | None = None
 

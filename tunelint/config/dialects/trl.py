@@ -2,9 +2,12 @@
 a TRL trainer config and TRL's ModelConfig (`use_peft`, `lora_r`, `load_in_4bit`, `dtype`) in
 one flat mapping.
 
-The file does not say the method: the command does (`trl dpo`). It is read from the file's
-path (`recipes/zephyr/dpo/config_qlora.yaml`), else from method-only keys (`beta`,
-`num_generations`), else SFT. TRL defaults are filled in where the Plan's differ (bf16 on,
+The file does not say the method: the command does (`trl dpo`). It is read, strongest
+evidence first, from keys only one trainer's config class has (data/trl_method_keys.txt,
+generated from the TRL option table: `desirable_weight` is KTOConfig's), the file's own name
+(`dpo_config.yaml`), its folders nearest first (`recipes/zephyr/dpo/config_qlora.yaml`),
+keys several trainers share (`num_generations`, `beta`), else SFT; the `method_from` fact
+says which decided. TRL defaults are filled in where the Plan's differ (bf16 on,
 batch 8 per device, gradient checkpointing on, `max_length` 1024).
 
 Keys the pinned TRL / transformers no longer accept are listed with their replacement; the
@@ -152,22 +155,57 @@ SIMPLE: dict[PlanPath, tuple[str, ...]] = {
 _DEFAULT_LR = {"sft": 2e-5, "reward": 1e-4}  # TRL 1.16 config defaults; others 1e-6
 
 
-def infer_method(reader: KeyReader) -> str:
-    """The method: from the file's path, else method-only keys, else sft."""
-    tokens = _TOKEN.split(reader.doc.filename.lower())
+@cache
+def _method_keys() -> dict[str, str]:
+    """Key -> the one method whose trainer has it (data/trl_method_keys.txt)."""
+    text = (Path(__file__).parent / "data" / "trl_method_keys.txt").read_text(encoding="utf-8")
+    pairs = (line.split() for line in text.splitlines() if line and line[0] != "#")
+    return {key: method for method, key in pairs}
+
+
+def _named_method(name: str) -> str | None:
+    tokens = _TOKEN.split(name.lower())
     for method in _METHODS:
         if method in tokens or (method == "reward" and "rm" in tokens):
             return method
-    keys = set(reader.keys())
-    if keys & {"num_generations", "reward_funcs", "steps_per_generation", "generation_batch_size"}:
-        return "rloo" if "rloo" in keys else "grpo"
-    if keys & {"desirable_weight", "undesirable_weight"}:
-        return "kto"
-    if "reward_model_path" in keys:
-        return "ppo"
-    if keys & {"beta", "max_prompt_length", "precompute_ref_log_probs", "rpo_alpha"}:
-        return "dpo"
-    return "sft"
+    return None
+
+
+def infer_method(reader: KeyReader) -> tuple[str, str]:
+    """The method and what decided it, strongest evidence first: keys only one trainer has
+    (set, not switched off), the file's own name, its folders nearest first, keys several
+    trainers share, else SFT (`trl sft`)."""
+    only = _method_keys()
+    votes: dict[str, list[str]] = {}
+    written = list(reader.keys())  # in file order: the message names the first
+    for key in written:
+        value = reader.value(key)
+        if key in only and value not in (None, False, "", [], {}):
+            votes.setdefault(only[key], []).append(key)
+    if len(votes) == 1:
+        [(method, keys)] = votes.items()
+        return method, f"`{keys[0]}`, which only TRL's {method} trainer has"
+    path = Path(reader.doc.filename)
+    named = _named_method(path.stem)
+    if named is not None:
+        return named, f"the file name `{path.name}`"
+    for folder in reversed(path.parent.parts):
+        named = _named_method(folder)
+        if named is not None:
+            return named, f"the folder name `{folder}`"
+    keys = set(written)
+    shared: tuple[tuple[set[str], str], ...] = (
+        (
+            {"num_generations", "reward_funcs", "steps_per_generation", "generation_batch_size"},
+            "grpo",
+        ),
+        ({"reward_model_path"}, "ppo"),
+        ({"beta", "max_prompt_length", "precompute_ref_log_probs", "rpo_alpha"}, "dpo"),
+    )
+    for markers, method in shared:
+        if keys & markers:
+            return method, f"`{sorted(keys & markers)[0]}`"
+    return "sft", "no method-specific key or name (`trl sft`)"
 
 
 def _vllm(reader: KeyReader) -> None:
@@ -235,8 +273,9 @@ class TrlDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        method = infer_method(reader)
+        method, method_from = infer_method(reader)
         found: dict[str, Any] = {
+            F.METHOD_FROM: f"{method}, from {method_from}",
             F.TRAINER: "trl",
             F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
             # TRL scripts run under `accelerate launch --config_file …`: ZeRO or FSDP comes
