@@ -3,6 +3,8 @@ not claimed, and what decided a reading is the strongest evidence the file gives
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tunelint.config.settings import Settings
 from tunelint.config.source_map import SourceMap
 from tunelint.config.validate import build_plan
@@ -117,3 +119,73 @@ def test_the_method_key_list_is_in_step_with_the_trl_option_table() -> None:
 
     assert OUT.read_text(encoding="utf-8") == render()
     assert "kto desirable_weight\n" in render()
+
+
+SFT_STRING_LR = "model_name_or_path: Qwen/Qwen2.5-0.5B\ndataset_name: x\nlearning_rate: 8e-5\n"
+TRL_PARSER_SCRIPT = """\
+from trl import SFTConfig, TrlParser
+parser = TrlParser((SFTConfig,))
+(training_args,) = parser.parse_args_and_config()
+"""
+H4_SCRIPT = """\
+from alignment import H4ArgumentParser
+from trl import TrlParser  # imported, never called
+parser = H4ArgumentParser((DPOConfig,))
+"""
+
+
+def _lint_file(path: Path) -> LintResult:
+    return lint_text(path.read_text(), str(path), LintOptions(settings=Settings(), dialect="trl"))
+
+
+def _tl511(result: LintResult) -> list[tuple[str, str]]:
+    return [(d.severity, d.message) for d in result.diagnostics if d.code == "TL511"]
+
+
+def test_a_trlparser_script_beside_the_config_converts_the_string(tmp_path: Path) -> None:
+    (tmp_path / "sft.py").write_text(TRL_PARSER_SCRIPT)
+    config = tmp_path / "sft_config.yaml"
+    config.write_text(SFT_STRING_LR)
+    result = _lint_file(config)
+    assert result.context is not None and result.context.facts.loader == "pyyaml-argparse"
+    assert _tl511(result) == []
+
+
+def test_the_trl_cli_in_a_launch_script_converts_the_string(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "train.sh").write_text("accelerate launch -m trl sft --config x\n")
+    (tmp_path / "recipes").mkdir()
+    config = tmp_path / "recipes" / "sft.yaml"
+    config.write_text(SFT_STRING_LR)
+    assert _tl511(_lint_file(config)) == []
+
+
+def test_an_h4_argument_parser_script_keeps_the_warning(tmp_path: Path) -> None:
+    (tmp_path / "setup.py").write_text("")
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "run_dpo.py").write_text(H4_SCRIPT)
+    (tmp_path / "configs").mkdir()
+    config = tmp_path / "configs" / "dpo_config.yaml"
+    config.write_text(SFT_STRING_LR)
+    assert _tl511(_lint_file(config)) == [
+        ("warning", "`8e-5` is the string '8e-5' to PyYAML (YAML 1.1): write 8.0e-5")
+    ]
+
+
+def test_handbooks_dataset_mixer_is_the_h4_argument_parser() -> None:
+    text = SFT_STRING_LR.replace("dataset_name: x\n", "dataset_mixer:\n  HuggingFaceH4/x: 1.0\n")
+    assert _tl511(_lint(text, "recipes/sft/config.yaml")) == [
+        ("warning", "`8e-5` is the string '8e-5' to PyYAML (YAML 1.1): write 8.0e-5")
+    ]
+
+
+def test_an_unknown_loader_is_advice_that_names_the_assumption() -> None:
+    assert _tl511(_lint(SFT_STRING_LR, "sft.yaml")) == [
+        (
+            "info",
+            "`8e-5` is the string '8e-5' to PyYAML (YAML 1.1): write 8.0e-5 (assuming "
+            "HfArgumentParser.parse_yaml_file loads the file; the `trl` CLI and TrlParser "
+            "scripts convert such values)",
+        )
+    ]

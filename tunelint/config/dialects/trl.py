@@ -12,8 +12,9 @@ batch 8 per device, gradient checkpointing on, `max_length` 1024).
 
 Keys the pinned TRL / transformers no longer accept are listed with their replacement; the
 `trl` CLI passes unknown keys to `accelerate launch`, which refuses them. Numbers such as
-`2e-5` are strings to PyYAML; the `trl` CLI converts them back, `HfArgumentParser.
-parse_yaml_file` (used by many training scripts) does not.
+`2e-5` are strings to PyYAML; the `trl` CLI and TrlParser scripts convert them back,
+`HfArgumentParser.parse_yaml_file` (used by many training scripts) does not: the project's
+scripts say which reads the file (tunelint.config.dialects.trl_loader), else it is assumed.
 
 Argument names are those of the installed TRL 1.16 and transformers 5.24
 (data/trl_fields.txt, data/training_arguments.txt, from dataclasses.fields()): a file with
@@ -59,6 +60,7 @@ from tunelint.config.dialects.rendering import (
     switch_flag,
 )
 from tunelint.config.dialects.score import marker_score
+from tunelint.config.dialects.trl_loader import loader_evidence
 from tunelint.config.document import Document, Mapping
 from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
@@ -277,11 +279,13 @@ class TrlDialect:
         found: dict[str, Any] = {
             F.METHOD_FROM: f"{method}, from {method_from}",
             F.TRAINER: "trl",
-            F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
+            F.LOADER: F.JSON,
             # TRL scripts run under `accelerate launch --config_file …`: ZeRO or FSDP comes
             # from that file unless this one names `deepspeed`/`fsdp` itself.
             F.SHARDING_OUTSIDE: not (reader.has("deepspeed") or reader.has("fsdp")),
         }
+        if doc.kind == "yaml":
+            self._loader(doc, reader, found)
         related: dict[str, Document] = {}
         reader.put(("method", "kind"), method)
         self._model(reader, method, found)
@@ -319,6 +323,18 @@ class TrlDialect:
             facts=DialectFacts.of(found),
             related=related,
         )
+
+    @staticmethod
+    def _loader(doc: Document, reader: KeyReader, found: dict[str, Any]) -> None:
+        """TrlParser (the `trl` CLI) converts `2e-5`; HfArgumentParser.parse_yaml_file does
+        not (tunelint.config.dialects.trl_loader); unknown: the latter, as an assumption."""
+        evidence = loader_evidence(doc.filename, set(reader.keys()))
+        found[F.LOADER] = F.PYYAML_ARGPARSE if evidence and evidence.converts else F.PYYAML
+        if evidence is None:
+            found[F.LOADER_ASSUMED] = (
+                "HfArgumentParser.parse_yaml_file loads the file; the `trl` CLI and TrlParser "
+                "scripts convert such values"
+            )
 
     @staticmethod
     def _model(reader: KeyReader, method: str, found: dict[str, Any]) -> None:
