@@ -34,3 +34,51 @@ def test_a_string_that_is_no_interpolation_is_still_judged() -> None:
     result = lint_text(text, "configs/deepspeed/ds_config_zero2.yaml", KEYS)
     assert _codes(result) == [("TL921", 4)]
     assert result.diagnostics[0].message.startswith("`enabled` takes bool, not str")
+
+
+AXOLOTL_SHAREGPT = """\
+base_model: NousResearch/Meta-Llama-3-8B
+adapter: lora
+datasets:
+  - path: my/alpaca
+    type: alpaca
+  - path: my/sharegpt-data
+    type: TYPE
+    conversation: chatml
+output_dir: ./outputs/lora
+"""
+SHAREGPT_MESSAGE = (
+    "`type: sharegpt` was removed in axolotl 0.5.0: the config is refused at start-up; use "
+    "`type: chat_template` with `field_messages: conversations` and "
+    "`message_property_mappings: {role: from, content: value}`"
+)
+
+
+def _sharegpt(text: str, versions: dict[str, str]) -> list[tuple[str, int, str, bool]]:
+    options = LintOptions(settings=Settings(versions=versions), select=("TL528",))
+    result = lint_text(text, "lora.yml", options)
+    assert result.dialect == "axolotl"
+    return [
+        (d.severity, d.range.start.line + 1, d.message, d.fix is not None)
+        for d in result.diagnostics
+    ]
+
+
+def test_sharegpt_dataset_type_is_an_error_at_a_pinned_axolotl_that_refuses_it() -> None:
+    text = AXOLOTL_SHAREGPT.replace("TYPE", "sharegpt")
+    assert _sharegpt(text, {"axolotl": "0.5.0"}) == [
+        ("error", 7, SHAREGPT_MESSAGE + " (axolotl 0.5.0 pinned in settings)", False)
+    ]
+
+
+def test_sharegpt_dataset_type_at_an_assumed_version_is_a_warning_that_says_so() -> None:
+    text = AXOLOTL_SHAREGPT.replace("TYPE", "sharegpt:chat")
+    [(severity, line, message, fixed)] = _sharegpt(text, {})
+    assert (severity, line, fixed) == ("warning", 7, False)
+    assert message.startswith("`type: sharegpt:chat` was removed in axolotl 0.5.0")
+    assert "(assuming axolotl " in message
+
+
+def test_sharegpt_is_silent_before_0_5_and_for_chat_template() -> None:
+    assert _sharegpt(AXOLOTL_SHAREGPT.replace("TYPE", "sharegpt"), {"axolotl": "0.4.1"}) == []
+    assert _sharegpt(AXOLOTL_SHAREGPT.replace("TYPE", "chat_template"), {}) == []
