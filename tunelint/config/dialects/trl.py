@@ -284,8 +284,6 @@ class TrlDialect:
             # from that file unless this one names `deepspeed`/`fsdp` itself.
             F.SHARDING_OUTSIDE: not (reader.has("deepspeed") or reader.has("fsdp")),
         }
-        if doc.kind == "yaml":
-            self._loader(doc, reader, found)
         related: dict[str, Document] = {}
         reader.put(("method", "kind"), method)
         self._model(reader, method, found)
@@ -307,6 +305,8 @@ class TrlDialect:
             launcher=("accelerate", ("accelerate_config",)),
         )
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
+        if doc.kind == "yaml":
+            self._loader(doc, reader, found, look=bool(found[F.YAML11_STRINGS]))
         R.read_wrap_classes(
             reader,
             found,
@@ -325,10 +325,11 @@ class TrlDialect:
         )
 
     @staticmethod
-    def _loader(doc: Document, reader: KeyReader, found: dict[str, Any]) -> None:
+    def _loader(doc: Document, reader: KeyReader, found: dict[str, Any], look: bool) -> None:
         """TrlParser (the `trl` CLI) converts `2e-5`; HfArgumentParser.parse_yaml_file does
-        not (tunelint.config.dialects.trl_loader); unknown: the latter, as an assumption."""
-        evidence = loader_evidence(doc.filename, set(reader.keys()))
+        not (tunelint.config.dialects.trl_loader); unknown: the latter, as an assumption.
+        The project's scripts are read only when `look` (a value the loaders read apart)."""
+        evidence = loader_evidence(doc.filename, set(reader.keys())) if look else None
         found[F.LOADER] = F.PYYAML_ARGPARSE if evidence and evidence.converts else F.PYYAML
         if evidence is None:
             found[F.LOADER_ASSUMED] = (

@@ -16,7 +16,8 @@ up to the project root (the nearest folder with .git, pyproject.toml, setup.py o
 setup.cfg, at most MAX_LEVELS_UP above), or only the config's folder and the one above when
 no root is found. Files the config itself names (`dataset_mixer`, handbook's old
 DataArguments; `dataset_mixture`, TRL's DatasetMixtureConfig read by TrlParser scripts)
-decide where no script does. Otherwise the loader is unknown.
+decide where no script does. Otherwise the loader is unknown. A project's scripts are read
+once per process (a long-running server sees script edits after a restart).
 """
 
 from __future__ import annotations
