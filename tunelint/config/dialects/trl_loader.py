@@ -30,6 +30,7 @@ from pathlib import Path
 
 MAX_LEVELS_UP = 4
 MAX_FILES = 400  # scripts read per project: a config's project, not a monorepo
+MAX_FOLDERS = 2000  # folders listed per project (data folders hold no scripts)
 MAX_BYTES = 256 * 1024
 _ROOT_MARKERS = (".git", "pyproject.toml", "setup.py", "setup.cfg")
 _SKIP_DIRS = {"node_modules", "venv", "site-packages", "__pycache__", "build", "dist", "wandb"}
@@ -81,8 +82,11 @@ def _project_root(folder: Path) -> Path | None:
     for level, candidate in enumerate((folder, *folder.parents)):
         if level > MAX_LEVELS_UP:
             break
-        if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
-            return candidate
+        try:
+            if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
+                return candidate
+        except OSError:  # an unreadable folder ends the search
+            return None
     return None
 
 
@@ -110,8 +114,12 @@ def _scan(folders: tuple[str, ...], recursive: bool) -> LoaderEvidence | None:
 
 def _scripts(folders: tuple[str, ...], recursive: bool) -> list[Path]:
     found: list[Path] = []
+    listed = 0
     for top in folders:
         for folder, dirs, files in os.walk(top):
+            listed += 1
+            if listed > MAX_FOLDERS:
+                return found
             dirs[:] = (
                 sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
                 if recursive
