@@ -42,6 +42,9 @@ _CONVERTS = re.compile(
     re.MULTILINE,
 )
 _PASSES_STRINGS = re.compile(r"(?<!class )\bH4ArgumentParser\s*\(|\.parse_yaml_file\s*\(")
+# Words one of the patterns needs: a file without them is skipped without a regex scan.
+_CONVERTS_WORDS = ("TrlParser", "parse_args_and_config", "--config")
+_PASSES_WORDS = ("H4ArgumentParser", "parse_yaml_file")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +104,9 @@ def _scan(folders: tuple[str, ...], recursive: bool) -> LoaderEvidence | None:
         except OSError:
             continue
         name = os.path.relpath(script, folders[0])
-        if _CONVERTS.search(text):
+        if any(w in text for w in _CONVERTS_WORDS) and _CONVERTS.search(text):
             converts.append(name)
-        if _PASSES_STRINGS.search(text):
+        if any(w in text for w in _PASSES_WORDS) and _PASSES_STRINGS.search(text):
             passes.append(name)
     if converts and not passes:
         return LoaderEvidence(True, f"{converts[0]} (TrlParser / the `trl` CLI)")
