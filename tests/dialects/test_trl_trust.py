@@ -189,3 +189,16 @@ def test_an_unknown_loader_is_advice_that_names_the_assumption() -> None:
             "scripts convert such values)",
         )
     ]
+
+
+def test_scripts_that_disagree_leave_the_loader_unknown(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "sft.py").write_text(TRL_PARSER_SCRIPT)
+    (tmp_path / "dpo.py").write_text(H4_SCRIPT)
+    config = tmp_path / "sft_config.yaml"
+    config.write_text(SFT_STRING_LR)
+    result = _lint_file(config)
+    assert result.context is not None
+    assert result.context.facts.loader == "pyyaml"
+    assert result.context.facts.loader_assumed is not None
+    assert [severity for severity, _ in _tl511(result)] == ["info"]
