@@ -24,6 +24,7 @@ RULE_MODULES = (
     "tunelint.checks.rules.failures",
     "tunelint.checks.rules.practice",
     "tunelint.checks.rules.keys",
+    "tunelint.checks.rules.dataset_types",
 )
 
 

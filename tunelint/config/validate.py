@@ -143,14 +143,20 @@ def build_plan(
             for error in exc.errors():
                 loc = tuple(str(p) for p in error["loc"])
                 key = (error["type"], loc)
+                if error["type"] == "missing":
+                    # An optional section with a missing required field is dropped whole.
+                    dropped = len(loc) > 1 and loc[0] != "model" and _delete(work, loc[:1])
+                    progressed = progressed or dropped
+                    # The required fields are the native format's: another format's file
+                    # has its framework's own (a TRL script may read its data its own way),
+                    # so a section it leaves incomplete is dropped without a finding.
+                    if key not in seen and (dialect == "native" or not dropped):
+                        seen.add(key)
+                        problems.append(_problem_for(error, source_map, dialect))
+                    continue
                 if key not in seen:
                     seen.add(key)
                     problems.append(_problem_for(error, source_map, dialect))
-                if error["type"] == "missing":
-                    # An optional section with a missing required field is dropped whole.
-                    if len(loc) > 1 and loc[0] != "model" and _delete(work, loc[:1]):
-                        progressed = True
-                    continue
                 # Drop the offending value; for a bad list item drop the whole list.
                 while loc and not _delete(work, loc):
                     loc = loc[:-1]

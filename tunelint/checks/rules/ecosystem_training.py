@@ -195,9 +195,11 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     choices = ", ".join(map(str, valid)) if valid else "none: grow the batch"
     # The batch counts GPUs unless generation_batch_size fixes it: an unstated count is assumed.
     counted = ctx.facts.generation_batch_size is None and not ctx.gpu_count_stated
+    # Where the file does not name its method, say what the reading took it from.
+    read_as = f" (read as {ctx.facts.method_from})" if ctx.facts.method_from else ""
     yield Finding(
         f"the generation batch ({batch}) is not divisible by num_generations ({n}); "
-        f"valid values: {choices}",
+        f"valid values: {choices}{read_as}",
         GENERATIONS,
         fix,
         assumed=(f"{gpus} GPU{'s' if gpus != 1 else ''}",) if counted else (),
@@ -209,14 +211,18 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="yaml11-number-string",
     severity="warning",
     applies_to=YAML11_LOADERS,
+    may_assume=("the loader",),
     source=ECOSYSTEM,
     summary="A number that YAML 1.1 loaders read as a string (`2e-5`)",
     fixable="always",
     docs=RuleDocs(
         what="A number in exponent form without a dot or without a signed exponent (`2e-5`, "
         "`1e5`) in a format loaded with PyYAML and passed on as is (TRL configs read with "
-        "`HfArgumentParser.parse_yaml_file`). axolotl, LLaMA-Factory (OmegaConf) and torchtune "
-        "convert such values and are not checked.",
+        "`HfArgumentParser.parse_yaml_file`, e.g. alignment-handbook's old H4ArgumentParser). "
+        "The `trl` CLI and TrlParser scripts (argparse converts the value with the field's "
+        "type), axolotl, LLaMA-Factory (OmegaConf) and torchtune convert such values and are "
+        "not checked. Which script reads a TRL file is read from the project's scripts; where "
+        "none says, the finding is info and names the loader it assumed.",
         why="YAML 1.1, which PyYAML implements, only reads `2.0e-5` / `2.0e+5` as floats; `2e-5` "
         "becomes the string '2e-5', and the optimizer fails with \"'<=' not supported between "
         "instances of 'float' and 'str'\" — or a string learning rate flows on unchecked.",
@@ -232,12 +238,17 @@ def grpo_num_generations(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def yaml11_number_string(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    # Where no script says which loader reads the file, the string may be converted after
+    # all (TrlParser): advice, naming the assumption.
+    assumed = ctx.facts.loader_assumed
     for item in ctx.facts.yaml11_strings:
         yield Finding(
             f"`{item.raw}` is the string '{item.raw}' to PyYAML (YAML 1.1): write {item.safe_text}",
             item.ref.path,
             # The same number: the dialect respells it so that both YAML versions agree.
             Fix(f"Write {item.safe_text}", "safe", (SetValue(item.ref.path, item.value),)),
+            severity="info" if assumed else None,
+            assumed=(assumed,) if assumed else (),
         )
 
 

@@ -410,7 +410,7 @@ def bad_framework_value(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if found is None:
         return
     for verdict in found.verdicts:
-        if verdict.kind not in _VALUE_KINDS:
+        if verdict.kind not in _VALUE_KINDS or _substituted_later(verdict.written.value):
             continue
         target = DialectKey(verdict.written.keys)
         fix = None
@@ -427,3 +427,10 @@ def bad_framework_value(plan: Plan, ctx: Context) -> Iterator[Finding]:
         yield Finding(
             verdict.message, target, fix, severity=verdict.severity, assumed=verdict.assumed
         )
+
+
+def _substituted_later(value: Any) -> bool:
+    """A value holding a `${...}` interpolation (OmegaConf/Hydra `${is_bf16}`, envsubst
+    templates): it is replaced before the framework reads it, so its written type and
+    spelling say nothing about what the framework gets."""
+    return isinstance(value, str) and "${" in value and "}" in value[value.index("${") :]

@@ -31,6 +31,8 @@ YAML11_STRINGS = "yaml11_strings"
 WEIGHTS_DTYPE = "weights_dtype"
 STEPS_PER_GENERATION = "steps_per_generation"
 GENERATION_BATCH_SIZE = "generation_batch_size"
+METHOD_FROM = "method_from"
+LOADER_ASSUMED = "loader_assumed"
 TRAINER = "trainer"
 LOADER = "loader"
 PURPOSE = "purpose"
@@ -49,6 +51,9 @@ UNMAPPED = "unmapped"
 # How a framework loads the file, as far as the rules care (DialectFacts.loader).
 PYYAML = "pyyaml"  # yaml.safe_load, values passed on as read (YAML 1.1: `2e-5` is a string)
 PYYAML_PYDANTIC = "pyyaml-pydantic"  # yaml.safe_load, then a pydantic model coerces values
+# yaml.safe_load, then each value is an argparse default that argparse converts with the
+# field's type (TRL's TrlParser, the `trl` CLI): '2e-5' arrives as a float.
+PYYAML_ARGPARSE = "pyyaml-argparse"
 OMEGACONF = "omegaconf"  # OmegaConf.load: its loader reads `2e-5` as a float
 JSON = "json"
 TUNELINT = "tunelint"  # tunelint's own reader + the Plan model
@@ -163,8 +168,13 @@ class DialectFacts(Mapping[str, Any]):
 
     # The trainer library the method runs on when it matters ("trl", "llamafactory"...).
     trainer: str | None = None
-    # How the framework loads the file (PYYAML, PYYAML_PYDANTIC, OMEGACONF, JSON, TUNELINT).
+    # How the framework loads the file (PYYAML, PYYAML_PYDANTIC, PYYAML_ARGPARSE, OMEGACONF,
+    # JSON, TUNELINT).
     loader: str | None = None
+    # The loader as assumed where nothing beside the file says which script reads it (TRL
+    # configs: a TrlParser script or HfArgumentParser.parse_yaml_file), in words for the
+    # "(assuming ...)" of findings that rest on it; None: the loader is known.
+    loader_assumed: str | None = None
     # Relative paths in the file (output.dir, data) are read from the config's own folder
     # (`tunelint run`); other trainers read them from the folder they are launched in.
     paths_from_config_folder: bool = False
@@ -222,6 +232,9 @@ class DialectFacts(Mapping[str, Any]):
     # TRL GRPO/RLOO `steps_per_generation` / `generation_batch_size` as written.
     steps_per_generation: int | None = None
     generation_batch_size: int | None = None
+    # What decided the method where the file does not name it (TRL: the `trl <method>`
+    # command does), e.g. "the file name `dpo_config.yaml`"; None: the file names it.
+    method_from: str | None = None
     # The option table, section and written keys the key rules (TL510, TL920, TL921) read.
     options: OptionScope | None = None
 

@@ -79,6 +79,23 @@ _MARKERS = {
     "max_samples": 0.05,
     "do_train": 0.05,
 }
+# Keys only LLaMA-Factory's hparams (src/llamafactory/hparams/*_args.py, 0.9.5) define: no
+# other framework's option table has them and none is a plain word. Without one of them (or
+# a LLaMA-Factory `stage` beside `model_name_or_path`) a file is not claimed: `stage`,
+# `dataset` and `template` are words other projects' own configs use too (a
+# `python -m src.cli sft` config with `stage: sft` and `dataset: gsm8k`).
+OWN_KEYS = (
+    "finetuning_type",
+    "cutoff_len",
+    "lora_target",
+    "pref_beta",
+    "pref_loss",
+    "quantization_bit",
+    "plot_loss",
+    "dataset_dir",
+    "infer_backend",
+    "export_dir",
+)
 _STAGES = {"pt": "sft", "sft": "sft", "rm": "reward", "ppo": "ppo", "dpo": "dpo", "kto": "kto"}
 _OPTIMIZERS = {
     "adamw_torch": "adamw_torch",
@@ -152,14 +169,11 @@ def detect_llamafactory(doc: Document) -> float:
     if is_v1_schema(keys):
         return 0.0  # v1's schema: another parser, other meanings (llamafactory_v1.py)
     stage = root.get("stage")
-    bonus = 0.15 if stage is not None and stage.value.plain() in _STAGES else 0.0
-    return marker_score(
-        keys,
-        _MARKERS,
-        bonus=bonus,
-        requires=("stage", "finetuning_type", "cutoff_len", "template"),
-        cap_without=0.3,
-    )
+    staged = stage is not None and stage.value.plain() in _STAGES
+    score = marker_score(keys, _MARKERS, bonus=0.15 if staged else 0.0)
+    # A `stage` of LLaMA-Factory's with its model key (`model_name_or_path`) is its own too.
+    own = bool(keys & set(OWN_KEYS)) or (staged and "model_name_or_path" in keys)
+    return score if own else min(score, 0.3)
 
 
 def _purpose(reader: KeyReader) -> str:

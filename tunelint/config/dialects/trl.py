@@ -2,15 +2,19 @@
 a TRL trainer config and TRL's ModelConfig (`use_peft`, `lora_r`, `load_in_4bit`, `dtype`) in
 one flat mapping.
 
-The file does not say the method: the command does (`trl dpo`). It is read from the file's
-path (`recipes/zephyr/dpo/config_qlora.yaml`), else from method-only keys (`beta`,
-`num_generations`), else SFT. TRL defaults are filled in where the Plan's differ (bf16 on,
+The file does not say the method: the command does (`trl dpo`). It is read, strongest
+evidence first, from keys only one trainer's config class has (data/trl_method_keys.txt,
+generated from the TRL option table: `desirable_weight` is KTOConfig's), the file's own name
+(`dpo_config.yaml`), its folders nearest first (`recipes/zephyr/dpo/config_qlora.yaml`),
+keys several trainers share (`num_generations`, `beta`), else SFT; the `method_from` fact
+says which decided. TRL defaults are filled in where the Plan's differ (bf16 on,
 batch 8 per device, gradient checkpointing on, `max_length` 1024).
 
 Keys the pinned TRL / transformers no longer accept are listed with their replacement; the
 `trl` CLI passes unknown keys to `accelerate launch`, which refuses them. Numbers such as
-`2e-5` are strings to PyYAML; the `trl` CLI converts them back, `HfArgumentParser.
-parse_yaml_file` (used by many training scripts) does not.
+`2e-5` are strings to PyYAML; the `trl` CLI and TrlParser scripts convert them back,
+`HfArgumentParser.parse_yaml_file` (used by many training scripts) does not: the project's
+scripts say which reads the file (tunelint.config.dialects.trl_loader), else it is assumed.
 
 Argument names are those of the installed TRL 1.16 and transformers 5.24
 (data/trl_fields.txt, data/training_arguments.txt, from dataclasses.fields()): a file with
@@ -56,6 +60,7 @@ from tunelint.config.dialects.rendering import (
     switch_flag,
 )
 from tunelint.config.dialects.score import marker_score
+from tunelint.config.dialects.trl_loader import loader_evidence
 from tunelint.config.document import Document, Mapping
 from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
@@ -152,22 +157,57 @@ SIMPLE: dict[PlanPath, tuple[str, ...]] = {
 _DEFAULT_LR = {"sft": 2e-5, "reward": 1e-4}  # TRL 1.16 config defaults; others 1e-6
 
 
-def infer_method(reader: KeyReader) -> str:
-    """The method: from the file's path, else method-only keys, else sft."""
-    tokens = _TOKEN.split(reader.doc.filename.lower())
+@cache
+def _method_keys() -> dict[str, str]:
+    """Key -> the one method whose trainer has it (data/trl_method_keys.txt)."""
+    text = (Path(__file__).parent / "data" / "trl_method_keys.txt").read_text(encoding="utf-8")
+    pairs = (line.split() for line in text.splitlines() if line and line[0] != "#")
+    return {key: method for method, key in pairs}
+
+
+def _named_method(name: str) -> str | None:
+    tokens = _TOKEN.split(name.lower())
     for method in _METHODS:
         if method in tokens or (method == "reward" and "rm" in tokens):
             return method
-    keys = set(reader.keys())
-    if keys & {"num_generations", "reward_funcs", "steps_per_generation", "generation_batch_size"}:
-        return "rloo" if "rloo" in keys else "grpo"
-    if keys & {"desirable_weight", "undesirable_weight"}:
-        return "kto"
-    if "reward_model_path" in keys:
-        return "ppo"
-    if keys & {"beta", "max_prompt_length", "precompute_ref_log_probs", "rpo_alpha"}:
-        return "dpo"
-    return "sft"
+    return None
+
+
+def infer_method(reader: KeyReader) -> tuple[str, str]:
+    """The method and what decided it, strongest evidence first: keys only one trainer has
+    (set, not switched off), the file's own name, its folders nearest first, keys several
+    trainers share, else SFT (`trl sft`)."""
+    only = _method_keys()
+    votes: dict[str, list[str]] = {}
+    written = list(reader.keys())  # in file order: the message names the first
+    for key in written:
+        value = reader.value(key)
+        if key in only and value not in (None, False, "", [], {}):
+            votes.setdefault(only[key], []).append(key)
+    if len(votes) == 1:
+        [(method, keys)] = votes.items()
+        return method, f"`{keys[0]}`, which only TRL's {method} trainer has"
+    path = Path(reader.doc.filename)
+    named = _named_method(path.stem)
+    if named is not None:
+        return named, f"the file name `{path.name}`"
+    for folder in reversed(path.parent.parts):
+        named = _named_method(folder)
+        if named is not None:
+            return named, f"the folder name `{folder}`"
+    keys = set(written)
+    shared: tuple[tuple[set[str], str], ...] = (
+        (
+            {"num_generations", "reward_funcs", "steps_per_generation", "generation_batch_size"},
+            "grpo",
+        ),
+        ({"reward_model_path"}, "ppo"),
+        ({"beta", "max_prompt_length", "precompute_ref_log_probs", "rpo_alpha"}, "dpo"),
+    )
+    for markers, method in shared:
+        if keys & markers:
+            return method, f"`{sorted(keys & markers)[0]}`"
+    return "sft", "no method-specific key or name (`trl sft`)"
 
 
 def _vllm(reader: KeyReader) -> None:
@@ -235,10 +275,11 @@ class TrlDialect:
 
     def map(self, doc: Document) -> MappedConfig:
         reader = KeyReader(doc)
-        method = infer_method(reader)
+        method, method_from = infer_method(reader)
         found: dict[str, Any] = {
+            F.METHOD_FROM: f"{method}, from {method_from}",
             F.TRAINER: "trl",
-            F.LOADER: F.PYYAML if doc.kind == "yaml" else F.JSON,
+            F.LOADER: F.JSON,
             # TRL scripts run under `accelerate launch --config_file …`: ZeRO or FSDP comes
             # from that file unless this one names `deepspeed`/`fsdp` itself.
             F.SHARDING_OUTSIDE: not (reader.has("deepspeed") or reader.has("fsdp")),
@@ -250,7 +291,7 @@ class TrlDialect:
         self._peft(reader)
         self._precision(reader, found)
         self._training(reader, method)
-        self._data(reader)
+        self._data(reader, method)
         self._hardware(reader, found, related)
         found[F.OPTIONS] = option_scope(
             reader,
@@ -264,6 +305,8 @@ class TrlDialect:
             launcher=("accelerate", ("accelerate_config",)),
         )
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
+        if doc.kind == "yaml":
+            self._loader(doc, reader, found, look=bool(found[F.YAML11_STRINGS]))
         R.read_wrap_classes(
             reader,
             found,
@@ -280,6 +323,19 @@ class TrlDialect:
             facts=DialectFacts.of(found),
             related=related,
         )
+
+    @staticmethod
+    def _loader(doc: Document, reader: KeyReader, found: dict[str, Any], look: bool) -> None:
+        """TrlParser (the `trl` CLI) converts `2e-5`; HfArgumentParser.parse_yaml_file does
+        not (tunelint.config.dialects.trl_loader); unknown: the latter, as an assumption.
+        The project's scripts are read only when `look` (a value the loaders read apart)."""
+        evidence = loader_evidence(doc.filename, set(reader.keys())) if look else None
+        found[F.LOADER] = F.PYYAML_ARGPARSE if evidence and evidence.converts else F.PYYAML
+        if evidence is None:
+            found[F.LOADER_ASSUMED] = (
+                "HfArgumentParser.parse_yaml_file loads the file; the `trl` CLI and TrlParser "
+                "scripts convert such values"
+            )
 
     @staticmethod
     def _model(reader: KeyReader, method: str, found: dict[str, Any]) -> None:
@@ -344,10 +400,6 @@ class TrlDialect:
             reader.put(("method", "teacher_model"), teacher, "teacher_model_name_or_path")
         if as_bool(reader.value("precompute_ref_log_probs")):
             reader.put(("method", "precompute_ref_log_probs"), True, "precompute_ref_log_probs")
-        if method in ("dpo", "orpo", "reward"):
-            reader.put(("data", "format"), "preference")
-        elif method == "kto":
-            reader.put(("data", "format"), "unpaired-preference")
 
     @staticmethod
     def _peft(reader: KeyReader) -> None:
@@ -438,7 +490,19 @@ class TrlDialect:
         )
 
     @staticmethod
-    def _data(reader: KeyReader) -> None:
+    def _data(reader: KeyReader, method: str) -> None:
+        TrlDialect._train_data(reader)
+        # The record layout only describes data the file names: a project that reads its
+        # data its own way (script arguments such as `train_dir`) gets no data section.
+        if reader.get(("data", "train")) is None:
+            return
+        if method in ("dpo", "orpo", "reward"):
+            reader.put(("data", "format"), "preference")
+        elif method == "kto":
+            reader.put(("data", "format"), "unpaired-preference")
+
+    @staticmethod
+    def _train_data(reader: KeyReader) -> None:
         name = reader.value("dataset_name")
         if isinstance(name, str) and name.strip():
             reader.put(("data", "train"), name, "dataset_name")
