@@ -202,3 +202,57 @@ def test_scripts_that_disagree_leave_the_loader_unknown(tmp_path: Path) -> None:
     assert result.context.facts.loader == "pyyaml"
     assert result.context.facts.loader_assumed is not None
     assert [severity for severity, _ in _tl511(result)] == ["info"]
+
+
+# A full fine-tune loaded in 4 bits: fails where the script builds the model from the keys.
+QUANTIZED_FULL = """\
+model_name_or_path: Qwen/Qwen2.5-0.5B-Instruct
+load_in_4bit: true
+dataset_name: x
+learning_rate: 2.0e-5
+output_dir: out
+"""
+TRL_SCRIPT_WITH_MODEL_KEYS = """\
+from trl import ModelConfig, SFTTrainer, TrlParser, get_peft_config, get_quantization_config
+parser = TrlParser((ModelConfig,))
+(model_args,) = parser.parse_args_and_config()
+quantization_config = get_quantization_config(model_args)
+"""
+TRL_SCRIPT_NAME_ONLY = """\
+from trl import ModelConfig, SFTTrainer, TrlParser
+parser = TrlParser((ModelConfig,))
+(model_args,) = parser.parse_args_and_config()
+trainer = SFTTrainer(model=model_args.model_name_or_path)
+"""
+
+
+def _tl502(result: LintResult) -> list[tuple[str, str]]:
+    return [(d.severity, d.message) for d in result.diagnostics if d.code == "TL502"]
+
+
+def test_model_keys_are_certain_only_where_a_script_builds_the_model_from_them(
+    tmp_path: Path,
+) -> None:
+    message = (
+        "the base model is loaded in 4 bits but no adapter is trained: quantized weights "
+        "cannot be fine-tuned (add a QLORA adapter)"
+    )
+    assumed = (
+        " (assuming the script loads the model from the file's ModelConfig keys, as the `trl` "
+        "CLI does)"
+    )
+    # A lone file: the `trl` CLI would apply the keys, a project's own script may not.
+    assert _tl502(_lint(QUANTIZED_FULL, "sft.yaml")) == [("warning", message + assumed)]
+    applied = tmp_path / "applied"
+    applied.mkdir()
+    (applied / ".git").mkdir()
+    (applied / "sft.py").write_text(TRL_SCRIPT_WITH_MODEL_KEYS)
+    (applied / "sft.yaml").write_text(QUANTIZED_FULL)
+    assert _tl502(_lint_file(applied / "sft.yaml")) == [("error", message)]
+    # The project's script passes the model name only: the keys may do nothing.
+    ignored = tmp_path / "ignored"
+    ignored.mkdir()
+    (ignored / ".git").mkdir()
+    (ignored / "sft.py").write_text(TRL_SCRIPT_NAME_ONLY)
+    (ignored / "sft.yaml").write_text(QUANTIZED_FULL)
+    assert _tl502(_lint_file(ignored / "sft.yaml")) == [("warning", message + assumed)]

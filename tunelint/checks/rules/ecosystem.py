@@ -24,8 +24,15 @@ ECOSYSTEM = "ecosystem (upstream issues)"
 QUANT = ("model", "quantization")
 PRECISION = ("precision",)
 ATTENTION = ("model", "attn_implementation")
+MODEL_KEYS = "how the script loads the model"  # TRL ModelConfig keys (rule.may_assume)
 _GEMMA_2_3 = re.compile(r"gemma[-_ ]?[23](?![0-9])", re.IGNORECASE)
 _STORAGE_FOR = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+
+
+def _model_keys(ctx: Context) -> tuple[str, ...]:
+    """The assumption a finding on 4/8-bit loading or the weight dtype rests on, if any."""
+    assumed = ctx.facts.model_keys_assumed
+    return (assumed,) if assumed else ()
 
 
 def _written(ctx: Context, path: tuple[str, ...]) -> bool:
@@ -83,6 +90,7 @@ def qlora_without_4bit(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="quantized-without-adapter",
     severity="error",
     applies_to=TRAINING_RUN,
+    may_assume=(MODEL_KEYS,),
     source=ECOSYSTEM,
     summary="4/8-bit loading with no adapter to train",
     fixable="always",
@@ -113,6 +121,7 @@ def quantized_without_adapter(plan: Plan, ctx: Context) -> Iterator[Finding]:
             "adapter)",
             QUANT,
             Fix(f"Train a {kind} adapter", "unsafe", (SetValue(("peft", "kind"), kind),)),
+            assumed=_model_keys(ctx),
         )
 
 
@@ -409,6 +418,7 @@ def deepspeed_and_fsdp(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="full-finetune-fp16-weights",
     severity="error",
     applies_to=TRAINING_RUN,
+    may_assume=(MODEL_KEYS,),
     source=ECOSYSTEM,
     summary="Full fine-tuning of fp16 weights with fp16 mixed precision",
     fixable="sometimes",
@@ -442,4 +452,5 @@ def full_finetune_fp16_weights(plan: Plan, ctx: Context) -> Iterator[Finding]:
         "FP16 gradients'); use bf16, or fp32 weights with fp16 mixed precision",
         PRECISION,
         fix,
+        assumed=_model_keys(ctx),
     )

@@ -33,6 +33,7 @@ STEPS_PER_GENERATION = "steps_per_generation"
 GENERATION_BATCH_SIZE = "generation_batch_size"
 METHOD_FROM = "method_from"
 LOADER_ASSUMED = "loader_assumed"
+MODEL_KEYS_ASSUMED = "model_keys_assumed"
 TRAINER = "trainer"
 LOADER = "loader"
 PURPOSE = "purpose"
@@ -175,6 +176,9 @@ class DialectFacts(Mapping[str, Any]):
     # configs: a TrlParser script or HfArgumentParser.parse_yaml_file), in words for the
     # "(assuming ...)" of findings that rest on it; None: the loader is known.
     loader_assumed: str | None = None
+    # Where the file's model-loading keys (4/8-bit, weight dtype) take effect only through a
+    # script tunelint has not seen (TRL's ModelConfig): that assumption, in words.
+    model_keys_assumed: str | None = None
     # Relative paths in the file (output.dir, data) are read from the config's own folder
     # (`tunelint run`); other trainers read them from the folder they are launched in.
     paths_from_config_folder: bool = False

@@ -60,7 +60,7 @@ from tunelint.config.dialects.rendering import (
     switch_flag,
 )
 from tunelint.config.dialects.score import marker_score
-from tunelint.config.dialects.trl_loader import loader_evidence
+from tunelint.config.dialects.trl_loader import loader_evidence, model_keys_evidence
 from tunelint.config.document import Document, Mapping
 from tunelint.config.plan_edits import PlanEdit, PlanPath
 from tunelint.config.positions import TextEdit
@@ -119,6 +119,8 @@ _OPTIMIZERS = {
 # The option-table section of a method: the `trl <method>` script's parsed dataclasses;
 # methods without a script of their own read their config class plus TRL's shared ones.
 _SECTIONS = {"orpo": "ORPOConfig", "ppo": "PPOConfig"}
+# ModelConfig's model-loading keys (trl/trainer/model_config.py, 1.16).
+_MODEL_LOADING_KEYS = ("load_in_4bit", "load_in_8bit", "dtype", "torch_dtype")
 _ATTENTION = ("eager", "sdpa", "flash_attention_2", "flash_attention_3")
 SIMPLE: dict[PlanPath, tuple[str, ...]] = {
     ("model", "name"): ("model_name_or_path",),
@@ -307,6 +309,7 @@ class TrlDialect:
         found[F.YAML11_STRINGS] = reader.yaml11_strings()
         if doc.kind == "yaml":
             self._loader(doc, reader, found, look=bool(found[F.YAML11_STRINGS]))
+        self._model_keys(doc, reader, found)
         R.read_wrap_classes(
             reader,
             found,
@@ -335,6 +338,18 @@ class TrlDialect:
             found[F.LOADER_ASSUMED] = (
                 "HfArgumentParser.parse_yaml_file loads the file; the `trl` CLI and TrlParser "
                 "scripts convert such values"
+            )
+
+    @staticmethod
+    def _model_keys(doc: Document, reader: KeyReader, found: dict[str, Any]) -> None:
+        """4/8-bit loading and the weight dtype are ModelConfig keys: the `trl` CLI and TRL's
+        scripts build the model from them (get_quantization_config), a project's own script
+        may not. Findings that rest on them are certain only where a script says so."""
+        if not any(reader.has(key) for key in _MODEL_LOADING_KEYS):
+            return
+        if model_keys_evidence(doc.filename) is None:
+            found[F.MODEL_KEYS_ASSUMED] = (
+                "the script loads the model from the file's ModelConfig keys, as the `trl` CLI does"
             )
 
     @staticmethod

@@ -18,6 +18,11 @@ no root is found. Files the config itself names (`dataset_mixer`, handbook's old
 DataArguments; `dataset_mixture`, TRL's DatasetMixtureConfig read by TrlParser scripts)
 decide where no script does. Otherwise the loader is unknown. A project's scripts are read
 once per process (a long-running server sees script edits after a restart).
+
+The same scan says whether the file's model-loading keys (ModelConfig's `load_in_4bit`,
+`dtype`, `use_peft`...) take effect: the `trl` CLI and TRL's example scripts build the model
+from them with `get_quantization_config` / `get_peft_config` (trl/scripts/*.py at 1.16); a
+project's own script may pass only the model name to the trainer, and then they do nothing.
 """
 
 from __future__ import annotations
@@ -45,24 +50,39 @@ _PASSES_STRINGS = re.compile(r"(?<!class )\bH4ArgumentParser\s*\(|\.parse_yaml_f
 # Words one of the patterns needs: a file without them is skipped without a regex scan.
 _CONVERTS_WORDS = ("TrlParser", "parse_args_and_config", "--config")
 _PASSES_WORDS = ("H4ArgumentParser", "parse_yaml_file")
+# The model built from ModelConfig's keys: TRL's helpers, or the `trl` CLI itself.
+_MODEL_KEYS_APPLIED = re.compile(
+    r"\bget_quantization_config\s*\(|\bget_peft_config\s*\("
+    r"|(?:^|[\s;&|(])trl\s+(?:sft|dpo|grpo|rloo|kto|reward|orpo|gkd|xpo|nash_md)\b[^\n]*--config",
+    re.MULTILINE,
+)
+_MODEL_KEYS_WORDS = ("get_quantization_config", "get_peft_config", "--config")
 
 
 @dataclass(frozen=True, slots=True)
 class LoaderEvidence:
     converts: bool  # True: values reach the trainer converted by the field's type
     why: str  # what said so, for messages
+    model_keys_applied: str | None = None  # the script that builds the model from ModelConfig
 
 
 def loader_evidence(config_file: str, keys: set[str]) -> LoaderEvidence | None:
     """What says how the file at `config_file` is loaded; None when nothing does."""
     found = _from_scripts(config_file)
-    if found is not None:
+    if found is not None and found.why:
         return found
     if "dataset_mixer" in keys:
         return LoaderEvidence(False, "`dataset_mixer` (alignment-handbook's H4ArgumentParser)")
     if "dataset_mixture" in keys:
         return LoaderEvidence(True, "`dataset_mixture` (read by TrlParser scripts)")
     return None
+
+
+def model_keys_evidence(config_file: str) -> str | None:
+    """The project script (or `trl` CLI line) that builds the model from the file's
+    ModelConfig keys; None when none is found (or the file has no project around it)."""
+    found = _from_scripts(config_file)
+    return found.model_keys_applied if found is not None else None
 
 
 def _from_scripts(config_file: str) -> LoaderEvidence | None:
@@ -97,6 +117,7 @@ def _project_root(folder: Path) -> Path | None:
 def _scan(folders: tuple[str, ...], recursive: bool) -> LoaderEvidence | None:
     converts: list[str] = []
     passes: list[str] = []
+    applied: list[str] = []
     for script in _scripts(folders, recursive):
         try:
             with open(script, encoding="utf-8", errors="replace") as handle:
@@ -108,11 +129,15 @@ def _scan(folders: tuple[str, ...], recursive: bool) -> LoaderEvidence | None:
             converts.append(name)
         if any(w in text for w in _PASSES_WORDS) and _PASSES_STRINGS.search(text):
             passes.append(name)
+        if any(w in text for w in _MODEL_KEYS_WORDS) and _MODEL_KEYS_APPLIED.search(text):
+            applied.append(name)
+    model_keys = applied[0] if applied else None
     if converts and not passes:
-        return LoaderEvidence(True, f"{converts[0]} (TrlParser / the `trl` CLI)")
+        return LoaderEvidence(True, f"{converts[0]} (TrlParser / the `trl` CLI)", model_keys)
     if passes and not converts:
-        return LoaderEvidence(False, f"{passes[0]} (HfArgumentParser.parse_yaml_file)")
-    return None  # none, or both: the script that reads this file is not known
+        return LoaderEvidence(False, f"{passes[0]} (HfArgumentParser.parse_yaml_file)", model_keys)
+    # None, or both: the script that reads this file is not known (the model keys may be).
+    return LoaderEvidence(False, "", model_keys) if model_keys else None
 
 
 def _scripts(folders: tuple[str, ...], recursive: bool) -> list[Path]:
