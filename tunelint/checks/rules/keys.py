@@ -21,11 +21,11 @@ from tunelint.checks.finding import Finding, Fix, Severity
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import RuleDocs
 from tunelint.config.dialects.facts import OptionScope, WrittenKey
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import DialectKey, PlanEdit, RemoveKey, RenameKey, SetValue
 from tunelint.config.versions import ResolvedVersion, resolve_version
 
 if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
     from tunelint.knowledge.options import KeyProblem
 
 VERSION = "the framework version"  # what a key finding may rest on (rule.may_assume)
