@@ -122,3 +122,9 @@ def section_at(path: tuple[str, ...], root: type[PlanObject]) -> type[PlanObject
             return None
         cls = found
     return cls
+
+
+def to_model(plan: Any) -> Any:
+    """The pydantic model of a validated Plan (or section); a pydantic model is returned
+    as it is. Code that hands a Plan to pydantic-based code (the runner) calls this."""
+    return plan._to_model() if isinstance(plan, PlanObject) else plan

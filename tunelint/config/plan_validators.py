@@ -37,10 +37,11 @@ from tunelint.config.plan_objects import PlanObject
 from tunelint.knowledge.disk_cache import cache_file, write_atomic
 
 PLAN_SOURCE = Path(__file__).with_name("plan.py")
-FORMAT = 1  # of the stored data; bump when _to_data changes
+FORMAT = 2  # of the stored data; bump when _to_data changes
 _CORE = "pydantic_core._pydantic_core"
 # The schema keys a validator never reads that may hold functions (JSON Schema hooks).
 _DROPPED = frozenset({"metadata", "serialization"})
+_REFS = frozenset({"ref", "schema_ref"})  # a schema's name and a reference to one
 _MARK = "$tunelint"  # a dict {_MARK: kind, "name": ...} stands for a class or function
 
 
@@ -119,10 +120,20 @@ def cache_path() -> Path:
     return cache_file("plan-validators", f"{cache_key()}.marshal")
 
 
+def _stable_ref(ref: str) -> str:
+    # pydantic ends a model's ref with the class's id(): the same model gets the same ref
+    # in every process without it (class names are unique in plan.py).
+    return re.sub(r":\d+$", "", ref)
+
+
 def _to_data(node: Any, models: dict[type, str]) -> Any:
     """The core schema as plain data: model classes and validator functions by name."""
     if isinstance(node, dict):
-        return {k: _to_data(v, models) for k, v in node.items() if k not in _DROPPED}
+        return {
+            k: _stable_ref(v) if k in _REFS else _to_data(v, models)
+            for k, v in node.items()
+            if k not in _DROPPED
+        }
     if isinstance(node, list | tuple):
         return type(node)(_to_data(item, models) for item in node)
     if isinstance(node, type) and node in models:
