@@ -219,12 +219,18 @@ def _materialize(data: dict[str, Any], core: ModuleType) -> PlanValidator:
             alias = classes[name]._aliases.get(key)
             if alias:
                 classes[name]._sections[alias] = classes[model]
-    validators: dict[str, Any] = {}
+    schemas: dict[str, dict[str, Any]] = {}  # each model's resolved schema
+    validators: dict[str, Any] = {}  # a section's own validator, built when first needed
 
     def factory(name: str) -> Any:
         # A section's default: the section validated from nothing, as pydantic's
         # `default_factory=Section` does.
-        return lambda: validators[name].validate_python({})
+        def default() -> Any:
+            if name not in validators:
+                validators[name] = core.SchemaValidator(schemas[name])
+            return validators[name].validate_python({})
+
+        return default
 
     def resolve(node: Any) -> Any:
         if isinstance(node, dict):
@@ -244,9 +250,9 @@ def _materialize(data: dict[str, Any], core: ModuleType) -> PlanValidator:
             return type(node)(resolve(item) for item in node)
         return node
 
-    for node in _model_nodes(resolve(data), []):
-        validators[node["cls"].__name__] = core.SchemaValidator(node)
-    return PlanValidator(validators["Plan"], classes, core.ValidationError)
+    schema = resolve(data)
+    schemas.update((node["cls"].__name__, node) for node in _model_nodes(schema, []))
+    return PlanValidator(core.SchemaValidator(schema), classes, core.ValidationError)
 
 
 _validator: PlanValidator | None = None

@@ -6,7 +6,6 @@ Problems carry a kind, not a rule code: the rule engine (tunelint.checks) assign
 from __future__ import annotations
 
 import copy
-import difflib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -60,6 +59,8 @@ def _problem_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> 
     where = source_map.get(loc)
     written = where.dialect_key if where is not None and where.dialect_key else _dotted(loc)
     if kind == "extra_forbidden":
+        import difflib  # only for a config with a problem
+
         parent = section_at(loc[:-1], plan_validators.validator().plan)
         known = field_names(parent) if parent is not None else []
         close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
@@ -79,6 +80,8 @@ def _problem_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> 
     message = error["msg"]
     given = error.get("input")
     if kind == "literal_error":
+        import difflib
+
         expected = error.get("ctx", {}).get("expected", "")
         choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip()]
         close = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)

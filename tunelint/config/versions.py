@@ -131,10 +131,10 @@ def _declared(package: str, folder: str) -> tuple[str, str] | None:
 def _known_versions(framework: str) -> tuple[str, ...]:
     # Imported here: knowledge/ reads config/ elsewhere, so config/ must not import it at
     # module level (no import circle); the option table is read only when a range needs it.
-    from tunelint.knowledge.options import table
+    from tunelint.knowledge.option_files import known_versions
 
     try:
-        return table(framework).versions
+        return known_versions(framework)
     except KeyError:
         return ()
 
