@@ -214,3 +214,27 @@ def test_check_imports_only_pydantic_cores_engine(name: str, tmp_path: Path) -> 
         assert others == []
     else:
         assert others == ["tunelint.knowledge.options"]
+
+
+def test_pydantic_imported_after_the_engine_alone_works_as_usual(tmp_path: Path) -> None:
+    probe = """
+import sys
+from tunelint.config import plan_validators
+plain = plan_validators.validator().validate({"model": {"name": "m"}})
+assert "pydantic_core" not in sys.modules  # the engine was loaded alone
+import pydantic, pydantic_core
+assert pydantic_core._pydantic_core is sys.modules["pydantic_core._pydantic_core"]
+class Probe(pydantic.BaseModel):
+    a: int
+assert Probe(a="3").a == 3
+from tunelint.config.plan_objects import to_model
+print(to_model(plain).model_dump(exclude_unset=True))
+"""
+    env = {**os.environ, "TUNELINT_CACHE_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-c", "import tunelint.lint"], env=env, check=True)
+    for _ in range(2):  # the first run builds the cache (and imports pydantic to do so)
+        out = subprocess.run(
+            [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+        )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "{'model': {'name': 'm'}}"

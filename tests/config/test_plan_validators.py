@@ -103,3 +103,17 @@ def test_an_unwritable_cache_folder_still_validates(tmp_path: Path) -> None:
     assert result["good"] == 8 and result["bad_kept"] == "m"
     kinds = [problem[0] for problem in result["problems"]]  # type: ignore[union-attr]
     assert kinds == ["invalid-value", "unknown-key"]
+
+
+def test_a_cache_file_of_the_wrong_shape_is_rebuilt(tmp_path: Path) -> None:
+    import marshal
+
+    reference = _probe(tmp_path / "fresh")
+    (stored,) = (tmp_path / "fresh").rglob("*.marshal")
+    odd = tmp_path / "odd" / stored.relative_to(tmp_path / "fresh")
+    odd.parent.mkdir(parents=True)
+    odd.write_bytes(marshal.dumps({"type": "model", "cls": "not a schema of ours"}))
+    again = _probe(tmp_path / "odd")
+    assert again["existed"] is True and again["plugin_loader"] is True  # rebuilt
+    assert again["problems"] == reference["problems"] and again["good"] == 8
+    assert marshal.loads(odd.read_bytes()) == marshal.loads(stored.read_bytes())  # replaced

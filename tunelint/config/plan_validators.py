@@ -38,7 +38,8 @@ from tunelint.knowledge.disk_cache import cache_file, write_atomic
 
 PLAN_SOURCE = Path(__file__).with_name("plan.py")
 FORMAT = 2  # of the stored data; bump when _to_data changes
-_CORE = "pydantic_core._pydantic_core"
+_PACKAGE = "pydantic_core"
+_CORE = f"{_PACKAGE}._pydantic_core"
 # The schema keys a validator never reads that may hold functions (JSON Schema hooks).
 _DROPPED = frozenset({"metadata", "serialization"})
 _REFS = frozenset({"ref", "schema_ref"})  # a schema's name and a reference to one
@@ -62,13 +63,39 @@ class PlanValidator:
         return self.core.validate_python(data)
 
 
+class _BindCoreOnImport:
+    """A meta-path finder that stays until pydantic_core itself is imported (by pydantic,
+    the runner, a test) after its engine was loaded alone: it lets the normal finder load
+    the package and binds the engine as the package's `_pydantic_core` attribute, as a
+    normal import of the submodule would have."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != _PACKAGE:
+            return None
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        loader = spec.loader if spec is not None else None
+        if loader is None:
+            return spec
+        run = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            run(module)
+            if _CORE in sys.modules:
+                module._pydantic_core = sys.modules[_CORE]  # type: ignore[attr-defined]
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
 def core_module() -> ModuleType:
     """pydantic_core's compiled engine, without running pydantic_core's `__init__` unless
     something has imported it already."""
     loaded = sys.modules.get(_CORE)
     if loaded is not None:
         return loaded
-    package = importlib.util.find_spec("pydantic_core")
+    package = importlib.util.find_spec(_PACKAGE)
     locations = package.submodule_search_locations if package is not None else None
     spec = importlib.machinery.PathFinder.find_spec(_CORE, locations) if locations else None
     if spec is None or spec.loader is None:  # an unusual install: import it the usual way
@@ -80,6 +107,7 @@ def core_module() -> ModuleType:
     except BaseException:
         del sys.modules[_CORE]
         raise
+    sys.meta_path.insert(0, _BindCoreOnImport())
     return module
 
 
@@ -269,11 +297,14 @@ def validator() -> PlanValidator:
     except (OSError, RuntimeError):  # plan.py unreadable, or no home for a cache
         path = None
     data = _load(path) if path is not None else None
-    if data is None:
-        data = build_data()
-        if path is not None:
-            with contextlib.suppress(ValueError):  # unmarshallable: not cached
-                write_atomic(path, marshal.dumps(data))
+    if data is not None:
+        with contextlib.suppress(Exception):  # data that is no schema of ours: rebuilt below
+            _validator = _materialize(data, core)
+            return _validator
+    data = build_data()
+    if path is not None:
+        with contextlib.suppress(ValueError):  # unmarshallable: not cached
+            write_atomic(path, marshal.dumps(data))
     _validator = _materialize(data, core)
     return _validator
 
