@@ -175,13 +175,15 @@ def test_a_stored_schema_is_the_models_schema(tmp_path: Path) -> None:
     assert marshal.loads(stored.read_bytes()) == plan_validators.build_data()
 
 
-MODULES_PROBE = """
+LAZY = ("tunelint.knowledge.options", "tempfile", "difflib")
+MODULES_PROBE = f"""
 import json, sys
+LAZY = {LAZY!r}
 from tunelint.cli import main
 code = main(["check", "--quiet", sys.argv[1]])
 print(json.dumps([m for m in sys.modules if m.split(".")[0] in
       ("pydantic", "pydantic_core", "typing_extensions", "annotated_types")]))
-print(json.dumps([m for m in ("tunelint.knowledge.options", "tempfile") if m in sys.modules]))
+print(json.dumps([m for m in LAZY if m in sys.modules]))
 """
 
 
@@ -208,12 +210,12 @@ def test_check_imports_only_pydantic_cores_engine(name: str, tmp_path: Path) -> 
     assert "pydantic" in modules()[0]  # the first run builds the schema through pydantic
     loaded, others = modules()
     assert loaded == ["pydantic_core._pydantic_core"]  # later runs load it
-    # Loaded only when used: the option tables by a file with framework keys, tempfile to
-    # write a cache file or a fix.
+    # Loaded only when used: the option tables (and difflib, for their suggestions) by a
+    # file with framework keys, tempfile to write a cache file or a fix.
     if target.name.endswith(".tune.yaml"):
         assert others == []
     else:
-        assert others == ["tunelint.knowledge.options"]
+        assert others == ["tunelint.knowledge.options", "difflib"]
 
 
 def test_pydantic_imported_after_the_engine_alone_works_as_usual(tmp_path: Path) -> None:

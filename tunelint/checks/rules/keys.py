@@ -9,7 +9,6 @@ a warning, because the finding rests on that assumption."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -267,6 +266,8 @@ def _slip(name: str, suggestion: str | None) -> bool:
     related name another reader may define (`batch_size_val` beside `batch_size`)."""
     if suggestion is None:
         return False
+    import difflib  # only for a key that has a suggestion
+
     return difflib.SequenceMatcher(None, name, suggestion).ratio() >= _SLIP_RATIO
 
 
