@@ -269,4 +269,4 @@ class Plan(Section):
 
     @property
     def effective_quantization(self) -> str:
-        return effective_quantization(self)
+        return effective_quantization(self.model.quantization, self.peft.kind)

@@ -84,7 +84,7 @@ class _PlanMembers:
 
     @property
     def effective_quantization(self) -> str:
-        return effective_quantization(self)  # type: ignore[arg-type]
+        return effective_quantization(self.model.quantization, self.peft.kind)  # type: ignore[attr-defined]
 
 
 # Members beyond fields, per model (tests check that every such member of a pydantic model

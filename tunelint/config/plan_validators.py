@@ -83,7 +83,7 @@ class _BindCoreOnImport:
         def exec_module(module: ModuleType) -> None:
             run(module)
             if _CORE in sys.modules:
-                module._pydantic_core = sys.modules[_CORE]  # type: ignore[attr-defined]
+                setattr(module, "_pydantic_core", sys.modules[_CORE])
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec

@@ -6,7 +6,7 @@ import pydantic."""
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Literal
 
 MethodKind = Literal["sft", "dpo", "orpo", "kto", "reward", "ppo", "grpo", "rloo"]
 PeftKind = Literal["lora", "qlora", "dora", "ia3", "prefix-tuning", "adapters", "full"]
@@ -41,25 +41,9 @@ def gpu_as_text(value: object) -> object:
     return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-class _Quantized(Protocol):
-    @property
-    def model(self) -> _HasQuantization: ...
-    @property
-    def peft(self) -> _HasKind: ...
-
-
-class _HasQuantization(Protocol):
-    @property
-    def quantization(self) -> str | None: ...
-
-
-class _HasKind(Protocol):
-    @property
-    def kind(self) -> str: ...
-
-
-def effective_quantization(plan: _Quantized) -> str:
-    """The base weights' quantization: as written, else 4bit for QLoRA, else none."""
-    if plan.model.quantization is not None:
-        return plan.model.quantization
-    return "4bit" if plan.peft.kind == "qlora" else "none"
+def effective_quantization(quantization: str | None, peft_kind: str) -> str:
+    """The base weights' quantization: `model.quantization` as written, else 4bit for
+    QLoRA, else none."""
+    if quantization is not None:
+        return quantization
+    return "4bit" if peft_kind == "qlora" else "none"
