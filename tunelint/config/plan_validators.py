@@ -83,7 +83,7 @@ class _BindCoreOnImport:
         def exec_module(module: ModuleType) -> None:
             run(module)
             if _CORE in sys.modules:
-                setattr(module, "_pydantic_core", sys.modules[_CORE])
+                setattr(module, "_pydantic_core", sys.modules[_CORE])  # noqa: B010
 
         loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
