@@ -3,6 +3,11 @@ its time in, and whole-command throughput over 1,000 real configs side by side w
 yamllint on the same files in the same run. Prints numbers; asserts nothing.
 
     python benchmarks/lint_speed.py [--runs 20] [--files 1000] [--corpus ../shared/corpus]
+                                    [--cold-only]
+
+Cold start is measured twice: from this checkout (an editable install: `site` runs its
+import finder at every start) and from a wheel installed into a temporary virtual
+environment, as users run it.
 
 The 1,000 files are the real configs of ../shared/corpus (every YAML/JSON file it lists),
 copied tree by tree into a temporary folder until there are enough, so that related files
@@ -26,6 +31,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -35,6 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 ML_MODULES = ("torch", "transformers", "peft", "trl", "accelerate", "datasets", "bitsandbytes")
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+PIP = (sys.executable, "-m", "pip")
 PROBE = (
     "import sys, runpy; sys.argv = ['tunelint', 'check', '--quiet', {path!r}];\n"
     "try:\n    runpy.run_module('tunelint.cli', run_name='__main__')\n"
@@ -166,86 +173,157 @@ def _in_process(files: list[Path]) -> tuple[float, float]:
     return results[0], results[1]
 
 
+def installed_tunelint(folder: Path) -> Path | None:
+    """`tunelint` installed from a wheel into a fresh virtual environment, as users run it:
+    no editable-install finder on start-up. Its dependencies come from this environment
+    (a .pth line naming its site-packages). None when the wheel cannot be built."""
+    source = folder / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "build", "*.egg-info", "node_modules", "__pycache__", ".ruff_cache"
+        ),
+    )
+    wheels = folder / "wheels"
+    built = subprocess.run(
+        [*PIP, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wheel = next(wheels.glob("tunelint-*.whl"), None) if built.returncode == 0 else None
+    if wheel is None:
+        print(f"  (no wheel: {built.stderr.strip()[-300:]})")
+        return None
+    venv = folder / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    # Install before the dependencies' folder joins: pip would take this environment's
+    # editable install for the same package and skip it.
+    bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run(
+        [*PIP, "--python", str(python), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        env=bare,
+    )
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=bare,
+    ).stdout.strip()
+    Path(purelib, "tunelint-benchmark-deps.pth").write_text(
+        sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8"
+    )
+    return venv / "bin" / "tunelint"
+
+
+def cold_start(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> dict[str, object]:
+    """`tunelint check one.yaml` from a cold process: this checkout (editable install) and
+    a wheel install, beside yamllint and a bare interpreter; -X importtime's top entries."""
+    report: dict[str, object] = {}
+    native = REPO / "examples" / "quickstart.tune.yaml"
+    foreign = next(p for p in corpus_files(args.corpus) if "axolotl" in p.parts)
+    tl, yl = _bin("tunelint"), _bin("yamllint")
+    print(f"cold start, {args.runs} runs each (target: `tunelint check one.yaml` < 150 ms):")
+    for label, path in (("native", native), ("axolotl (corpus)", foreign)):
+        timings = _runs([tl, "check", "--quiet", str(path)], env, args.runs)
+        report[f"cold_{label.split()[0]}"] = _summary(f"tunelint check {label}", timings)
+    wheel_tl = installed_tunelint(tmp / "wheel")
+    if wheel_tl is not None:
+        # Without PYTHONPATH: the wheel's copy runs, not this checkout.
+        wheel_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+        for label, path in (("native", native), ("axolotl", foreign)):
+            timings = _runs([str(wheel_tl), "check", "--quiet", str(path)], wheel_env, args.runs)
+            report[f"cold_wheel_{label}"] = _summary(f"  wheel install, {label}", timings)
+    report["cold_yamllint"] = _summary(
+        "yamllint one.yaml", _runs([yl, str(native)], env, args.runs)
+    )
+    report["cold_python"] = _summary(
+        "python -c pass", _runs([sys.executable, "-c", "pass"], env, args.runs)
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", PROBE.format(path=str(native), mods=ML_MODULES)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    loaded = probe.stderr.strip().rsplit("ML:", 1)[-1]
+    print(f"  ML modules imported on the lint path: {loaded or 'none'}")
+    report["ml_modules"] = loaded or None
+    print(f"slowest imports of `tunelint check {native.name}` (-X importtime, cumulative):")
+    for total, own, name in _importtime(native, env, args.top):
+        print(f"  {total / 1000:7.1f} ms  (self {own / 1000:5.1f})  {name}")
+    return report
+
+
+def throughput(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> dict[str, object]:
+    """1,000 real configs in one command, beside yamllint in the same run; then the
+    per-file cost once both are imported."""
+    tl, yl = _bin("tunelint"), _bin("yamllint")
+    folder = tmp / "configs"
+    files = build_folder(args.corpus, folder, args.files)
+    yaml_count = sum(1 for p in files if p.suffix != ".json")
+    print(
+        f"throughput over {len(files)} real configs from {args.corpus} "
+        f"(yamllint reads the {yaml_count} YAML ones; best of 3, whole command):"
+    )
+    check = [tl, "check", "--quiet", "--format", "json", str(folder)]
+    ours = min((_time(check, env) for _ in range(3)), key=lambda t: t.cpu)
+    single = min((_time([*check, "-j", "1"], env) for _ in range(3)), key=lambda t: t.cpu)
+    theirs = min(
+        (_time([yl, "-f", "parsable", str(folder)], env) for _ in range(3)),
+        key=lambda t: t.cpu,
+    )
+    print(f"                  {'CPU':>8} {'wall':>8}")
+    print(f"  tunelint check  {ours.cpu:7.2f}s {ours.wall:7.2f}s  (one worker per core)")
+    print(f"  ... -j 1        {single.cpu:7.2f}s {single.wall:7.2f}s  (one process)")
+    print(f"  yamllint        {theirs.cpu:7.2f}s {theirs.wall:7.2f}s")
+    print(
+        f"  yamllint/tunelint: CPU {theirs.cpu / ours.cpu:.1f}x, wall "
+        f"{theirs.wall / ours.wall:.1f}x (target: CPU >= 5x); one process: CPU "
+        f"{theirs.cpu / single.cpu:.1f}x, wall {theirs.wall / single.wall:.1f}x"
+    )
+    steady_ours, steady_theirs = _in_process(files)
+    print(f"steady state in one process after start-up ({len(files)} files, CPU):")
+    print(f"  tunelint lint_text : {steady_ours * 1000 / len(files):6.3f} ms/file")
+    print(f"  yamllint linter.run: {steady_theirs * 1000 / yaml_count:6.3f} ms/YAML file")
+    return {
+        "files": len(files),
+        "tunelint_cpu_s": round(ours.cpu, 3),
+        "tunelint_wall_s": round(ours.wall, 3),
+        "yamllint_cpu_s": round(theirs.cpu, 3),
+        "yamllint_wall_s": round(theirs.wall, 3),
+        "cpu_ratio": round(theirs.cpu / ours.cpu, 2),
+        "single_cpu_s": round(single.cpu, 3),
+        "single_wall_s": round(single.wall, 3),
+        "single_cpu_ratio": round(theirs.cpu / single.cpu, 2),
+        "wall_ratio": round(theirs.wall / ours.wall, 2),
+        "steady_ms_per_file": round(steady_ours * 1000 / len(files), 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--top", type=int, default=12, help="importtime entries to show")
+    parser.add_argument(
+        "--cold-only", action="store_true", help="measure the cold start only (no throughput)"
+    )
     args = parser.parse_args()
-    tl, yl = _bin("tunelint"), _bin("yamllint")
-    native = REPO / "examples" / "quickstart.tune.yaml"
-    foreign = next(p for p in corpus_files(args.corpus) if "axolotl" in p.parts)
     report: dict[str, object] = {}
     print(f"load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
-
     with tempfile.TemporaryDirectory() as pycache, tempfile.TemporaryDirectory() as tmp:
         env = _child_env(pycache)
-        print(f"cold start, {args.runs} runs each (target: `tunelint check one.yaml` < 150 ms):")
-        for label, path in (("native", native), ("axolotl (corpus)", foreign)):
-            timings = _runs([tl, "check", "--quiet", str(path)], env, args.runs)
-            report[f"cold_{label.split()[0]}"] = _summary(f"tunelint check {label}", timings)
-        report["cold_yamllint"] = _summary(
-            "yamllint one.yaml", _runs([yl, str(native)], env, args.runs)
-        )
-        report["cold_python"] = _summary(
-            "python -c pass", _runs([sys.executable, "-c", "pass"], env, args.runs)
-        )
-        probe = subprocess.run(
-            [sys.executable, "-c", PROBE.format(path=str(native), mods=ML_MODULES)],
-            capture_output=True,
-            text=True,
-            check=False,
-            env=env,
-        )
-        loaded = probe.stderr.strip().rsplit("ML:", 1)[-1]
-        print(f"  ML modules imported on the lint path: {loaded or 'none'}")
-        print(f"slowest imports of `tunelint check {native.name}` (-X importtime, cumulative):")
-        for total, own, name in _importtime(native, env, args.top):
-            print(f"  {total / 1000:7.1f} ms  (self {own / 1000:5.1f})  {name}")
-
-        folder = Path(tmp)
-        files = build_folder(args.corpus, folder, args.files)
-        yaml_count = sum(1 for p in files if p.suffix != ".json")
-        print(
-            f"throughput over {len(files)} real configs from {args.corpus} "
-            f"(yamllint reads the {yaml_count} YAML ones; best of 3, whole command):"
-        )
-        check = [tl, "check", "--quiet", "--format", "json", str(folder)]
-        ours = min((_time(check, env) for _ in range(3)), key=lambda t: t.cpu)
-        single = min((_time([*check, "-j", "1"], env) for _ in range(3)), key=lambda t: t.cpu)
-        theirs = min(
-            (_time([yl, "-f", "parsable", str(folder)], env) for _ in range(3)),
-            key=lambda t: t.cpu,
-        )
-        print(f"                  {'CPU':>8} {'wall':>8}")
-        print(f"  tunelint check  {ours.cpu:7.2f}s {ours.wall:7.2f}s  (one worker per core)")
-        print(f"  ... -j 1        {single.cpu:7.2f}s {single.wall:7.2f}s  (one process)")
-        print(f"  yamllint        {theirs.cpu:7.2f}s {theirs.wall:7.2f}s")
-        print(
-            f"  yamllint/tunelint: CPU {theirs.cpu / ours.cpu:.1f}x, wall "
-            f"{theirs.wall / ours.wall:.1f}x (target: CPU >= 5x); one process: CPU "
-            f"{theirs.cpu / single.cpu:.1f}x, wall {theirs.wall / single.wall:.1f}x"
-        )
-        steady_ours, steady_theirs = _in_process(files)
-        print(f"steady state in one process after start-up ({len(files)} files, CPU):")
-        print(f"  tunelint lint_text : {steady_ours * 1000 / len(files):6.3f} ms/file")
-        print(f"  yamllint linter.run: {steady_theirs * 1000 / yaml_count:6.3f} ms/YAML file")
-        report.update(
-            ml_modules=loaded or None,
-            files=len(files),
-            tunelint_cpu_s=round(ours.cpu, 3),
-            tunelint_wall_s=round(ours.wall, 3),
-            yamllint_cpu_s=round(theirs.cpu, 3),
-            yamllint_wall_s=round(theirs.wall, 3),
-            cpu_ratio=round(theirs.cpu / ours.cpu, 2),
-            single_cpu_s=round(single.cpu, 3),
-            single_wall_s=round(single.wall, 3),
-            single_cpu_ratio=round(theirs.cpu / single.cpu, 2),
-            wall_ratio=round(theirs.wall / ours.wall, 2),
-            steady_ms_per_file=round(steady_ours * 1000 / len(files), 3),
-            load_average_end=round(os.getloadavg()[0], 2),
-        )
+        report.update(cold_start(args, env, Path(tmp)))
+        if not args.cold_only and args.files > 0:
+            report.update(throughput(args, env, Path(tmp)))
+    report["load_average_end"] = round(os.getloadavg()[0], 2)
     print(json.dumps(report))
 
 

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context, StringValue
 from tunelint.checks.finding import Diagnostic, Finding, RenderedFix
@@ -18,7 +19,6 @@ from tunelint.checks.rules.structure import problem_finding
 from tunelint.config.detect import detect_dialect
 from tunelint.config.dialects import Dialect, MappedConfig
 from tunelint.config.document import Document, Mapping, Scalar, Sequence, decode, parse_document
-from tunelint.config.plan import Plan
 from tunelint.config.positions import (
     DOCUMENT_START,
     Range,
@@ -32,6 +32,10 @@ from tunelint.config.source_map import SourceMap
 from tunelint.config.validate import build_plan
 from tunelint.knowledge.gpus import GpuSpec, detect_gpu, resolve_gpu, suggest_gpu
 from tunelint.knowledge.memory_report import memory_report
+
+if TYPE_CHECKING:
+    # At run time a Plan is the validator's plain object (tunelint.config.plan_objects).
+    from tunelint.config.plan import Plan
 
 ALWAYS_SHOWN = frozenset({"TL900", "TL905"})  # unreadable input is never silenced
 

@@ -63,15 +63,15 @@ def test_first_run_builds_and_stores_then_later_runs_load(tmp_path: Path) -> Non
 
 def test_a_broken_cache_file_is_rebuilt(tmp_path: Path) -> None:
     reference = _probe(tmp_path / "fresh")
-    files = list((tmp_path / "fresh").rglob("*.pickle"))
+    files = list((tmp_path / "fresh").rglob("*.marshal"))
     assert len(files) == 1
     broken = tmp_path / "broken" / files[0].relative_to(tmp_path / "fresh")
     broken.parent.mkdir(parents=True)
-    broken.write_bytes(b"\x80\x05not a pickle")
+    broken.write_bytes(b"\x80\x05not marshal data")
     again = _probe(tmp_path / "broken")
     assert again["existed"] is True and again["plugin_loader"] is True  # rebuilt
     assert again["problems"] == reference["problems"] and again["good"] == 8
-    assert broken.read_bytes() != b"\x80\x05not a pickle"  # and replaced
+    assert broken.read_bytes() != b"\x80\x05not marshal data"  # and replaced
 
 
 def test_the_key_covers_plan_py_and_the_tunelint_modules_it_imports(
@@ -80,11 +80,13 @@ def test_the_key_covers_plan_py_and_the_tunelint_modules_it_imports(
     from tunelint.config import plan, plan_validators
 
     assert plan_validators.schema_sources()[0] == Path(plan.__file__)
+    # The vocabulary plan.py imports (Literal types, the gpu validator) is in the key.
+    assert "plan_values.py" in [p.name for p in plan_validators.schema_sources()]
     before = plan_validators.cache_key()
     # A plan.py that imports a tunelint module: that module's source joins the key.
     fake = tmp_path / "plan.py"
     fake.write_text("from tunelint.config.positions import Range\nimport pydantic\n")
-    monkeypatch.setattr(plan, "__file__", str(fake))
+    monkeypatch.setattr(plan_validators, "PLAN_SOURCE", fake)
     sources = plan_validators.schema_sources()
     assert [p.name for p in sources] == ["plan.py", "positions.py"]
     with_import = plan_validators.cache_key()
@@ -101,3 +103,17 @@ def test_an_unwritable_cache_folder_still_validates(tmp_path: Path) -> None:
     assert result["good"] == 8 and result["bad_kept"] == "m"
     kinds = [problem[0] for problem in result["problems"]]  # type: ignore[union-attr]
     assert kinds == ["invalid-value", "unknown-key"]
+
+
+def test_a_cache_file_of_the_wrong_shape_is_rebuilt(tmp_path: Path) -> None:
+    import marshal
+
+    reference = _probe(tmp_path / "fresh")
+    (stored,) = (tmp_path / "fresh").rglob("*.marshal")
+    odd = tmp_path / "odd" / stored.relative_to(tmp_path / "fresh")
+    odd.parent.mkdir(parents=True)
+    odd.write_bytes(marshal.dumps({"type": "model", "cls": "not a schema of ours"}))
+    again = _probe(tmp_path / "odd")
+    assert again["existed"] is True and again["plugin_loader"] is True  # rebuilt
+    assert again["problems"] == reference["problems"] and again["good"] == 8
+    assert marshal.loads(odd.read_bytes()) == marshal.loads(stored.read_bytes())  # replaced

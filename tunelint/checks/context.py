@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects.facts import DialectFacts
-from tunelint.config.plan import Plan
 from tunelint.config.positions import Range
 from tunelint.config.settings import Settings
 from tunelint.knowledge.gpus import GpuSpec
 
 if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
     from tunelint.knowledge.memory_plan import MemoryReport
 
 _UNSET = object()

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import fnmatch
 import gc
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from tunelint.checks.finding import SEVERITY_RANK, Diagnostic
 from tunelint.checks.registry import get_rule
-from tunelint.cli import dialect_name
+from tunelint.cli import dialect_name, start_up
 from tunelint.config.document import Encoding, sniff_encoding
 from tunelint.config.positions import DOCUMENT_START, LineIndex
 from tunelint.config.secrets import mask_secrets
@@ -388,14 +386,18 @@ def _check_all(
     gc.freeze()
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 2 or len(files) < PARALLEL_FROM or "-" in files or sys.platform == "win32":
-        for name in files:
-            yield _check_path(name, options, args)
+        for index, name in enumerate(files):
+            # The first file loads what linting loads on first use: start-up work.
+            with start_up() if index == 0 else contextlib.nullcontext():
+                outcome = _check_path(name, options, args)
+            yield outcome
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     # Fork after loading everything: workers share one copy instead of each loading theirs.
-    preload()
+    with start_up():
+        preload()
     gc.freeze()
     size = max(8, len(files) // (jobs * 4))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
@@ -432,6 +434,8 @@ def _lint_one(
 def _print_diff(old: str, new: str, path: str) -> None:
     """A unified diff in the editor's lines, with secrets masked and control characters
     escaped (the context lines show the user's file)."""
+    import difflib  # --diff only
+
     absolute = Path(path).is_absolute()
     lines = difflib.unified_diff(
         LineIndex(old).lines_with_breaks(),
@@ -447,6 +451,8 @@ def _print_diff(old: str, new: str, path: str) -> None:
 def _write_fixed(source: _Source, text: str) -> str | None:
     """Write the fixed text atomically, in the file's own encoding; an error message when it
     cannot be written or changed on disk since it was read (a newer edit is never lost)."""
+    import tempfile  # --fix only
+
     target = Path(source.path)
     try:
         real = target.resolve(strict=True)  # write through a link, never replace the link

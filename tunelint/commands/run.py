@@ -193,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
 
+    from tunelint.config.plan_objects import to_model
     from tunelint.runner.errors import RunnerError
     from tunelint.runner.options import RunOptions
     from tunelint.runner.session import run_plan
@@ -207,7 +208,8 @@ def run(args: argparse.Namespace) -> int:
         accelerate_config=args.accelerate_config,
     )
     try:
-        run_plan(result.plan, path.resolve().parent, run_options)
+        # The runner works with the pydantic Plan (lint holds its plain-object form).
+        run_plan(to_model(result.plan), path.resolve().parent, run_options)
     except RunnerError as exc:
         print(f"tunelint: error: {exc}", file=sys.stderr, flush=True)
         return EXIT_REFUSED

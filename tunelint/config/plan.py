@@ -6,40 +6,31 @@ transformers/PEFT/TRL objects. Field descriptions feed the JSON Schema, hover an
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MethodKind = Literal["sft", "dpo", "orpo", "kto", "reward", "ppo", "grpo", "rloo"]
-PeftKind = Literal["lora", "qlora", "dora", "ia3", "prefix-tuning", "adapters", "full"]
-Precision = Literal["bf16", "fp16", "fp32"]
-Distributed = Literal[
-    "none", "ddp", "fsdp", "deepspeed-zero1", "deepspeed-zero2", "deepspeed-zero3"
-]
-Optimizer = Literal[
-    "adamw_torch",
-    "adamw_torch_fused",
-    "adamw_8bit",
-    "paged_adamw_8bit",
-    "paged_adamw_32bit",
-    "adafactor",
-    "sgd",
-]
-DataFormat = Literal["text", "prompt-completion", "chat", "preference", "unpaired-preference"]
-Goal = Literal["new-capability", "improve-existing"]
-Priority = Literal["quality", "inference-speed", "memory", "time", "prompt-strengthening"]
-Quantization = Literal["none", "4bit", "8bit"]
-Attention = Literal["eager", "sdpa", "flash_attention_2", "flash_attention_3"]
-VllmMode = Literal["none", "colocate", "server"]
-
-# RLHF as the source article means it: a reward model plus online RL of the policy.
-RLHF_METHODS: frozenset[str] = frozenset({"ppo", "grpo", "rloo"})
-PREFERENCE_METHODS: frozenset[str] = frozenset({"dpo", "orpo", "kto", "reward"})
+from tunelint.config.plan_values import (  # noqa: F401  (re-exported: the Plan's vocabulary)
+    PREFERENCE_METHODS,
+    RLHF_METHODS,
+    Attention,
+    DataFormat,
+    Distributed,
+    Goal,
+    MethodKind,
+    Optimizer,
+    PeftKind,
+    Precision,
+    Priority,
+    Quantization,
+    VllmMode,
+    effective_quantization,
+    gpu_as_text,
+)
 
 
 class Section(BaseModel):
     """Base of every Plan section: unknown keys are errors, so typos surface. Validators
-    are built on first use, from a cache (tunelint.config.plan_validators)."""
+    are built on first use; the lint path validates with this model's core schema, cached
+    on disk, without importing pydantic (tunelint.config.plan_validators)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
@@ -180,13 +171,8 @@ class HardwareSection(Section):
     )
     deepspeed_config: str | None = Field(None, description="Path to a DeepSpeed JSON config.")
 
-    @field_validator("gpu", mode="before")
-    @classmethod
-    def _gpu_as_text(cls, value: object) -> object:
-        # `gpu: 4090` is read as a number by YAML; it is still a name.
-        return (
-            str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-        )
+    # A plain function (plan_values), so that the cached schema can name it without pydantic.
+    _gpu_as_text = field_validator("gpu", mode="before")(staticmethod(gpu_as_text))
 
 
 class TrainingSection(Section):
@@ -283,6 +269,4 @@ class Plan(Section):
 
     @property
     def effective_quantization(self) -> str:
-        if self.model.quantization is not None:
-            return self.model.quantization
-        return "4bit" if self.peft.kind == "qlora" else "none"
+        return effective_quantization(self.model.quantization, self.peft.kind)

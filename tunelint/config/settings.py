@@ -148,13 +148,18 @@ def _read_toml(path: Path, needs: str | None = None) -> dict[str, Any]:
     """The file's tables; {} without parsing when the text lacks `needs` (a pyproject.toml
     that never mentions tunelint holds no settings of ours: most projects, most folders)."""
     try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read settings: {exc}") from exc
+    if needs is not None and needs not in text:
+        return {}
+    try:  # imported only for a file that is parsed
         import tomllib
     except ImportError:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        text = path.read_text(encoding="utf-8")
-        return {} if needs is not None and needs not in text else tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: cannot read settings: {exc}") from exc
 
 

@@ -6,19 +6,17 @@ Problems carry a kind, not a rule code: the rule engine (tunelint.checks) assign
 from __future__ import annotations
 
 import copy
-import difflib
-import types
-import typing
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from tunelint.config import plan_validators
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import PlanPath
+from tunelint.config.plan_objects import field_names, section_at
 from tunelint.config.positions import Range
 from tunelint.config.source_map import SourceMap
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 ProblemKind = Literal["unknown-key", "invalid-value", "missing-field"]
 
@@ -36,38 +34,6 @@ class Problem:
 
 
 _MAX_ROUNDS = 4
-
-
-def model_at(path: tuple[str, ...]) -> type[BaseModel] | None:
-    """The pydantic section model that holds the keys under `path` (() is the Plan)."""
-    model: type[BaseModel] = Plan
-    for part in path:
-        field = model.model_fields.get(part)
-        if field is None:
-            field = next((f for f in model.model_fields.values() if f.alias == part), None)
-        if field is None:
-            return None
-        inner = _section_type(field.annotation)
-        if inner is None:
-            return None
-        model = inner
-    return model
-
-
-def _section_type(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _section_type(arg)
-            if found is not None:
-                return found
-    return None
-
-
-def field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items()]
 
 
 def _delete(data: Any, loc: tuple[str, ...]) -> bool:
@@ -93,7 +59,9 @@ def _problem_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> 
     where = source_map.get(loc)
     written = where.dialect_key if where is not None and where.dialect_key else _dotted(loc)
     if kind == "extra_forbidden":
-        parent = model_at(loc[:-1])
+        import difflib  # only for a config with a problem
+
+        parent = section_at(loc[:-1], plan_validators.validator().plan)
         known = field_names(parent) if parent is not None else []
         close = difflib.get_close_matches(loc[-1], known, n=1, cutoff=0.6)
         message = f"unknown key `{loc[-1]}`"
@@ -112,6 +80,8 @@ def _problem_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> 
     message = error["msg"]
     given = error.get("input")
     if kind == "literal_error":
+        import difflib
+
         expected = error.get("ctx", {}).get("expected", "")
         choices = [c.strip(" '") for c in expected.replace(" or ", ",").split(",") if c.strip()]
         close = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.5)
@@ -126,19 +96,22 @@ def _problem_for(error: dict[str, Any], source_map: SourceMap, dialect: str) -> 
 def build_plan(
     data: dict[str, Any], source_map: SourceMap, dialect: str = "native"
 ) -> tuple[Plan | None, list[Problem]]:
-    """Validate; report each problem once; drop what is invalid and keep the rest."""
-    plan_validators.install()
+    """Validate; report each problem once; drop what is invalid and keep the rest.
+
+    The Plan comes back as the validator's plain objects (tunelint.config.plan_objects),
+    which read like the pydantic Plan."""
+    validator = plan_validators.validator()
     try:  # the common case: valid as written, nothing to drop
-        return Plan.model_validate(data), []
-    except ValidationError:
+        return validator.validate(data), []
+    except validator.error:
         pass
     problems: list[Problem] = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     work = copy.deepcopy(data)
     for _ in range(_MAX_ROUNDS):
         try:
-            return Plan.model_validate(work), problems
-        except ValidationError as exc:
+            return validator.validate(work), problems
+        except validator.error as exc:
             progressed = False
             for error in exc.errors():
                 loc = tuple(str(p) for p in error["loc"])

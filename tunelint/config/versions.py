@@ -24,11 +24,6 @@ from tunelint.knowledge.version_specs import CLAUSE, version_from_spec, version_
 
 __all__ = ["ResolvedVersion", "resolve_version", "version_from_spec", "version_tuple"]
 
-try:
-    import tomllib
-except ImportError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
-
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
 
 
@@ -62,6 +57,10 @@ def _requirement(line: str, package: str) -> str | None:
 
 
 def _pyproject_requirements(path: Path) -> list[str]:
+    try:  # imported here: only a folder with a pyproject.toml needs it
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -131,10 +130,10 @@ def _declared(package: str, folder: str) -> tuple[str, str] | None:
 def _known_versions(framework: str) -> tuple[str, ...]:
     # Imported here: knowledge/ reads config/ elsewhere, so config/ must not import it at
     # module level (no import circle); the option table is read only when a range needs it.
-    from tunelint.knowledge.options import table
+    from tunelint.knowledge.option_files import known_versions
 
     try:
-        return table(framework).versions
+        return known_versions(framework)
     except KeyError:
         return ()
 

@@ -1,4 +1,5 @@
-"""tunelint's TOML data files (GPU and model catalogs, architectures), parsed once.
+"""tunelint's data files (TOML: GPU and model catalogs, architectures; JSON: the framework
+option tables), parsed once.
 
 The TOML stays the one source people edit. Parsing it with tomllib is most of a cold
 `tunelint check` once the rules run, so the parsed content is kept in the cache folder in
@@ -25,7 +26,11 @@ def _cached_name(name: str, raw: bytes) -> str:
     return f"{Path(name).stem}-{digest.hexdigest()[:24]}.marshal"
 
 
-def parse(raw: bytes) -> dict[str, Any]:
+def parse(raw: bytes, suffix: str = ".toml") -> dict[str, Any]:
+    if suffix == ".json":
+        import json
+
+        return json.loads(raw.decode("utf-8"))
     try:
         import tomllib
     except ImportError:  # pragma: no cover - Python 3.10
@@ -41,19 +46,20 @@ def load(name: str) -> dict[str, Any]:
 
 @cache
 def load_file(source: Path) -> dict[str, Any]:
-    """The content of a TOML data file shipped with tunelint. Callers must not mutate it."""
+    """The content of a TOML (or JSON: the option tables) data file shipped with tunelint.
+    Callers must not mutate it."""
     raw = source.read_bytes()
     try:
         path = cache_file("data", _cached_name(source.name, raw))
     except (OSError, RuntimeError):  # no home folder to put a cache in
-        return parse(raw)
+        return parse(raw, source.suffix)
     try:
         found = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         found = None
     if isinstance(found, dict):
         return found
-    data = parse(raw)
+    data = parse(raw, source.suffix)
     try:
         blob = marshal.dumps(data)
     except ValueError:  # a value marshal cannot hold (a TOML date): keep parsing

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -20,6 +19,8 @@ def cache_file(kind: str, name: str) -> Path:
 def write_atomic(path: Path, blob: bytes) -> None:
     """Write `blob` so that a parallel reader sees the old file or the new one, never half.
     A cache that cannot be written (read-only home, full disk) is skipped silently."""
+    import tempfile  # only when a cache file is (re)written, not on every run
+
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -133,6 +132,8 @@ def resolve_gpu(name: str) -> GpuSpec | None:
 
 def suggest_gpu(name: str) -> str | None:
     """A did-you-mean for an unknown GPU name."""
+    import difflib  # only for a name the catalog does not know
+
     names = [n for gpu in catalog() for n in (gpu.name, *gpu.aliases)]
     match = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
     if match:

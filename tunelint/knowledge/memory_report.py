@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunelint.config.dialects.facts import DialectFacts
-from tunelint.config.plan import Plan
 from tunelint.config.versions import ResolvedVersion, resolve_version
 from tunelint.knowledge.gpus import GpuSpec
 
 if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
     from tunelint.knowledge.memory_plan import MemoryReport
 
 # The package whose version decides the stack's behaviour, per DialectFacts.trainer.

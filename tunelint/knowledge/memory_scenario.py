@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tunelint.config.plan import Optimizer
+from tunelint.config.plan_values import Optimizer
 from tunelint.knowledge import trainer_defaults
 from tunelint.knowledge.memory_peft import PeftMethod
 from tunelint.knowledge.models import ModelSpec

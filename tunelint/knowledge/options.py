@@ -29,9 +29,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
-from pathlib import Path
 from typing import Any
 
+from tunelint.knowledge.option_files import DATA_DIR as DATA_DIR  # the tables, for scripts/tests
+from tunelint.knowledge.option_files import frameworks, raw_table
 from tunelint.knowledge.option_types import (
     accepted_kinds,
     alternatives,
@@ -39,8 +40,6 @@ from tunelint.knowledge.option_types import (
     value_kind,
 )
 from tunelint.knowledge.version_specs import version_from_spec, version_tuple
-
-DATA_DIR = Path(__file__).parent / "data" / "options"
 
 # The section a bare key is looked up in when the caller names none: the object the
 # framework's own launcher parses a config file into.
@@ -149,18 +148,10 @@ def sections(framework: str) -> tuple[str, ...]:
     return tuple(table(framework).sections)
 
 
-def frameworks() -> tuple[str, ...]:
-    """The frameworks that have a table."""
-    return tuple(sorted(p.stem for p in DATA_DIR.glob("*.json")))
-
-
 @cache
 def table(framework: str) -> OptionTable:
     """The option table of `framework`, read from its data file on first use."""
-    path = DATA_DIR / f"{framework}.json"
-    if not path.is_file():
-        raise KeyError(f"no option table for {framework!r} (known: {', '.join(frameworks())})")
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = raw_table(framework)
     sections = {}
     for name, data in raw["sections"].items():
         keys = {

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tunelint.config.plan import Plan
 from tunelint.config.positions import Range
 from tunelint.lint import LintResult
 
 if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
     from tunelint.knowledge.memory_plan import MemoryReport
 
 MODEL_PATH = ("model", "name")

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, TRAINING_RUN, RuleDocs
 from tunelint.config.dialects.facts import DeepSpeedValue, KeyRef
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import RemoveKey, SetValue
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 ECOSYSTEM = "ecosystem (upstream issues)"
 QUANT = ("model", "quantization")

@@ -6,6 +6,7 @@ Each rule cites the upstream issues it prevents; rules read the Plan and dialect
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
@@ -13,8 +14,11 @@ from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, TRAINING_RUN, Applicability, RuleDocs
 from tunelint.checks.rules.ecosystem import ECOSYSTEM
 from tunelint.config.dialects.facts import PYYAML
-from tunelint.config.plan import PREFERENCE_METHODS, RLHF_METHODS, Plan
 from tunelint.config.plan_edits import RemoveKey, SetValue
+from tunelint.config.plan_values import PREFERENCE_METHODS, RLHF_METHODS
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 # Where TRL's trainers run the method: a TRL CLI config or tunelint's own format (the runner
 # uses TRL); axolotl's GRPO is TRL's GRPOTrainer (axolotl/core/trainers/grpo).

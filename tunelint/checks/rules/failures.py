@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomllib
 
@@ -14,9 +15,11 @@ from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, Applicability, RuleDocs
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
 from tunelint.knowledge.model_spec import ModelSpec
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 SOURCE = "ecosystem (upstream issues)"
 DATA = Path(__file__).parent / "data"

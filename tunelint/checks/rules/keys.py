@@ -9,7 +9,6 @@ a warning, because the finding rests on that assumption."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -21,11 +20,11 @@ from tunelint.checks.finding import Finding, Fix, Severity
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import RuleDocs
 from tunelint.config.dialects.facts import OptionScope, WrittenKey
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import DialectKey, PlanEdit, RemoveKey, RenameKey, SetValue
 from tunelint.config.versions import ResolvedVersion, resolve_version
 
 if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
     from tunelint.knowledge.options import KeyProblem
 
 VERSION = "the framework version"  # what a key finding may rest on (rule.may_assume)
@@ -267,6 +266,8 @@ def _slip(name: str, suggestion: str | None) -> bool:
     related name another reader may define (`batch_size_val` beside `batch_size`)."""
     if suggestion is None:
         return False
+    import difflib  # only for a key that has a suggestion
+
     return difflib.SequenceMatcher(None, name, suggestion).ratio() >= _SLIP_RATIO
 
 

@@ -13,10 +13,10 @@ from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, RuleDocs
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import PlanEdit, SetValue
 
 if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
     from tunelint.knowledge.memory import MemoryScenario
     from tunelint.knowledge.memory_plan import MemoryReport
 

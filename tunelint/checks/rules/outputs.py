@@ -6,13 +6,16 @@ import os
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, RuleDocs
-from tunelint.config.plan import Plan
 from tunelint.knowledge.output_dirs import relative_reaches_up, unsafe_output_reason
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 OUTPUT_DIR = ("output", "dir")
 

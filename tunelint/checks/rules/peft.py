@@ -5,13 +5,16 @@ few"; the intent matrix: multi-task -> adapters, inference speed -> IA3, strengt
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, TRAINING_RUN, RuleDocs
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 ARTICLE = "article §3 (PEFT choice matrix)"
 KIND = ("peft", "kind")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomllib
 
@@ -13,7 +14,10 @@ from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, TRAINING_RUN, RuleDocs
-from tunelint.config.plan import PREFERENCE_METHODS, RLHF_METHODS, Plan
+from tunelint.config.plan_values import PREFERENCE_METHODS, RLHF_METHODS
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 SOURCE = "training practice (cited per rule)"
 DATA = Path(__file__).parent / "data"

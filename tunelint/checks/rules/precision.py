@@ -4,13 +4,16 @@ reason; fp32 for early development and old GPUs)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import TRAINING, RuleDocs
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 ARTICLE = "article §4 (numeric formats)"
 PATH = ("precision",)

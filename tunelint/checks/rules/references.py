@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import RuleDocs
-from tunelint.config.plan import Plan
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 
 @rule(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import RuleDocs
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import SetValue
 from tunelint.config.secrets import secret_kind
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 TRUST = ("model", "trust_remote_code")
 
