@@ -10,6 +10,7 @@ deprecated. Please use `type: chat_template` instead." Up to 0.4.x they loaded.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding
@@ -17,10 +18,12 @@ from tunelint.checks.registry import rule
 from tunelint.checks.rule import Applicability, RuleDocs
 from tunelint.checks.rules.ecosystem import ECOSYSTEM
 from tunelint.checks.rules.keys import VERSION, _project_file, _version_note
-from tunelint.config.plan import Plan
 from tunelint.config.plan_edits import DialectKey
 from tunelint.config.versions import resolve_version
 from tunelint.knowledge.version_specs import version_tuple
+
+if TYPE_CHECKING:
+    from tunelint.config.plan import Plan
 
 SHAREGPT_REMOVED = "0.5.0"  # the first axolotl release whose validator raises
 ON_AXOLOTL = Applicability(dialects=("axolotl",))
