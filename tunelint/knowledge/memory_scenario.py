@@ -99,6 +99,8 @@ class MemoryScenario:
     model_states_only: bool = False  # weights, gradients, optimizer: DeepSpeed's estimators
     # --- memory savers (off by default) -------------------------------------------------
     chunked_loss: bool = False  # chunked/fused linear cross-entropy: no full-vocab logits
+    # TRL >= 1.15's fused LM head (memory_stack.py): log-probs in tiles, no full logits.
+    fused_lm_head: bool = False
     optimizer_in_backward: bool = False  # step per parameter in backward, gradients freed
     activation_offloading: bool = False  # saved activations in CPU RAM until backward
     compile: bool = False  # torch.compile: elementwise intermediates recomputed, not saved
