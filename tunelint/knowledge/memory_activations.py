@@ -224,13 +224,19 @@ def attention_mask_bytes(scn: MemoryScenario, shape: BatchShape) -> float:
     return 0.0
 
 
-def autocast_weight_cache(scn: MemoryScenario) -> tuple[float, float]:
+def autocast_weight_cache(scn: MemoryScenario, adapter_params: int = 0) -> tuple[float, float]:
     """(held, working): torch.autocast caches the half-precision copy of each fp32 weight a
     matmul used until the autocast region exits (torch/amp/autocast_mode.py cache_enabled).
     It caches trainable leaves only (aten/src/ATen/autocast_mode.cpp cached_cast:
     `arg.requires_grad() && arg.is_leaf()`): the frozen base of an adapter run is cast anew
-    for each matmul and freed, so only full fine-tuning holds copies. TRL's fused LM head
-    casts lm_head tiles itself (`weight[start:end].to(compute_dtype)`): no cached head."""
+    for each matmul and freed: full fine-tuning holds copies of its layers, an adapter run
+    of its fp32 adapters (`adapter_params`, all layers'; one layer's under checkpointing).
+    TRL's fused LM head casts lm_head tiles itself (`weight[start:end].to(compute_dtype)`):
+    no cached head."""
+    if scn.autocast and scn.peft != "full" and adapter_dtype(scn) == "fp32":
+        layers = scn.model.num_layers
+        held = 2.0 * adapter_params / (layers if scn.gradient_checkpointing else 1)
+        return held, 0.0
     if not (
         scn.autocast
         and scn.weight_dtype == "fp32"
@@ -313,7 +319,7 @@ def activations(
     """All activation terms of one micro-batch."""
     stored, working, detail = stored_activations(scn, adapters, shape)
     stored += attention_mask_bytes(scn, shape)
-    held, cast_working = autocast_weight_cache(scn)
+    held, cast_working = autocast_weight_cache(scn, adapters.trainable_params)
     logits, logits_detail = loss_spike(scn, shape.tokens)
     if scn.model.head == "causal-lm" and scn.method in ONLINE_METHODS:
         notes.add("online RL: log-probs over the vocabulary counted like the SFT loss")
