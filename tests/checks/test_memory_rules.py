@@ -35,7 +35,8 @@ training:
 
 
 def test_tl402_fires_with_estimate_capacity_and_largest_component() -> None:
-    result = _lint(TOO_BIG)
+    # Packed: every sequence is full length (not an upper bound), so an error can stand.
+    result = _lint(TOO_BIG + "  sample_packing: true\n")
     [diag] = [d for d in result.diagnostics if d.code == "TL402"]
     assert diag.severity == "error"
     assert "exceeds A10G (24 GiB)" in diag.message and "largest: activations" in diag.message
@@ -218,7 +219,7 @@ def test_tl402_is_an_error_only_past_the_estimates_error_band() -> None:
             "model:\n  name: meta-llama/Llama-3.1-8B\n"
             f"  max_seq_len: {seq}\nmethod:\n  kind: sft\npeft:\n  kind: lora\n"
             "precision: bf16\nhardware:\n  gpu: RTX 4090\ntraining:\n  micro_batch_size: 2\n"
-            "  gradient_checkpointing: true\n"
+            "  gradient_checkpointing: true\n  sample_packing: true\n"  # full-length rows
         )
         options = LintOptions(settings=Settings(), select=("TL402",))
         for d in lint_text(text, "run.tune.yaml", options).diagnostics:
@@ -247,3 +248,27 @@ def test_tl402_on_trl_and_llamafactory_assumes_the_launch_shards_nothing() -> No
     stated = trl + "deepspeed: ds_z3.json\n"
     for d in lint_text(stated, "sft.yaml", options).diagnostics:
         assert "assuming 1 GPU, unsharded" not in d.message
+
+
+def test_tl402_on_unmeasured_lengths_is_an_upper_bound() -> None:
+    """No packing, no padding to the length, no data file to measure: batches are padded to
+    their longest sample only, so the estimate is an upper bound: a warning that says what
+    it assumed, never an error. Padding that is certain keeps the error."""
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_text
+
+    options = LintOptions(settings=Settings(), select=("TL402",), gpu="A10G")
+    (unpacked,) = _lint(TOO_BIG).diagnostics
+    assert unpacked.code == "TL402" and unpacked.severity == "warning"
+    assert "(assuming every sequence reaches max_seq_len 2,048)" in unpacked.message
+    axolotl = (
+        "base_model: Qwen/Qwen2.5-7B-Instruct\nsequence_len: 2048\nadapter: lora\n"
+        "micro_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
+        "datasets:\n  - path: data.jsonl\n    type: alpaca\noutput_dir: out\n"
+    )
+    (plain,) = lint_text(axolotl, "ax.yml", options).diagnostics
+    assert plain.severity == "warning" and "every sequence reaches" in plain.message
+    for extra in ("pad_to_sequence_len: true\n", "sample_packing: true\n"):
+        (padded,) = lint_text(axolotl + extra, "ax.yml", options).diagnostics
+        assert padded.severity == "error", extra
+        assert "every sequence reaches" not in padded.message

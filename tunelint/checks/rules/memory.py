@@ -263,7 +263,13 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="exceeds-gpu-memory",
     severity="error",
     applies_to=TRAINING,
-    may_assume=("GPU count", "what trains", "a referenced file", "model parallelism"),
+    may_assume=(
+        "GPU count",
+        "what trains",
+        "a referenced file",
+        "model parallelism",
+        "sequence lengths",
+    ),
     source="tunelint (memory estimate)",
     summary="Estimated peak memory exceeds the GPU",
     fixable="sometimes",
@@ -276,7 +282,10 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
         "and often only on the first long batch — minutes to hours into a rented GPU. An "
         "error when the estimate is more than 25% above the GPU's memory (the estimator's "
         "error band on published measurements) and rests on no assumed fact; a warning "
-        "within the band or when it assumed the GPU count or a file it could not read.",
+        "within the band or when it assumed the GPU count or a file it could not read, or "
+        "that every sequence reaches the full length (no packing, no padding to the "
+        "length, no local data file to measure: batches are padded only to their longest "
+        "sample, so the estimate is an upper bound).",
         example="model:\n  name: Qwen/Qwen2.5-7B\n  max_seq_len: 4096\npeft:\n  kind: full\n"
         "hardware:\n  gpu: A10G",
         fix="The first change that fits, least invasive first: enable gradient "
@@ -309,7 +318,7 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
         f"({capacity:g} GiB){count}; largest: {largest.name.replace('_', ' ')} "
         f"{largest.gib:.1f} GiB"
     )
-    assumed = _assumptions(ctx)
+    assumed = _assumptions(ctx) + _length_assumption(plan, ctx, report.scenario)
     # An error promises the run cannot fit on any reading: only past the estimator's own
     # error band. Within it the estimate says "likely", a warning.
     severity = None if est.per_gpu_gib > capacity * (1 + ESTIMATE_ERROR_BAND) else "warning"
@@ -331,6 +340,15 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
         assumed=assumed,
         severity=severity,
     )
+
+
+def _length_assumption(plan: Plan, ctx: Context, scn: MemoryScenario) -> tuple[str, ...]:
+    """Full-length sequences are certain with packing, padding to the length, or measured
+    data; otherwise the collator pads each batch to its longest sample only (TRL's and
+    axolotl's default), and the estimate is an upper bound."""
+    if scn.seq_len_from_data or plan.training.sample_packing or ctx.facts.padded_to_length:
+        return ()
+    return (f"every sequence reaches max_seq_len {scn.seq_len:,}",)
 
 
 def _assumptions(ctx: Context) -> tuple[str, ...]:
