@@ -260,7 +260,7 @@ def test_tl402_on_unmeasured_lengths_is_an_upper_bound() -> None:
     options = LintOptions(settings=Settings(), select=("TL402",), gpu="A10G")
     (unpacked,) = _lint(TOO_BIG).diagnostics
     assert unpacked.code == "TL402" and unpacked.severity == "warning"
-    assert "(assuming every sequence reaches max_seq_len 2,048)" in unpacked.message
+    assert "(assuming every sequence reaches the maximum length, 2,048 tokens)" in unpacked.message
     axolotl = (
         "base_model: Qwen/Qwen2.5-7B-Instruct\nsequence_len: 2048\nadapter: lora\n"
         "micro_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"

@@ -348,7 +348,7 @@ def _length_assumption(plan: Plan, ctx: Context, scn: MemoryScenario) -> tuple[s
     axolotl's default), and the estimate is an upper bound."""
     if scn.seq_len_from_data or plan.training.sample_packing or ctx.facts.padded_to_length:
         return ()
-    return (f"every sequence reaches max_seq_len {scn.seq_len:,}",)
+    return (f"every sequence reaches the maximum length, {scn.seq_len:,} tokens",)
 
 
 def _assumptions(ctx: Context) -> tuple[str, ...]:
