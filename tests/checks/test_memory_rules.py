@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tunelint.config.settings import Settings
 from tunelint.knowledge.memory_plan import MemoryReport
@@ -272,3 +273,36 @@ def test_tl402_on_unmeasured_lengths_is_an_upper_bound() -> None:
         (padded,) = lint_text(axolotl + extra, "ax.yml", options).diagnostics
         assert padded.severity == "error", extra
         assert "every sequence reaches" not in padded.message
+
+
+def test_tl403_trl_adapter_run_without_dtype(tmp_path: Path) -> None:
+    """TRL >= 0.27 loads a model given by name in fp32 unless dtype is set (trl PR #4778):
+    an adapter run's frozen base in fp32. Not with dtype, not before 0.27, not for full
+    fine-tuning, not for tunelint's own format (its runner loads the model itself)."""
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_file
+
+    base = (
+        "model_name_or_path: meta-llama/Llama-3.1-8B\nuse_peft: true\nbf16: true\n"
+        "max_length: 2048\noutput_dir: runs/x\n"
+    )
+    options = LintOptions(settings=Settings(), select=("TL403",), gpu="H100")
+
+    def codes(text: str, pin: str = "trl==1.16.0\n") -> list[Any]:
+        folder = tmp_path / str(abs(hash((text, pin))))
+        folder.mkdir()
+        (folder / "requirements.txt").write_text(pin)
+        (folder / "sft.yaml").write_text(text)
+        return lint_file(folder / "sft.yaml", options).diagnostics
+
+    (found,) = codes(base)
+    assert found.code == "TL403" and found.severity == "warning"
+    assert "TRL 1.16.0 loads the model in fp32" in found.message
+    assert "`dtype: bfloat16`" in found.message and "assuming" not in found.message
+    assert codes(base + "dtype: bfloat16\n") == []
+    assert codes(base + "model_init_kwargs:\n  dtype: auto\n") == []
+    assert codes(base, pin="trl==0.26.2\n") == []
+    full = base.replace("use_peft: true\n", "")
+    assert codes(full) == []
+    native = "model:\n  name: meta-llama/Llama-3.1-8B\npeft:\n  kind: lora\nprecision: bf16\n"
+    assert [d for d in lint_text(native, "run.tune.yaml", options).diagnostics] == []
