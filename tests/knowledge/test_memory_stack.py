@@ -205,13 +205,13 @@ def test_trl_config_weights_follow_dtype(tmp_path: Path) -> None:
 def test_fused_lm_head_from_trl_1_15() -> None:
     from tunelint.knowledge.memory_stack import fused_lm_head
 
-    assert fused_lm_head("trl", "1.15.0", "sft", chunked_loss=False).upcast
-    assert fused_lm_head("trl", "1.16.0", "dpo", chunked_loss=False).upcast
-    assert not fused_lm_head("trl", "1.14.0", "sft", chunked_loss=False).upcast
+    assert fused_lm_head("trl", "1.15.0", "sft", chunked_loss=False).fused
+    assert fused_lm_head("trl", "1.16.0", "dpo", chunked_loss=False).fused
+    assert not fused_lm_head("trl", "1.14.0", "sft", chunked_loss=False).fused
     # Liger's fused cross-entropy replaces the forward; other trainers compute full logits.
-    assert not fused_lm_head("trl", "1.16.0", "sft", chunked_loss=True).upcast
-    assert not fused_lm_head("trl", "1.16.0", "ppo", chunked_loss=False).upcast
-    assert not fused_lm_head("axolotl", "1.16.0", "sft", chunked_loss=False).upcast
+    assert not fused_lm_head("trl", "1.16.0", "sft", chunked_loss=True).fused
+    assert not fused_lm_head("trl", "1.16.0", "ppo", chunked_loss=False).fused
+    assert not fused_lm_head("axolotl", "1.16.0", "sft", chunked_loss=False).fused
     # The term (memory_activations.fused_head_spike): hidden copy + fp32 gradient + its cast
     # per token, and one [4096 x 32768] bf16 tile; no [tokens x vocabulary] tensor.
     scn = MemoryScenario(LLAMA_3B, fused_lm_head=True)

@@ -466,7 +466,7 @@ def plan_report(
     if stack.note and scn.quantization in BNB_QUANT:
         notes_list.append(stack.note)
     head = fused_lm_head(trainer, version, scn.method, scn.chunked_loss)
-    if stack_known and head.upcast and scn.model.head == "causal-lm":
+    if stack_known and head.fused and scn.model.head == "causal-lm":
         scn = replace(scn, fused_lm_head=True)
         notes_list.append(head.note or "")
     scn, data_note = _with_data_lengths(plan, scn, config_file, search_paths)

@@ -170,15 +170,23 @@ TRL_FUSED_HEAD_FROM = (1, 15)
 FUSED_HEAD_METHODS = ("sft", "dpo", "kto", "grpo", "rloo")
 
 
+@dataclass(frozen=True, slots=True)
+class FusedHead:
+    """Whether the trainer scores tokens with TRL's fused LM head, and the note to print."""
+
+    fused: bool
+    note: str | None
+
+
 def fused_lm_head(
     trainer: str | None, version: str | None, method: str, chunked_loss: bool
-) -> StackUpcast:
-    """Whether the trainer computes the loss with TRL's fused LM head (`upcast`: yes)."""
+) -> FusedHead:
+    """Whether the trainer computes the loss with TRL's fused LM head (see above)."""
     if trainer not in (None, "native", "trl") or method not in FUSED_HEAD_METHODS:
-        return StackUpcast(False, None)
+        return FusedHead(False, None)
     if chunked_loss or (version and version_tuple(version) < TRL_FUSED_HEAD_FROM):
-        return StackUpcast(False, None)
+        return FusedHead(False, None)
     label = f"TRL {version}" if version else "TRL"
-    return StackUpcast(
+    return FusedHead(
         True, f"fused LM head ({label}): log-probs over vocabulary tiles, no full logits"
     )
