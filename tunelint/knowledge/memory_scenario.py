@@ -72,7 +72,9 @@ class MemoryScenario:
     trainable_embeddings: bool = False  # modules_to_save: embedding and lm_head copies
     adapter_count: int = 1  # peft "adapters": one adapter per task on one base
     weight_dtype: Dtype = "bf16"  # dtype the base weights are held in
-    autocast: bool = False  # AMP: forward in half precision over fp32 weights
+    # AMP: the forward under torch.autocast (the HF Trainer with bf16/fp16), over fp32 or
+    # half-precision weights (memory_stack.loaded_weights).
+    autocast: bool = False
     adapter_dtype: Dtype = "fp32"  # PEFT autocast_adapter_dtype=True keeps adapters fp32
     quantization: Quant = "none"
     double_quant: bool = True
