@@ -111,7 +111,9 @@ def test_a_stated_single_gpu_run_that_cannot_fit_is_an_error() -> None:
         assert found["TL402"].severity == "error"
         assert "assuming" not in found["TL402"].message
     # Sharded with no count: estimated at every count up to 1024; none fits: no assumption.
+    # Packed: full-length sequences are certain (what is left at 1024 GPUs is activations).
     sharded = TOO_BIG.format(count="\n  distributed: deepspeed-zero3")
+    sharded += "training:\n  sample_packing: true\n"
     found = _codes(sharded, "big.tune.yaml", select=("TL402",))
     assert found["TL402"].severity == "error"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tunelint.config.settings import Settings
 from tunelint.knowledge.memory_plan import MemoryReport
@@ -35,7 +36,8 @@ training:
 
 
 def test_tl402_fires_with_estimate_capacity_and_largest_component() -> None:
-    result = _lint(TOO_BIG)
+    # Packed: every sequence is full length (not an upper bound), so an error can stand.
+    result = _lint(TOO_BIG + "  sample_packing: true\n")
     [diag] = [d for d in result.diagnostics if d.code == "TL402"]
     assert diag.severity == "error"
     assert "exceeds A10G (24 GiB)" in diag.message and "largest: activations" in diag.message
@@ -78,7 +80,10 @@ def test_tl402_qlora_fix_is_unsafe() -> None:
 def test_tl402_split_is_unsafe_for_online_rl() -> None:
     text = TOO_BIG.replace("peft:\n", "method:\n  kind: grpo\npeft:\n")
     text = text.replace("gpu: A10G", "gpu: A100-80GB")
-    text = text.replace("max_seq_len: 2048", "max_seq_len: 8192")
+    # Checkpointed already (so the split, not checkpointing, is the fix) and long enough
+    # not to fit: TRL's fused LM head has no full logits to dominate.
+    text = text.replace("max_seq_len: 2048", "max_seq_len: 32768")
+    text = text.replace("training:\n", "training:\n  gradient_checkpointing: true\n")
     diags = [d for d in _lint(text).diagnostics if d.code == "TL402"]
     splits = [d.fix for d in diags if d.fix is not None and "Micro-batch" in d.fix.title]
     assert splits, diags  # the split is offered, and as unsafe
@@ -165,8 +170,8 @@ hardware:
 def test_tl401_tight_full_finetune_on_a_mid_gpu() -> None:
     text = """\
 model:
-  name: Qwen/Qwen2.5-1.5B
-  max_seq_len: 512
+  name: Qwen/Qwen2.5-0.5B
+  max_seq_len: 4096
 peft:
   kind: full
   reason: domain adaptation
@@ -177,6 +182,8 @@ training:
   gradient_checkpointing: true
   micro_batch_size: {mbs}
 """
+    # tunelint's runner holds a full fine-tune in fp32 (20 B per parameter with AdamW): a
+    # 0.5B model, whose activations grow to the edge of 24 GiB with the micro-batch.
     tight = None
     for mbs in range(1, 64):
         result = _lint(text.format(mbs=mbs))
@@ -213,7 +220,7 @@ def test_tl402_is_an_error_only_past_the_estimates_error_band() -> None:
             "model:\n  name: meta-llama/Llama-3.1-8B\n"
             f"  max_seq_len: {seq}\nmethod:\n  kind: sft\npeft:\n  kind: lora\n"
             "precision: bf16\nhardware:\n  gpu: RTX 4090\ntraining:\n  micro_batch_size: 2\n"
-            "  gradient_checkpointing: true\n"
+            "  gradient_checkpointing: true\n  sample_packing: true\n"  # full-length rows
         )
         options = LintOptions(settings=Settings(), select=("TL402",))
         for d in lint_text(text, "run.tune.yaml", options).diagnostics:
@@ -242,3 +249,60 @@ def test_tl402_on_trl_and_llamafactory_assumes_the_launch_shards_nothing() -> No
     stated = trl + "deepspeed: ds_z3.json\n"
     for d in lint_text(stated, "sft.yaml", options).diagnostics:
         assert "assuming 1 GPU, unsharded" not in d.message
+
+
+def test_tl402_on_unmeasured_lengths_is_an_upper_bound() -> None:
+    """No packing, no padding to the length, no data file to measure: batches are padded to
+    their longest sample only, so the estimate is an upper bound: a warning that says what
+    it assumed, never an error. Padding that is certain keeps the error."""
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_text
+
+    options = LintOptions(settings=Settings(), select=("TL402",), gpu="A10G")
+    (unpacked,) = _lint(TOO_BIG).diagnostics
+    assert unpacked.code == "TL402" and unpacked.severity == "warning"
+    assert "(assuming every sequence reaches the maximum length, 2,048 tokens)" in unpacked.message
+    axolotl = (
+        "base_model: Qwen/Qwen2.5-7B-Instruct\nsequence_len: 2048\nadapter: lora\n"
+        "micro_batch_size: 4\ngradient_accumulation_steps: 4\nbf16: true\n"
+        "datasets:\n  - path: data.jsonl\n    type: alpaca\noutput_dir: out\n"
+    )
+    (plain,) = lint_text(axolotl, "ax.yml", options).diagnostics
+    assert plain.severity == "warning" and "every sequence reaches" in plain.message
+    for extra in ("pad_to_sequence_len: true\n", "sample_packing: true\n"):
+        (padded,) = lint_text(axolotl + extra, "ax.yml", options).diagnostics
+        assert padded.severity == "error", extra
+        assert "every sequence reaches" not in padded.message
+
+
+def test_tl403_trl_adapter_run_without_dtype(tmp_path: Path) -> None:
+    """TRL >= 0.27 loads a model given by name in fp32 unless dtype is set (trl PR #4778):
+    an adapter run's frozen base in fp32. Not with dtype, not before 0.27, not for full
+    fine-tuning, not for tunelint's own format (its runner loads the model itself)."""
+    from tunelint.config.settings import Settings
+    from tunelint.lint import LintOptions, lint_file
+
+    base = (
+        "model_name_or_path: meta-llama/Llama-3.1-8B\nuse_peft: true\nbf16: true\n"
+        "max_length: 2048\noutput_dir: runs/x\n"
+    )
+    options = LintOptions(settings=Settings(), select=("TL403",), gpu="H100")
+
+    def codes(text: str, pin: str = "trl==1.16.0\n") -> list[Any]:
+        folder = tmp_path / str(abs(hash((text, pin))))
+        folder.mkdir()
+        (folder / "requirements.txt").write_text(pin)
+        (folder / "sft.yaml").write_text(text)
+        return lint_file(folder / "sft.yaml", options).diagnostics
+
+    (found,) = codes(base)
+    assert found.code == "TL403" and found.severity == "warning"
+    assert "TRL 1.16.0 loads the model in fp32" in found.message
+    assert "`dtype: bfloat16`" in found.message and "assuming" not in found.message
+    assert codes(base + "dtype: bfloat16\n") == []
+    assert codes(base + "model_init_kwargs:\n  dtype: auto\n") == []
+    assert codes(base, pin="trl==0.26.2\n") == []
+    full = base.replace("use_peft: true\n", "")
+    assert codes(full) == []
+    native = "model:\n  name: meta-llama/Llama-3.1-8B\npeft:\n  kind: lora\nprecision: bf16\n"
+    assert [d for d in lint_text(native, "run.tune.yaml", options).diagnostics] == []

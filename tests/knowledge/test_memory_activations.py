@@ -4,11 +4,13 @@ minus that of a 1-layer model). Needs the [train] extra."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from tunelint.knowledge.memory import MemoryScenario, layer_activations
+from tunelint.knowledge.memory_activations import autocast_weight_cache
 from tunelint.knowledge.memory_peft import adapter_plan
 from tunelint.knowledge.models import ModelSpec
 
@@ -37,7 +39,7 @@ def _spec(layers: int) -> ModelSpec:
     )
 
 
-def _model(layers: int, attention: str, peft_kind: str) -> Any:
+def _model(layers: int, attention: str, peft_kind: str, dropout: float = 0.0) -> Any:
     config = transformers.LlamaConfig(
         hidden_size=H,
         intermediate_size=FFN,
@@ -59,7 +61,7 @@ def _model(layers: int, attention: str, peft_kind: str) -> Any:
     elif peft_kind in ("lora", "lora-all", "dora"):
         targets = "all-linear" if peft_kind == "lora-all" else ["q_proj", "v_proj"]
         cfg = peft.LoraConfig(
-            r=8, target_modules=targets, lora_dropout=0.0, use_dora=peft_kind == "dora"
+            r=8, target_modules=targets, lora_dropout=dropout, use_dora=peft_kind == "dora"
         )
         model = peft.get_peft_model(model, cfg)
     elif peft_kind == "ia3":
@@ -67,11 +69,13 @@ def _model(layers: int, attention: str, peft_kind: str) -> Any:
     return model
 
 
-def _saved_bytes(model: Any) -> int:
-    """Bytes of the distinct non-parameter tensors the loss's graph keeps for backward."""
+def _saved_bytes(model: Any, autocast: bool = False) -> int:
+    """Bytes of the distinct non-parameter tensors the loss's graph keeps for backward
+    (`autocast`: the forward under torch.autocast in bf16, as the HF Trainer runs it)."""
     ids = torch.randint(0, VOCAB, (BATCH, SEQ), generator=torch.Generator().manual_seed(1))
     owned = {t.untyped_storage().data_ptr() for t in (*model.parameters(), *model.buffers())}
-    loss = model(input_ids=ids, labels=ids).loss
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        loss = model(input_ids=ids, labels=ids).loss
     seen: dict[int, int] = {}
     stack, visited = [loss.grad_fn], set()
     while stack:
@@ -133,3 +137,40 @@ def test_saved_tensors_per_layer(attention: str, kind: str, method: str) -> None
     predicted = BATCH * SEQ * (layer.saved + layer.per_sequence)
     # The model leaves out a few per-token scalars (RMSNorm's rsqrt, DoRA's norms): < 1 %.
     assert predicted == pytest.approx(measured, rel=0.01), (measured, predicted)
+
+
+def test_lora_saves_under_autocast() -> None:
+    """PEFT casts x to the fp32 adapter's dtype; under autocast lora_A's matmul casts it back
+    and saves that bf16 copy (the fp32 one is freed): 2 B per input value, not 4. Autocast
+    also keeps a bf16 copy of each fp32 adapter weight. (No dropout here: on CPU dropout
+    keeps a mask in the input's dtype, where CUDA's fused kernel keeps a 1-byte one.)"""
+    dropout = 0.0
+
+    def saved(layers: int) -> int:
+        torch.manual_seed(0)
+        model = _model(layers, "sdpa", "lora-all", dropout)
+        return _saved_bytes(model, autocast=True)
+
+    measured = saved(2) - saved(1)
+    spec = _spec(2)
+    scn = MemoryScenario(
+        model=spec,
+        micro_batch_size=BATCH,
+        seq_len=SEQ,
+        peft="lora",
+        lora_r=8,
+        target_modules="all-linear",
+        lora_dropout=dropout,
+        padded_batch=False,
+        weight_dtype="bf16",
+        autocast=True,
+    )
+    adapters = adapter_plan(spec, "lora", r=8, targets="all-linear")
+    cached, _ = autocast_weight_cache(scn, adapters.trainable_params)
+    per_layer_cache = cached / spec.num_layers
+    assert per_layer_cache == 2 * (17_920 + 18_432)  # lora_A + lora_B parameters of a layer
+    predicted = BATCH * SEQ * layer_activations(scn, adapters, SEQ).saved + per_layer_cache
+    assert predicted == pytest.approx(measured, rel=0.01), (measured, predicted)
+    # Without autocast the fp32 copies are what lora_A saves: more than measured here.
+    eager = BATCH * SEQ * layer_activations(replace(scn, autocast=False), adapters, SEQ).saved
+    assert eager > measured * 1.2

@@ -33,6 +33,8 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_json_contract_and_exit_code(tmp_path: Path) -> None:
     (tmp_path / "cfg.tune.yaml").write_text(CONFIG)
+    # TRL 1.14 still computes full logits (1.15's fused LM head has none): a logits term.
+    (tmp_path / "requirements.txt").write_text("trl==1.14.0\n")
     out = _run("cfg.tune.yaml", "--format", "json", cwd=tmp_path)
     assert out.returncode == 1, out.stderr  # does not fit an A10G
     data = json.loads(out.stdout)
@@ -144,6 +146,7 @@ def test_deepspeed_json_is_read_as_written(tmp_path: Path) -> None:
 
 def test_memory_savers_are_shown_and_lower_the_peak(tmp_path: Path) -> None:
     (tmp_path / "cfg.tune.yaml").write_text(CONFIG)
+    (tmp_path / "requirements.txt").write_text("trl==1.14.0\n")  # full logits (no fused head)
     (tmp_path / "saver.tune.yaml").write_text(
         CONFIG + "  chunked_loss: true\n  activation_offloading: true\n"
     )

@@ -13,7 +13,7 @@ from tunelint.knowledge.memory_scenario import MemoryScenario, act_bytes
 from tunelint.knowledge.memory_stack import kbit_upcast
 from tunelint.knowledge.memory_states import weight_bytes
 from tunelint.knowledge.models import resolve_model
-from tunelint.lint import lint_file
+from tunelint.lint import LintOptions, lint_file
 
 LLAMA_3B = resolve_model("meta-llama/Llama-3.2-3B")
 assert LLAMA_3B
@@ -134,3 +134,115 @@ def test_qlora_what_if_follows_the_stack(tmp_path: Path) -> None:
         gib[name] = estimate_memory(qlora).per_gpu_gib
     # The "with QLoRA" what-if on TRL 0.19 keeps embeddings, norms and activations in fp32.
     assert gib["old"] > gib["new"]
+
+
+def test_loaded_weight_dtype_per_stack() -> None:
+    from tunelint.knowledge.memory_stack import loaded_weights
+
+    def load(trainer: str | None, version: str | None = None, **kw: object) -> tuple[str, bool]:
+        args: dict = {"full": False, "precision": "bf16", "stated": None, "deepspeed": False}
+        args.update(kw)
+        got = loaded_weights(trainer, version, **args)
+        return got.dtype, got.autocast
+
+    # tunelint's runner (runner/precision.py model_dtype): full in fp32 + autocast, LoRA bf16.
+    assert load("native", full=True) == ("fp32", True)
+    assert load("native") == ("bf16", True)
+    # TRL >= 0.27 (PR #4778) loads fp32 unless dtype is set, LoRA bases too; before: "auto".
+    assert load("trl", "0.27.0") == ("fp32", True)
+    assert load("trl", "1.16.0", full=True) == ("fp32", True)
+    assert load("trl", "0.26.2") == ("bf16", True)
+    assert load("trl", "1.16.0", stated="bf16") == ("bf16", True)
+    # LLaMA-Factory casts full tuning to fp32; pure_bf16 states bf16 (no cast).
+    assert load("llamafactory", full=True) == ("fp32", True)
+    assert load("llamafactory", full=True, stated="bf16") == ("bf16", True)
+    assert load("llamafactory") == ("bf16", True)
+    # axolotl loads in the stated half dtype; torchtune casts the model, no autocast.
+    assert load("axolotl", full=True, stated="bf16") == ("bf16", True)
+    assert load("torchtune", full=True, stated="bf16") == ("bf16", False)
+    # DeepSpeed keeps its own fp32 masters; an fp32 run has nothing to cast.
+    assert load("trl", "1.16.0", deepspeed=True) == ("bf16", False)
+    assert load("trl", "1.16.0", precision="fp32") == ("fp32", False)
+    note = loaded_weights(
+        "trl", "1.16.0", full=False, precision="bf16", stated=None, deepspeed=False
+    ).note
+    assert note is not None and note.startswith("TRL 1.16.0 loads the model in fp32")
+
+
+TRL_LORA = """\
+model_name_or_path: meta-llama/Llama-3.2-3B
+use_peft: true
+lora_r: 16
+max_length: 2048
+bf16: true
+per_device_train_batch_size: 1
+gradient_checkpointing: true
+"""
+
+
+def test_trl_config_weights_follow_dtype(tmp_path: Path) -> None:
+    spec = LLAMA_3B
+    got = {}
+    for name, extra in (
+        ("none", ""),
+        ("dtype", "dtype: bfloat16\n"),
+        ("init_kwargs", "model_init_kwargs:\n  dtype: bfloat16\n"),
+        ("torch_dtype", "model_init_kwargs:\n  torch_dtype: bfloat16\n"),
+        ("auto", "dtype: auto\n"),  # the checkpoint's dtype (assumed the precision)
+    ):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(TRL_LORA + extra)
+        ctx = lint_file(path, LintOptions(gpu="A10G")).context
+        assert ctx is not None and ctx.estimate is not None and ctx.estimate.estimate
+        got[name] = ctx.estimate.estimate.component("weights")
+        said = ctx.estimate.estimate.assumptions
+        assert any("loads the model in fp32" in a for a in said) == (name == "none")
+    # No dtype: the frozen base in fp32 (TRL >= 0.27), 4 B per parameter instead of 2.
+    assert got["none"] == weight_bytes(spec, "fp32", "none") == 2 * got["dtype"]
+    assert got["dtype"] == got["init_kwargs"] == got["torch_dtype"] == got["auto"]
+
+
+def test_fused_lm_head_from_trl_1_15() -> None:
+    from tunelint.knowledge.memory_stack import fused_lm_head
+
+    assert fused_lm_head("trl", "1.15.0", "sft", chunked_loss=False).fused
+    assert fused_lm_head("trl", "1.16.0", "dpo", chunked_loss=False).fused
+    assert not fused_lm_head("trl", "1.14.0", "sft", chunked_loss=False).fused
+    # Liger's fused cross-entropy replaces the forward; other trainers compute full logits.
+    assert not fused_lm_head("trl", "1.16.0", "sft", chunked_loss=True).fused
+    assert not fused_lm_head("trl", "1.16.0", "ppo", chunked_loss=False).fused
+    assert not fused_lm_head("axolotl", "1.16.0", "sft", chunked_loss=False).fused
+    # The term (memory_activations.fused_head_spike): hidden copy + fp32 gradient + its cast
+    # per token, and one [4096 x 32768] bf16 tile; no [tokens x vocabulary] tensor.
+    scn = MemoryScenario(LLAMA_3B, fused_lm_head=True)
+    assert loss_spike(scn, 8192)[0] == 8192 * 3072 * (2 + 4 + 2) + 4096 * 32768 * 2
+    full = replace(scn, peft="full")
+    head = LLAMA_3B.lm_head_params
+    assert loss_spike(full, 8192)[0] == loss_spike(scn, 8192)[0] + head * (4 + 2)
+
+
+LLAMAFACTORY_FULL = """\
+model_name_or_path: meta-llama/Llama-3.2-3B
+stage: sft
+do_train: true
+finetuning_type: full
+dataset: alpaca_en_demo
+template: llama3
+cutoff_len: 1024
+bf16: true
+per_device_train_batch_size: 1
+output_dir: out
+"""
+
+
+def test_llamafactory_full_tuning_in_fp32_unless_pure_bf16(tmp_path: Path) -> None:
+    got = {}
+    for name, extra in (("cast", ""), ("pure", "pure_bf16: true\n")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(LLAMAFACTORY_FULL + extra)
+        ctx = lint_file(path, LintOptions(gpu="H100")).context
+        assert ctx is not None and ctx.facts.trainer == "llamafactory"
+        assert ctx.estimate is not None and ctx.estimate.estimate is not None
+        got[name] = ctx.estimate.estimate.component("weights")
+    # model/adapter.py: trainable parameters cast to fp32 (4 B) unless pure_bf16 (2 B).
+    assert got["cast"] == weight_bytes(LLAMA_3B, "fp32", "none") == 2 * got["pure"]

@@ -92,7 +92,21 @@ def test_attention_mask_by_kernel() -> None:
 
 def test_autocast_weight_cache() -> None:
     assert autocast_weight_cache(MemoryScenario(LLAMA_3B)) == (0.0, 0.0)
-    amp = MemoryScenario(LLAMA_3B, weight_dtype="fp32", autocast=True)
+    amp = MemoryScenario(LLAMA_3B, peft="full", weight_dtype="fp32", autocast=True)
+    # A frozen base is not cached (autocast caches trainable leaves only): LoRA holds the
+    # bf16 copies of its fp32 adapters alone (one layer's when checkpointed).
+    assert autocast_weight_cache(replace(amp, peft="lora")) == (0.0, 0.0)
+    assert autocast_weight_cache(replace(amp, peft="lora"), 28_000) == (56_000.0, 0.0)
+    lora_ckpt = replace(amp, peft="lora", gradient_checkpointing=True)
+    assert autocast_weight_cache(lora_ckpt, 28_000) == (2_000.0, 0.0)
+    assert autocast_weight_cache(replace(amp, peft="lora", adapter_dtype="bf16"), 28_000) == (
+        0.0,
+        0.0,
+    )
+    # TRL's fused LM head casts the head's tiles itself: no cached lm_head.
+    assert autocast_weight_cache(replace(amp, fused_lm_head=True))[0] == (
+        2.0 * LLAMA_3B.layer_linear_params * 28
+    )
     linear = LLAMA_3B.layer_linear_params
     assert autocast_weight_cache(amp) == (
         2.0 * (linear * 28 + LLAMA_3B.lm_head_params),

@@ -183,6 +183,10 @@ def _trl(decision: Decision) -> str:
     out = _header(decision, "TRL", f"trl {method} --config <this file>")
     out.comment(f"method: {method}: {decision.why[('method', 'kind')]}")
     out.key("model_name_or_path", plan.model.name)
+    if plan.precision in ("bf16", "fp16"):
+        # TRL >= 0.27 loads the model in fp32 unless `dtype` says otherwise (trl PR #4778).
+        dtype = "bfloat16" if plan.precision == "bf16" else "float16"
+        out.key("dtype", dtype, "the frozen base in the training dtype (TRL's default: fp32)")
     if plan.peft.kind == "qlora":
         out.key("load_in_4bit", True, "QLoRA loads the base in 4-bit (TL501)")
         out.key("bnb_4bit_quant_type", "nf4")

@@ -210,11 +210,17 @@ def _general_notes(scn: MemoryScenario, notes: Notes) -> None:
     if scn.peft not in ("full", "none"):
         notes.add(f"adapter parameters in {adapter_dtype(scn)}")
     if scn.autocast and scn.weight_dtype == "fp32":
-        notes.add("mixed precision: fp32 weights, half-precision copies cached by autocast")
-    notes.add(
-        "loss in fp32 over the full vocabulary (no chunked/fused cross-entropy)"
-        if scn.loss_upcast or scn.model_upcasts_logits or scn.autocast
-        else "loss computed in half precision"
-    )
+        notes.add(
+            "mixed precision: fp32 weights, half-precision copies cached by autocast"
+            if scn.peft == "full"
+            else "mixed precision: fp32 frozen base, cast per matmul (autocast caches "
+            "trainable weights only)"
+        )
+    if not scn.fused_lm_head or scn.chunked_loss:  # memory_stack says the fused head's note
+        notes.add(
+            "loss in fp32 over the full vocabulary (no chunked/fused cross-entropy)"
+            if scn.loss_upcast or scn.model_upcasts_logits or scn.autocast
+            else "loss computed in half precision"
+        )
     if not scn.seq_len_from_data:
         notes.add("sequences padded to the full length (an upper bound for shorter data)")

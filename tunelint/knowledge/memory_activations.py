@@ -130,18 +130,21 @@ def _adapter_saves(scn: MemoryScenario, adapters: AdapterPlan, a: int) -> float:
     """Per-token bytes PEFT's own layers save, per layer (PEFT 0.21 forward passes)."""
     if scn.peft in ("lora", "dora"):
         ad = DTYPE_BYTES[adapter_dtype(scn)]
+        # Under autocast lora_A's matmul saves the half-precision cast of its input (and
+        # lora_B's input is half precision): PEFT's fp32 copy of x is freed once cast.
+        saved = a if scn.autocast else ad
         total = 0.0
         shared_groups: set[str] = set()
         for m in adapters.targeted:
             n = m.count
             if ad != a or scn.lora_dropout > 0:
                 # Each adapter casts (and drops out) its own copy of the input for lora_A.
-                total += ad * m.in_features * n
+                total += saved * m.in_features * n
                 if scn.lora_dropout > 0:
                     total += m.in_features * n  # dropout mask, 1 byte
             else:
                 shared_groups.add(_input_group(m))
-            total += ad * scn.lora_r * n  # lora_B's input
+            total += saved * scn.lora_r * n  # lora_B's input
             if scn.peft == "dora":
                 total += (ad + a) * m.out_features * n  # LoRA result and base result
         total += sum(a * _group_width(scn.model, g) for g in shared_groups)
@@ -221,15 +224,31 @@ def attention_mask_bytes(scn: MemoryScenario, shape: BatchShape) -> float:
     return 0.0
 
 
-def autocast_weight_cache(scn: MemoryScenario) -> tuple[float, float]:
+def autocast_weight_cache(scn: MemoryScenario, adapter_params: int = 0) -> tuple[float, float]:
     """(held, working): torch.autocast caches the half-precision copy of each fp32 weight a
-    matmul used until the autocast region exits (torch/amp/autocast_mode.py cache_enabled)."""
-    if not (scn.autocast and scn.weight_dtype == "fp32" and scn.quantization == "none"):
+    matmul used until the autocast region exits (torch/amp/autocast_mode.py cache_enabled).
+    It caches trainable leaves only (aten/src/ATen/autocast_mode.cpp cached_cast:
+    `arg.requires_grad() && arg.is_leaf()`): the frozen base of an adapter run is cast anew
+    for each matmul and freed: full fine-tuning holds copies of its layers, an adapter run
+    of its fp32 adapters (`adapter_params`, all layers'; one layer's under checkpointing).
+    TRL's fused LM head casts lm_head tiles itself (`weight[start:end].to(compute_dtype)`):
+    no cached head."""
+    if scn.autocast and scn.peft != "full" and adapter_dtype(scn) == "fp32":
+        layers = scn.model.num_layers
+        held = 2.0 * adapter_params / (layers if scn.gradient_checkpointing else 1)
+        return held, 0.0
+    if not (
+        scn.autocast
+        and scn.weight_dtype == "fp32"
+        and scn.quantization == "none"
+        and scn.peft == "full"
+    ):
         return 0.0, 0.0
     spec = scn.model
     linear = spec.layer_linear_params
     layers_held = 1 if scn.gradient_checkpointing else spec.num_layers
-    held = 2.0 * (linear * layers_held + spec.lm_head_params)
+    head = 0 if scn.fused_lm_head else spec.lm_head_params
+    held = 2.0 * (linear * layers_held + head)
     working = 2.0 * linear if scn.gradient_checkpointing else 0.0  # recomputed layer's casts
     return held, working
 
@@ -248,6 +267,8 @@ def loss_spike(scn: MemoryScenario, tokens: int) -> tuple[float, str]:
     forward (one [tokens x hidden] tensor) and walks chunks of about tokens x hidden / vocab
     rows, so a chunk's logits hold about tokens x hidden values."""
     a = act_bytes(scn)
+    if scn.fused_lm_head and not scn.chunked_loss:
+        return fused_head_spike(scn, tokens)
     if scn.chunked_loss:
         h = scn.model.hidden_size
         per = 2 * a  # the input's gradient and one chunk of logits, per token and hidden unit
@@ -262,13 +283,43 @@ def loss_spike(scn: MemoryScenario, tokens: int) -> tuple[float, str]:
     return float(tokens * vocab * per), f"{tokens:,} tokens x {vocab:,} classes x {per} B"
 
 
+# trl/kernels/chunked_logprob.py: TOKEN_CHUNK_SIZE, and trl/trainer/utils.py
+# _CHUNKED_LOGPROB_CHUNK_SIZE (the vocabulary width of a tile).
+FUSED_TOKEN_TILE = 4096
+FUSED_VOCAB_TILE = 32768
+
+
+def fused_head_spike(scn: MemoryScenario, tokens: int) -> tuple[float, str]:
+    """(bytes, detail) at TRL's fused LM head (ChunkedLogProbFunction), whose backward peaks:
+    the scored positions' hidden states copied and saved (`hidden_states[mask]`, a B per
+    value), the fp32 accumulator of their gradient and its cast back (4 + a B), one
+    [4096 x 32768] tile in the compute dtype, and where the head trains its fp32 weight-
+    gradient accumulator and that cast (4 + weight dtype B per head parameter)."""
+    a = act_bytes(scn)
+    spec = scn.model
+    h = spec.hidden_size
+    per = 2 * a + 4
+    tile = min(tokens, FUSED_TOKEN_TILE) * min(spec.output_classes, FUSED_VOCAB_TILE) * a
+    total = float(tokens * h * per + tile)
+    trains_head = (
+        scn.peft == "full"
+        or scn.trainable_embeddings
+        or any(name.rsplit(".", 1)[-1] in HEAD_NAMES for name in scn.modules_to_save)
+    )
+    detail = f"fused LM head: {tokens:,} tokens x {h:,} x {per} B + one {a} B vocabulary tile"
+    if trains_head:
+        total += spec.lm_head_params * (4 + DTYPE_BYTES[scn.weight_dtype])
+        detail += " + the head's fp32 gradient accumulator"
+    return total, detail
+
+
 def activations(
     scn: MemoryScenario, adapters: AdapterPlan, shape: BatchShape, notes: Notes
 ) -> Activations:
     """All activation terms of one micro-batch."""
     stored, working, detail = stored_activations(scn, adapters, shape)
     stored += attention_mask_bytes(scn, shape)
-    held, cast_working = autocast_weight_cache(scn)
+    held, cast_working = autocast_weight_cache(scn, adapters.trainable_params)
     logits, logits_detail = loss_spike(scn, shape.tokens)
     if scn.model.head == "causal-lm" and scn.method in ONLINE_METHODS:
         notes.add("online RL: log-probs over the vocabulary counted like the SFT loss")

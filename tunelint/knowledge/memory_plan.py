@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tunelint.config.dialects.facts import TUNELINT
 from tunelint.knowledge import trainer_defaults
 from tunelint.knowledge.memory import (
     GIB,
@@ -20,7 +21,13 @@ from tunelint.knowledge.memory import (
     estimate_memory,
 )
 from tunelint.knowledge.memory_deepspeed import deepspeed_inputs, read_deepspeed_json
-from tunelint.knowledge.memory_stack import BNB_QUANT, kbit_upcast
+from tunelint.knowledge.memory_stack import (
+    BNB_QUANT,
+    LoadedWeights,
+    fused_lm_head,
+    kbit_upcast,
+    loaded_weights,
+)
 from tunelint.knowledge.models import ModelSpec, lookup_model
 
 if TYPE_CHECKING:
@@ -59,12 +66,15 @@ def scenario_from_plan(
     facts: Mapping[str, Any] | None = None,
     deepspeed_json: Mapping[str, Any] | None = None,
     teacher_model: ModelSpec | None = None,
+    loaded: LoadedWeights | None = None,
 ) -> MemoryScenario:
     """How a Plan trains, as the estimator's scenario (TRL 1.x on transformers 5 semantics).
 
     `gpu_count` is the total number of GPUs (per node times nodes); default from the Plan.
     `deepspeed_json` is the DeepSpeed JSON the config names, read as written.
     `teacher_model`: the distillation teacher `method.teacher_model` names, resolved.
+    `loaded`: the dtype the training stack loads the model in (memory_stack.loaded_weights);
+    None: the stated `weights_dtype` fact for adapters, else the precision.
     """
     facts = facts or {}
     precision = _precision(plan, gpu)
@@ -77,12 +87,14 @@ def scenario_from_plan(
     full = peft_kind == "full"
     weight_dtype: Dtype = precision
     autocast = False
-    loaded = facts.get("weights_dtype")
+    stated = facts.get("weights_dtype")
     if full and precision == "fp16" and not deepspeed:
         # fp16 parameters cannot be trained with the AMP grad scaler: fp32 weights + autocast.
         weight_dtype, autocast = "fp32", True
-    elif loaded in ("fp16", "bf16", "fp32") and not full:
-        weight_dtype = loaded
+    elif loaded is not None:
+        weight_dtype, autocast = loaded.dtype, loaded.autocast  # type: ignore[assignment]
+    elif stated in ("fp16", "bf16", "fp32") and not full:
+        weight_dtype = stated
     if quant != "none" and precision == "fp32":
         weight_dtype = "bf16"
     method = {"lora": "lora", "qlora": "lora", "adapters": "lora"}.get(peft_kind, peft_kind)
@@ -413,6 +425,27 @@ def plan_report(
                 f"teacher model {plan.method.teacher_model} not resolved: assumed the "
                 "trained model's size (a lower bound)"
             )
+    version = trainer_version.version if trainer_version else None
+    version_known = trainer_version.exact if trainer_version else True
+    trainer = (facts or {}).get("trainer")
+    # Without facts the training stack is not known (a Plan built in code, `tunelint init`
+    # before it picks a format): the weights in the precision, full logits.
+    stack_known = facts is not None
+    loaded = None
+    if stack_known:
+        # tunelint's own format trains through its runner, which loads the model itself.
+        runner = facts.get("loader") == TUNELINT  # type: ignore[union-attr]
+        loaded = loaded_weights(
+            "native" if runner else trainer,
+            version,
+            full=plan.peft.kind == "full",
+            precision=_precision(plan, gpu),
+            stated=facts.get("weights_dtype"),  # type: ignore[union-attr]
+            deepspeed=plan.hardware.distributed.startswith("deepspeed"),
+            version_known=version_known,
+        )
+        if loaded.note:
+            notes_list.append(loaded.note)
     scn = scenario_from_plan(
         plan,
         lookup.spec,
@@ -422,21 +455,26 @@ def plan_report(
         facts=facts,
         deepspeed_json=deepspeed_json,
         teacher_model=teacher,
+        loaded=loaded,
     )
     if plan.method.reward_model and reward is None:
         scn = replace(scn, reward_model=lookup.spec)
     # What the stack does to a bitsandbytes base: asked for NF4 whatever the Plan quantizes,
     # so the "with QLoRA" what-if inherits it; said only where the run is quantized.
     stack = kbit_upcast(
-        (facts or {}).get("trainer"),
-        trainer_version.version if trainer_version else None,
+        trainer,
+        version,
         "nf4",
         scn.distributed in ("fsdp", "deepspeed-zero3"),
-        version_known=trainer_version.exact if trainer_version else True,
+        version_known=version_known,
     )
     scn = replace(scn, kbit_upcast=stack.upcast)
     if stack.note and scn.quantization in BNB_QUANT:
         notes_list.append(stack.note)
+    head = fused_lm_head(trainer, version, scn.method, scn.chunked_loss)
+    if stack_known and head.fused and scn.model.head == "causal-lm":
+        scn = replace(scn, fused_lm_head=True)
+        notes_list.append(head.note or "")
     scn, data_note = _with_data_lengths(plan, scn, config_file, search_paths)
     if data_note:
         notes_list.append(data_note)

@@ -72,7 +72,9 @@ class MemoryScenario:
     trainable_embeddings: bool = False  # modules_to_save: embedding and lm_head copies
     adapter_count: int = 1  # peft "adapters": one adapter per task on one base
     weight_dtype: Dtype = "bf16"  # dtype the base weights are held in
-    autocast: bool = False  # AMP: forward in half precision over fp32 weights
+    # AMP: the forward under torch.autocast (the HF Trainer with bf16/fp16), over fp32 or
+    # half-precision weights (memory_stack.loaded_weights).
+    autocast: bool = False
     adapter_dtype: Dtype = "fp32"  # PEFT autocast_adapter_dtype=True keeps adapters fp32
     quantization: Quant = "none"
     double_quant: bool = True
@@ -99,6 +101,8 @@ class MemoryScenario:
     model_states_only: bool = False  # weights, gradients, optimizer: DeepSpeed's estimators
     # --- memory savers (off by default) -------------------------------------------------
     chunked_loss: bool = False  # chunked/fused linear cross-entropy: no full-vocab logits
+    # TRL >= 1.15's fused LM head (memory_stack.py): log-probs in tiles, no full logits.
+    fused_lm_head: bool = False
     optimizer_in_backward: bool = False  # step per parameter in backward, gradients freed
     activation_offloading: bool = False  # saved activations in CPU RAM until backward
     compile: bool = False  # torch.compile: elementwise intermediates recomputed, not saved

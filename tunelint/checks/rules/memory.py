@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
 from tunelint.checks.registry import rule
-from tunelint.checks.rule import TRAINING, RuleDocs
+from tunelint.checks.rule import TRAINING, Applicability, RuleDocs
+from tunelint.config.dialects.facts import JSON, PYYAML, PYYAML_ARGPARSE
 from tunelint.config.plan_edits import PlanEdit, SetValue
 
 if TYPE_CHECKING:
@@ -268,7 +269,14 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
     name="exceeds-gpu-memory",
     severity="error",
     applies_to=TRAINING,
-    may_assume=("GPU count", "what trains", "a referenced file", "model parallelism", MODEL),
+    may_assume=(
+        "GPU count",
+        "what trains",
+        "a referenced file",
+        "model parallelism",
+        "sequence lengths",
+        MODEL,
+    ),
     source="tunelint (memory estimate)",
     summary="Estimated peak memory exceeds the GPU",
     fixable="sometimes",
@@ -281,7 +289,10 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
         "and often only on the first long batch — minutes to hours into a rented GPU. An "
         "error when the estimate is more than 25% above the GPU's memory (the estimator's "
         "error band on published measurements) and rests on no assumed fact; a warning "
-        "within the band or when it assumed the GPU count or a file it could not read.",
+        "within the band or when it assumed the GPU count or a file it could not read, or "
+        "that every sequence reaches the full length (no packing, no padding to the "
+        "length, no local data file to measure: batches are padded only to their longest "
+        "sample, so the estimate is an upper bound).",
         example="model:\n  name: Qwen/Qwen2.5-7B\n  max_seq_len: 4096\npeft:\n  kind: full\n"
         "hardware:\n  gpu: A10G",
         fix="The first change that fits, least invasive first: enable gradient "
@@ -314,7 +325,7 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
         f"({capacity:g} GiB){count}; largest: {largest.name.replace('_', ' ')} "
         f"{largest.gib:.1f} GiB"
     )
-    assumed = _assumptions(ctx)
+    assumed = _assumptions(ctx) + _length_assumption(plan, ctx, report.scenario, capacity)
     # An error promises the run cannot fit on any reading: only past the estimator's own
     # error band. Within it the estimate says "likely", a warning.
     severity = None if est.per_gpu_gib > capacity * (1 + ESTIMATE_ERROR_BAND) else "warning"
@@ -338,6 +349,20 @@ def exceeds_gpu_memory(plan: Plan, ctx: Context) -> Iterator[Finding]:
     )
 
 
+def _length_assumption(
+    plan: Plan, ctx: Context, scn: MemoryScenario, capacity: float
+) -> tuple[str, ...]:
+    """Full-length sequences are certain with packing, padding to the length, or measured
+    data; otherwise the collator pads each batch to its longest sample only (TRL's and
+    axolotl's default), and the estimate is an upper bound. The verdict rests on that
+    only where one-token sequences would not already be past the error band."""
+    if scn.seq_len_from_data or plan.training.sample_packing or ctx.facts.padded_to_length:
+        return ()
+    if _gib(replace(scn, seq_len=1)) > capacity * (1 + ESTIMATE_ERROR_BAND):
+        return ()  # the model states alone do not fit: no length makes it fit
+    return (f"every sequence reaches the maximum length, {scn.seq_len:,} tokens",)
+
+
 def _assumptions(ctx: Context) -> tuple[str, ...]:
     """What the verdict rests on that the config does not state: the GPU count where the
     launch command decides the sharding (a sharded run the config states is estimated at
@@ -359,3 +384,66 @@ def _model_assumed(ctx: Context) -> tuple[str, ...]:
     """The model the estimate read, when it was assumed ("/tmp/X is meta-llama/...")."""
     report = _report(ctx)
     return (report.model_assumed,) if report is not None and report.model_assumed else ()
+
+
+# The files TRL itself loads (its CLI and trainer configs), not tunelint's runner.
+_TRL_FILES = Applicability(
+    purposes=("train",), trainers=("trl",), loaders=(PYYAML, PYYAML_ARGPARSE, JSON)
+)
+
+
+@rule(
+    code="TL403",
+    name="trl-base-loaded-in-fp32",
+    severity="warning",
+    applies_to=_TRL_FILES,
+    may_assume=("the framework version",),
+    source="TRL PR #4778 (0.27): trl/trainer/utils.py create_model_from_path",
+    summary="TRL loads the frozen base in fp32: no dtype is set",
+    docs=RuleDocs(
+        what="An adapter run (LoRA, QLoRA) in bf16/fp16 with TRL 0.27 or newer whose config "
+        "sets no `dtype` (`model_init_kwargs.dtype` for a trainer's arguments): TRL loads a "
+        "model given by name in float32 unless told otherwise, so the frozen base (for QLoRA "
+        "its embeddings, norms and head) takes 4 bytes per parameter, twice the training "
+        "dtype's, and autocast computes in half precision over it.",
+        why="The base does not train: holding it in fp32 doubles the largest part of an "
+        "adapter run's memory and buys nothing. Before 0.27 TRL loaded the checkpoint's own "
+        "dtype ('auto').",
+        example="model_name_or_path: meta-llama/Llama-3.1-8B\nuse_peft: true\nbf16: true",
+        fix="Set `dtype: bfloat16` (the CLI's ModelConfig) or `model_init_kwargs: "
+        "{dtype: bfloat16}` (SFTConfig/DPOConfig...); `auto` keeps the checkpoint's dtype.",
+        fix_safety="No automatic fix: which of the two keys the script reads depends on how "
+        "it builds the model.",
+    ),
+)
+def trl_base_loaded_in_fp32(plan: Plan, ctx: Context) -> Iterator[Finding]:
+    from tunelint.knowledge.memory_report import trainer_version
+    from tunelint.knowledge.memory_stack import TRL_FP32_LOAD_FROM
+    from tunelint.knowledge.version_specs import version_tuple
+
+    if plan.peft.kind == "full" or ctx.facts.weights_dtype is not None:
+        return
+    if plan.precision not in ("bf16", "fp16") or plan.hardware.distributed.startswith("deepspeed"):
+        return
+    resolved = trainer_version(ctx.facts, ctx.file, ctx.settings)
+    if resolved is None or version_tuple(resolved.version) < TRL_FP32_LOAD_FROM:
+        return
+    half = "bfloat16" if plan.precision == "bf16" else "float16"
+    sized = ""
+    report = _report(ctx)
+    if report is not None and report.estimate is not None:
+        gib = report.estimate.component("weights") / 1024**3
+        sized = f" ({gib:.1f} GiB of weights in all)"
+    assumed = () if resolved.exact else (f"TRL {resolved.version} ({resolved.source})",)
+    what = (
+        "the frozen base"
+        if plan.effective_quantization == "none"
+        else "the quantized base's other parameters (embeddings, norms, head)"
+    )
+    yield Finding(
+        f"TRL {resolved.version} loads the model in fp32 when no dtype is set: {what} of "
+        f"this {plan.peft.kind} run take twice the memory of {plan.precision}{sized}; set "
+        f"`dtype: {half}` (or `model_init_kwargs: {{dtype: {half}}}`)",
+        MODEL_PATH,
+        assumed=assumed,
+    )

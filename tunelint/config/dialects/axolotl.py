@@ -475,6 +475,11 @@ class AxolotlDialect:
         _reasons(reader, found)
         _precision(reader, found)
         _training(reader)
+        # core/builders/causal.py: the collator pads to a multiple of sequence_len (the
+        # schema sets it with sample_packing when unset, utils/schemas/validation.py).
+        pad = as_bool(reader.value("pad_to_sequence_len"))
+        if pad or (pad is None and as_bool(reader.value("sample_packing"))):
+            found[F.PADDED_TO_LENGTH] = True
         _hardware(reader, found, related)
         output = reader.value("output_dir")
         if isinstance(output, str):

@@ -29,6 +29,7 @@ QUANT_STORAGE_KEY = "quant_storage_key"
 DEEPSPEED_AND_FSDP = "deepspeed_and_fsdp"
 YAML11_STRINGS = "yaml11_strings"
 WEIGHTS_DTYPE = "weights_dtype"
+PADDED_TO_LENGTH = "padded_to_length"
 STEPS_PER_GENERATION = "steps_per_generation"
 GENERATION_BATCH_SIZE = "generation_batch_size"
 METHOD_FROM = "method_from"
@@ -233,6 +234,9 @@ class DialectFacts(Mapping[str, Any]):
     # "fp16" | "bf16" | "fp32": the dtype the base weights are loaded in, where the dialect
     # makes it follow the training precision or states it (axolotl: fp16 -> fp16 weights).
     weights_dtype: str | None = None
+    # Every batch is padded to the full sequence length (axolotl `pad_to_sequence_len`): the
+    # memory estimate's full-length sequences are certain, not an upper bound.
+    padded_to_length: bool = False
     # TRL GRPO/RLOO `steps_per_generation` / `generation_batch_size` as written.
     steps_per_generation: int | None = None
     generation_batch_size: int | None = None

@@ -365,7 +365,13 @@ class LlamaFactoryDialect:
             )
         elif fp16:
             reader.put(("precision",), "fp16", "fp16")
-        else:
+        if (bf16 or fp16) and (
+            as_bool(reader.value("pure_bf16")) or as_bool(reader.value("use_badam"))
+        ):
+            # model/adapter.py init_adapter: pure_bf16 / BAdam keep the trainable parameters
+            # in half precision (no fp32 cast for full tuning).
+            found[F.WEIGHTS_DTYPE] = "bf16" if bf16 else "fp16"
+        if not (bf16 or fp16):
             # No half-precision flag: LLaMA-Factory computes in fp32.
             key = ("bf16",) if reader.has("bf16") else ("fp16",) if reader.has("fp16") else ()
             reader.put(("precision",), "fp32", *key)

@@ -381,10 +381,18 @@ class TrlDialect:
         attention = reader.value("attn_implementation")
         if attention in _ATTENTION:
             reader.put(("model", "attn_implementation"), attention, "attn_implementation")
-        for key in ("dtype", "torch_dtype"):
-            weights = dtype_name(reader.value(key))
+        # The CLI's `dtype` (ModelConfig) or the trainer's `model_init_kwargs.dtype`: without
+        # either, TRL >= 0.27 loads the model in fp32 (knowledge/memory_stack.py).
+        for keys in (
+            ("dtype",),
+            ("torch_dtype",),
+            ("model_init_kwargs", "dtype"),
+            ("model_init_kwargs", "torch_dtype"),
+        ):
+            value = reader.value(*keys)
+            weights = "auto" if value == "auto" else dtype_name(value)
             if weights is not None:
-                found[F.WEIGHTS_DTYPE] = weights
+                found[F.WEIGHTS_DTYPE] = weights  # "auto": the checkpoint's dtype
                 break
 
     @staticmethod
