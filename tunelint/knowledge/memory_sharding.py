@@ -56,10 +56,11 @@ def shard_states(
     opt, master, step = states.optimizer_states, states.master_weights, states.step_buffers
     grads, weights, adapter = states.gradients, states.weights, states.adapter_weights
     if dist.zero >= 1 or dist.fsdp:
+        # Each rank steps only its shard (ZeRO partitions; FSDP's sharded flat parameters /
+        # DTensor local shards), so the step's temporaries shrink with it.
         opt /= n
         master /= n
-        if dist.deepspeed:
-            step /= n
+        step /= n
     if dist.zero == 3:
         step = min(step, 4.0 * ZERO3_SUB_GROUP)  # stage3.py steps one sub-group at a time
     if dist.zero >= 2 or dist.fsdp:
