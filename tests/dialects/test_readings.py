@@ -388,3 +388,15 @@ def test_axolotl_fsdp_activation_checkpointing_is_checkpointing() -> None:
         )
         off = _read(fsdp.format(key=key, value="false"), "a.yml", "axolotl")
         assert off.plan.training.gradient_checkpointing is not True
+
+
+def test_llamafactory_fsdp_key_shards_through_the_hf_trainer() -> None:
+    # `fsdp` is TrainingArguments' own key (LLaMA-Factory's Seq2SeqTrainingArguments).
+    text = FACTORY + "finetuning_type: full\nfsdp:\n  - full_shard\n  - auto_wrap\n"
+    result = _read(text, "f.yaml", "llamafactory")
+    assert result.plan.hardware.distributed == "fsdp"
+    assert result.source_map.get(("hardware", "distributed")).dialect_key == "fsdp"
+    assert result.context.facts.sharding_outside is False
+    plain = _read(FACTORY + "finetuning_type: full\n", "f.yaml", "llamafactory")
+    assert plain.plan.hardware.distributed != "fsdp"
+    assert plain.context.facts.sharding_outside is True

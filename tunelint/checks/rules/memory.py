@@ -233,13 +233,21 @@ def strategy_against_vram_table(plan: Plan, ctx: Context) -> Iterator[Finding]:
         gib = _gib(new)
         if gib <= capacity * (1 - TIGHT_HEADROOM):
             kind = dict(pairs)[KIND]
+            # A sharded run with no stated count was estimated at the fewest GPUs that fit.
+            count = report.gpu_count
+            where = ctx.gpu.name if count == 1 else f"{count} x {ctx.gpu.name}"
+            fewest = (
+                (f"{count} GPUs, the fewest that fit",)
+                if count > 1 and not report.gpu_count_stated
+                else ()
+            )
             yield Finding(
-                f"{plan.peft.kind} fits {ctx.gpu.name} with only {capacity - est:.1f} GiB "
-                f"headroom (est. {est:.1f} of {capacity:g} GiB); the article's row is "
+                f"{plan.peft.kind} fits {where} with only {capacity - est:.1f} GiB "
+                f"headroom per GPU (est. {est:.1f} of {capacity:g} GiB); the article's row is "
                 f"{row_text} — with {kind}: est. {gib:.1f} GiB",
                 KIND,
                 Fix(f"Use {kind}", "unsafe", _edits(pairs)),
-                assumed=_model_assumed(ctx),
+                assumed=(*fewest, *_model_assumed(ctx)),
             )
         return
     if (

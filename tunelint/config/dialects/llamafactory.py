@@ -204,8 +204,8 @@ class LlamaFactoryDialect:
             F.TRAINER: "llamafactory",
             F.LOADER: F.OMEGACONF if doc.kind == "yaml" else F.JSON,
             # FSDP runs are launched with `accelerate launch --config_file fsdp_config.yaml`
-            # (examples/accelerate/): without `deepspeed:` here the launch decides sharding.
-            F.SHARDING_OUTSIDE: not reader.has("deepspeed"),
+            # (examples/accelerate/): without `deepspeed:`/`fsdp:` here the launch decides.
+            F.SHARDING_OUTSIDE: not (reader.has("deepspeed") or reader.has("fsdp")),
         }
         related: dict[str, Document] = {}
         self._model(reader)
@@ -213,6 +213,11 @@ class LlamaFactoryDialect:
         self._peft(reader, found)
         self._precision(reader, found)
         self._training(reader)
+        # `fsdp` is transformers' TrainingArguments key, which LLaMA-Factory's
+        # Seq2SeqTrainingArguments inherits: the HF Trainer shards through accelerate.
+        fsdp = reader.value("fsdp")
+        if isinstance(fsdp, (str, list)) and fsdp and not reader.value("deepspeed"):
+            reader.put(("hardware", "distributed"), "fsdp", "fsdp")
         if reader.has("deepspeed"):
             ds = attach_deepspeed(reader, ("deepspeed",), related)
             if ds is not None:
