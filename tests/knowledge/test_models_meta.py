@@ -436,6 +436,45 @@ ARCHITECTURES.update(
 )
 
 
+# Llama 3.2 Vision (mllama): cross-attention layers in the text model, a tiled local + global
+# vision encoder; one with the default eight aspect ratios, one stating its own.
+_MLLAMA_VISION = {
+    **_SMALL_VIT,
+    "model_type": "mllama_vision_model",
+    "attention_heads": 2,
+    "num_global_layers": 2,
+    "intermediate_layers_indices": [0, 1],
+    "vision_output_dim": 96,
+}
+ARCHITECTURES.update(
+    {
+        "mllama": {
+            "model_type": "mllama",
+            "text_config": {
+                **_TEXT,
+                "model_type": "mllama_text_model",
+                "num_hidden_layers": 4,
+                "cross_attention_layers": [1, 3],
+            },
+            "vision_config": _MLLAMA_VISION,
+        },
+        "mllama-aspect-ratios": {
+            "model_type": "mllama",
+            "text_config": {
+                **_TEXT,
+                "model_type": "mllama_text_model",
+                "cross_attention_layers": [0],
+            },
+            "vision_config": {
+                **_MLLAMA_VISION,
+                "max_num_tiles": 2,
+                "supported_aspect_ratios": [[1, 1], [1, 2], [2, 1]],
+            },
+        },
+    }
+)
+
+
 def _built_params(config: dict[str, Any]) -> int:
     cfg = transformers.AutoConfig.for_model(**config)
     auto = transformers.AutoModelForCausalLM

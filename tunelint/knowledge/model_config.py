@@ -193,6 +193,15 @@ def _linear_attention_fields(cfg: dict[str, Any], layers: int) -> dict[str, Any]
     }
 
 
+def _cross_attention_layers(cfg: dict[str, Any], layers: int) -> int:
+    """Llama 3.2 Vision: the decoder layers listed in `cross_attention_layers`
+    (MllamaTextModel builds a MllamaCrossAttentionDecoderLayer for each)."""
+    listed = cfg.get("cross_attention_layers")
+    if not isinstance(listed, list):
+        return 0
+    return len({i for i in listed if isinstance(i, int) and 0 <= i < layers})
+
+
 def _ssm_fields(cfg: dict[str, Any], layout: str, hidden: int) -> dict[str, Any]:
     """Mamba / Mamba-2 mixer dimensions (MambaConfig, Mamba2Config: the inner width is
     expand x hidden; time_step_rank "auto" is ceil(hidden / 16))."""
@@ -324,6 +333,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         attention_sinks=arch.get("attention_sinks", False),
         lm_head_bias=arch.get("lm_head_bias", False),
         extra_params=extra,
+        cross_attention_layers=_cross_attention_layers(cfg, layers),
         wrapper_model_type=wrapper or None,
         quantization=quantization[0] if quantization else None,
         quant_bits=quantization[1] if quantization else None,
