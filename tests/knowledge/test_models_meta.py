@@ -75,7 +75,12 @@ def _config(spec: ModelSpec) -> tuple[Any, str]:
     return config_class(**common, **extra), "causal"
 
 
-@pytest.mark.parametrize("spec", catalog(), ids=lambda s: s.name)
+# Gemma 3n states what its count leaves out (`uncounted`: timm's vision tower, AltUp, ...), so
+# no exact count is claimed for it; tests/knowledge/test_models_catalog2.py checks it says so.
+COUNTED = [spec for spec in catalog() if not spec.uncounted]
+
+
+@pytest.mark.parametrize("spec", COUNTED, ids=lambda s: s.name)
 def test_meta_device_count_matches(spec: ModelSpec) -> None:
     stated = catalog_config(spec)
     if stated is not None:  # the entry holds the model's own config.json facts

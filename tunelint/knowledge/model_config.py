@@ -38,6 +38,13 @@ def _int(cfg: dict[str, Any], *keys: str, default: int = 0) -> int:
     return default
 
 
+def _widest(value: Any) -> int:
+    """A per-layer list of MLP widths (Gemma 3n's `intermediate_size`): the widest."""
+    if not isinstance(value, list):
+        return 0
+    return max((int(v) for v in value if isinstance(v, int) and not isinstance(v, bool)), default=0)
+
+
 def _text_config(config: dict[str, Any]) -> dict[str, Any]:
     text = config.get("text_config")
     if not isinstance(text, dict):
@@ -249,6 +256,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
     intermediate = (
         ssm.pop("intermediate_size", 0)
         or _int(cfg, width_key, "ffn_hidden_size", "moe_intermediate_size", "d_ff", "n_inner")
+        or _widest(cfg.get(width_key))
         or hidden * int(arch.get("intermediate_factor", 0))
     )
     encoder_decoder = layout == "t5"
@@ -290,6 +298,9 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         kv_heads = heads  # MLA decompresses keys and values for every head
     extra = 0
     vision = config.get("vision_config")
+    uncounted = str(arch.get("uncounted", ""))
+    if uncounted:  # Gemma 3n: parts no formula here counts; the total is the text model's
+        notes.append(f"the parameter count covers only the text decoder's layout: {uncounted}")
     if isinstance(vision, dict) and wrapper:
         counted = model_vision.vision_params(config, hidden)
         if counted is None:
@@ -334,6 +345,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         lm_head_bias=arch.get("lm_head_bias", False),
         extra_params=extra,
         cross_attention_layers=_cross_attention_layers(cfg, layers),
+        uncounted=uncounted,
         wrapper_model_type=wrapper or None,
         quantization=quantization[0] if quantization else None,
         quant_bits=quantization[1] if quantization else None,

@@ -133,6 +133,7 @@ class ModelSpec:
     extra_params: int = 0  # outside the text decoder: a vision tower and its projector
     cross_attention_layers: int = 0  # Llama 3.2 Vision: layers attending to the image instead
     added_embedding_rows: int = 0  # Llama 3.2 Vision: embed_tokens has vocab_size + 8 rows
+    uncounted: str = ""  # what the formulas here leave out (Gemma 3n): neither count nor estimate
     wrapper_model_type: str | None = None  # a multimodal wrapper's own type ("gemma3")
     quantization: str | None = None  # pre-quantized checkpoint: bnb-4bit, gptq, fp8, ...
     quant_bits: float | None = None  # stored bits per quantized weight, scales included
@@ -374,6 +375,8 @@ class ModelSpec:
     @property
     def estimate_unsupported(self) -> str | None:
         """Why the memory estimator cannot model this architecture's activations (None: it can)."""
+        if self.uncounted:
+            return f"{self.display_name} is known but not estimated: {self.uncounted}"
         if self.layout in ("mamba", "mamba2"):
             return (
                 f"{self.display_name} is a state-space model ({self.model_type}): the estimator "
