@@ -38,6 +38,13 @@ def _int(cfg: dict[str, Any], *keys: str, default: int = 0) -> int:
     return default
 
 
+def _widest(value: Any) -> int:
+    """A per-layer list of MLP widths (Gemma 3n's `intermediate_size`): the widest."""
+    if not isinstance(value, list):
+        return 0
+    return max((int(v) for v in value if isinstance(v, int) and not isinstance(v, bool)), default=0)
+
+
 def _text_config(config: dict[str, Any]) -> dict[str, Any]:
     text = config.get("text_config")
     if not isinstance(text, dict):
@@ -193,6 +200,15 @@ def _linear_attention_fields(cfg: dict[str, Any], layers: int) -> dict[str, Any]
     }
 
 
+def _cross_attention_layers(cfg: dict[str, Any], layers: int) -> int:
+    """Llama 3.2 Vision: the decoder layers listed in `cross_attention_layers`
+    (MllamaTextModel builds a MllamaCrossAttentionDecoderLayer for each)."""
+    listed = cfg.get("cross_attention_layers")
+    if not isinstance(listed, list):
+        return 0
+    return len({i for i in listed if isinstance(i, int) and 0 <= i < layers})
+
+
 def _ssm_fields(cfg: dict[str, Any], layout: str, hidden: int) -> dict[str, Any]:
     """Mamba / Mamba-2 mixer dimensions (MambaConfig, Mamba2Config: the inner width is
     expand x hidden; time_step_rank "auto" is ceil(hidden / 16))."""
@@ -240,6 +256,7 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
     intermediate = (
         ssm.pop("intermediate_size", 0)
         or _int(cfg, width_key, "ffn_hidden_size", "moe_intermediate_size", "d_ff", "n_inner")
+        or _widest(cfg.get(width_key))
         or hidden * int(arch.get("intermediate_factor", 0))
     )
     encoder_decoder = layout == "t5"
@@ -281,6 +298,9 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         kv_heads = heads  # MLA decompresses keys and values for every head
     extra = 0
     vision = config.get("vision_config")
+    uncounted = str(arch.get("uncounted", ""))
+    if uncounted:  # Gemma 3n: parts no formula here counts; the total is the text model's
+        notes.append(f"the parameter count covers only the text decoder's layout: {uncounted}")
     if isinstance(vision, dict) and wrapper:
         counted = model_vision.vision_params(config, hidden)
         if counted is None:
@@ -324,6 +344,8 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
         attention_sinks=arch.get("attention_sinks", False),
         lm_head_bias=arch.get("lm_head_bias", False),
         extra_params=extra,
+        cross_attention_layers=_cross_attention_layers(cfg, layers),
+        uncounted=uncounted,
         wrapper_model_type=wrapper or None,
         quantization=quantization[0] if quantization else None,
         quant_bits=quantization[1] if quantization else None,

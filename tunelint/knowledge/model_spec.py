@@ -131,6 +131,9 @@ class ModelSpec:
     v_head_dim: int = 0
     lm_head_bias: bool = False  # Phi-2
     extra_params: int = 0  # outside the text decoder: a vision tower and its projector
+    cross_attention_layers: int = 0  # Llama 3.2 Vision: layers attending to the image instead
+    added_embedding_rows: int = 0  # Llama 3.2 Vision: embed_tokens has vocab_size + 8 rows
+    uncounted: str = ""  # what the formulas here leave out (Gemma 3n): neither count nor estimate
     wrapper_model_type: str | None = None  # a multimodal wrapper's own type ("gemma3")
     quantization: str | None = None  # pre-quantized checkpoint: bnb-4bit, gptq, fp8, ...
     quant_bits: float | None = None  # stored bits per quantized weight, scales included
@@ -372,6 +375,8 @@ class ModelSpec:
     @property
     def estimate_unsupported(self) -> str | None:
         """Why the memory estimator cannot model this architecture's activations (None: it can)."""
+        if self.uncounted:
+            return f"{self.display_name} is known but not estimated: {self.uncounted}"
         if self.layout in ("mamba", "mamba2"):
             return (
                 f"{self.display_name} is a state-space model ({self.model_type}): the estimator "
@@ -382,6 +387,12 @@ class ModelSpec:
                 f"{self.display_name} has {self.linear_attention_layers} Gated DeltaNet "
                 "(linear-attention) layers: the estimator models softmax attention's activations, "
                 "not theirs"
+            )
+        if self.cross_attention_layers:
+            return (
+                f"{self.display_name} has {self.cross_attention_layers} cross-attention layers "
+                "whose keys and values are the image's tile patches: the estimator models "
+                "self-attention over the text's tokens, not attention to an image"
             )
         return None
 
@@ -443,7 +454,11 @@ class ModelSpec:
     @property
     def decoder_params(self) -> int:
         """All parameters of the decoder (or encoder) layers together."""
-        return sum(count * self._group_params(mods) for count, mods in self._layer_groups())
+        layers = sum(count * self._group_params(mods) for count, mods in self._layer_groups())
+        # Llama 3.2 Vision's cross-attention layers add RMSNorms over head_dim on q and k and
+        # two scalar gates (cross_attn_attn_gate, cross_attn_mlp_gate).
+        cross = self.cross_attention_layers * (2 * self._norm_size(self.head_dim) + 2)
+        return layers + cross
 
     def _group_params(self, modules: tuple[LinearModule, ...]) -> int:
         weights = sum(m.weight_params + m.bias_params for m in modules)
@@ -478,7 +493,7 @@ class ModelSpec:
         norm = 2 * h if self.layout in ("bert", "bloom") else 0  # embedding LayerNorm
         if self.layout == "t5":  # each stack's relative position bias
             extra += 2 * self.relative_attention_buckets * self.num_heads
-        return self.vocab_size * h + extra + norm
+        return (self.vocab_size + self.added_embedding_rows) * h + extra + norm
 
     @property
     def final_norm_params(self) -> int:

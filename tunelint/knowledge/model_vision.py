@@ -5,8 +5,9 @@ tests/knowledge/test_models_vision_meta.py: SigLIP plus Gemma 3's projector (mod
 Gemma3MultiModalProjector), CLIP plus LLaVA's two-layer projector (modeling_clip.py,
 LlavaMultiModalProjector), Qwen2-VL's, Qwen2.5-VL's and Qwen3-VL's / Qwen3.5's ViTs with their
 patch mergers (modeling_qwen2_vl.py, modeling_qwen2_5_vl.py, modeling_qwen3_vl.py,
-modeling_qwen3_5.py), and Llama 4's vision encoder with its pixel-shuffle adapter and projector
-(modeling_llama4.py). Each function returns None where it cannot read the config.
+modeling_qwen3_5.py), Llama 4's vision encoder with its pixel-shuffle adapter and projector
+(modeling_llama4.py), and Llama 3.2 Vision's tiled encoder and projector (modeling_mllama.py).
+Each function returns None where it cannot read the config.
 """
 
 from __future__ import annotations
@@ -157,6 +158,29 @@ def llama4(vision: dict[str, Any], wrapper: dict[str, Any], text_hidden: int) ->
     return tower + adapter + projector
 
 
+def mllama(vision: dict[str, Any], _: dict[str, Any], text_hidden: int) -> int | None:
+    """Llama 3.2 Vision's encoder (MllamaVisionModel): a bias-free patch conv, a class token,
+    gated position and per-tile embeddings, LayerNorms before and after, a local transformer
+    and a global one whose layers add two gates, bias-free q/k/v/o with biased fc1/fc2; then
+    the biased projector from `vision_output_dim` to the text model's width."""
+    w = _int(vision, "hidden_size", 1280)
+    mlp = _int(vision, "intermediate_size", 5120)
+    side = _int(vision, "patch_size", 14)
+    patches = (_int(vision, "image_size", 448) // side) ** 2 + 1  # + the class token
+    tiles = _int(vision, "max_num_tiles", 4)
+    ratios = vision.get("supported_aspect_ratios")
+    ratio_ids = (len(ratios) if isinstance(ratios, list) else 8) + 1  # max_aspect_ratio_id + 1
+    local = _int(vision, "num_hidden_layers", 32)
+    global_ = _int(vision, "num_global_layers", 8)
+    layer = 4 * w * w + _linear(w, mlp) + _linear(mlp, w) + 4 * w
+    encoders = (local + global_) * layer + 2 * global_
+    embed = _int(vision, "num_channels", 3) * side * side * w + w
+    positions = 1 + patches * w + ratio_ids * tiles * patches * w
+    tile_embeds = 2 * (ratio_ids * tiles * w + 1)  # pre- and post-tile, each gated
+    projector = _linear(_int(vision, "vision_output_dim", 7680), text_hidden)
+    return embed + positions + tile_embeds + 4 * w + encoders + projector
+
+
 # vision_config.model_type, else the wrapper's model_type -> how to count it
 COUNTERS: dict[str, VisionCounter] = {
     "siglip_vision_model": siglip,
@@ -171,6 +195,8 @@ COUNTERS: dict[str, VisionCounter] = {
     "qwen3_5_moe": qwen3_vl,
     "llama4_vision_model": llama4,
     "llama4": llama4,
+    "mllama_vision_model": mllama,
+    "mllama": mllama,
 }
 
 
