@@ -394,16 +394,19 @@ def _check_all(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Fork after loading everything: workers share one copy instead of each loading theirs.
-    preload()
-    gc.freeze()
     size = max(8, len(files) // (jobs * 4))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
+    # Fork after loading everything, and after linting the first batch here: the workers
+    # share one copy of the modules and data, and start with what linting loads or caches
+    # on first use (option tables and their merged views, did-you-mean look-ups, model and
+    # requirement look-ups) instead of each filling its own.
+    preload()
+    yield from _check_batch(batches[0], options, args)
+    gc.freeze()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for outcomes in pool.map(
-            _check_batch, batches, [options] * len(batches), [args] * len(batches)
-        ):
+    rest = batches[1:]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(rest)), mp_context=context) as pool:
+        for outcomes in pool.map(_check_batch, rest, [options] * len(rest), [args] * len(rest)):
             yield from outcomes
 
 
