@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from tunelint.checks.context import Context, StringValue
+from tunelint.checks.engine import rule_for, runnable
 from tunelint.checks.finding import Diagnostic, Finding, RenderedFix
 from tunelint.checks.registry import all_rules, get_rule, selected
 from tunelint.checks.rule import Rule
@@ -336,13 +337,8 @@ def lint_text(
             ),
         )
         result.context = context
-        for rule in all_rules():
-            if rule.check is None or (rule.needs_gpu and gpu is None):
-                continue
-            if not selected(rule.code, settings.select, settings.ignore):
-                continue
-            if not rule.applies_to.admits(context):
-                continue  # the rule describes another framework, loader or purpose
+        for rule in runnable(all_rules(), context, gpu is not None):
+            assert rule.check is not None
             try:
                 for finding in rule.check(plan, context):
                     findings.append(_stamped(rule, finding))
@@ -353,7 +349,7 @@ def lint_text(
     internal = get_rule("TL999")
     assert internal is not None
     for finding in findings:
-        rule = get_rule(finding.code) or internal
+        rule = rule_for(finding.code) or internal
         if finding.code not in ALWAYS_SHOWN and (
             not selected(finding.code, settings.select, settings.ignore)
             or any(finding.code.startswith(c) for c in ignored_here)
