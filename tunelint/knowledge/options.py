@@ -360,14 +360,21 @@ def unknown_keys(
     related_items = tuple(sorted((related or {}).items()))
     label = f"{framework} {version}" if version else framework
     problems: list[KeyProblem] = []
+    views: dict[tuple[str, bool], tuple[str, dict[str, tuple[KeyInfo, str | None, str]]]] = {}
     for path in written:
         dotted = path if isinstance(path, str) else ".".join(str(p) for p in path)
         split = _split(framework, dotted, section)
         if split is None:
             continue  # inside a free-form value (`optimizer.params`): nothing to judge
         where, name = split
-        extra = also if "." not in dotted else ()  # plugin keys sit at the top level
-        policy, view = _view(framework, where, version, related_items, extra)
+        top = "." not in dotted
+        extra = also if top else ()  # plugin keys sit at the top level
+        found_view = views.get((where, top))
+        if found_view is None:  # a few sections per file: their views looked up once
+            found_view = views[(where, top)] = _view(
+                framework, where, version, related_items, extra
+            )
+        policy, view = found_view
         entry = view.get(name)
         if entry is None:
             close = _did_you_mean(name, framework, where, version, related_items, extra)
