@@ -263,6 +263,12 @@ def _resolve_core(raw: str) -> Any:
     return raw
 
 
+# Plain value -> its YAML 1.2 reading (immutable: str, int, float, bool, None), shared by
+# every document: key names and flags repeat across files.
+_CORE_READINGS: dict[str, Any] = {}
+_UNREAD = object()
+
+
 class _Builder:
     """Turns composed libyaml nodes into our tree, with caps on aliases and depth."""
 
@@ -276,6 +282,7 @@ class _Builder:
         # Without an anchor no node is shared (no alias): nothing to memoise or to watch for
         # recursion, which saves a dict and a set operation per value.
         self.shared = "&" in text
+        self.child = self.build if self.shared else self.tree  # how children are built
         self.built: dict[int, Node] = {}
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
@@ -343,9 +350,16 @@ class _Builder:
         if kind is yaml.ScalarNode:
             style = node.style or None
             raw = node.value
-            value = raw if style is not None else _resolve_core(raw)
+            if style is not None:
+                value = raw
+            else:
+                value = _CORE_READINGS.get(raw, _UNREAD)
+                if value is _UNREAD:
+                    value = _resolve_core(raw)
+                    if len(raw) <= 64 and len(_CORE_READINGS) < 16_384:
+                        _CORE_READINGS[raw] = value
             return Scalar(value, raw, span, style, node.tag)
-        build = self.build
+        build = self.child
         if kind is yaml.SequenceNode:
             items = [build(child, depth + 1) for child in node.value]
             return Sequence(items, span, bool(node.flow_style))
@@ -363,8 +377,9 @@ class _Builder:
         entries: list[Entry] = []
         merged: list[Entry] = []
         seen: dict[Any, Scalar] = {}
+        build = self.child
         for k, v in node.value:
-            knode = self.build(k, depth + 1)
+            knode = build(k, depth + 1)
             if not isinstance(knode, Scalar):
                 self.errors.append(ParseError("TL902", "keys must be plain values", knode.range))
                 continue
@@ -385,7 +400,7 @@ class _Builder:
                     )
                 )
             seen[hashable] = knode
-            entries.append(Entry(knode, self.build(v, depth + 1)))
+            entries.append(Entry(knode, build(v, depth + 1)))
         if not merged:
             return entries
         written = {e.key.value for e in entries}
