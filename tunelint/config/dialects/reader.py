@@ -60,7 +60,12 @@ class KeyReader:
     # -- looking things up -------------------------------------------------------------
 
     def entry(self, *keys: str) -> Entry | None:
-        return self.doc.node_at(keys)[0] if self.root is not None else None
+        root = self.root
+        if root is None:
+            return None
+        if len(keys) == 1:  # most look-ups: a top-level key
+            return root.get(keys[0])
+        return self.doc.node_at(keys)[0]
 
     def node(self, *keys: str) -> Node | None:
         entry = self.entry(*keys)
