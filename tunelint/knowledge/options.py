@@ -363,11 +363,14 @@ def unknown_keys(
     views: dict[tuple[str, bool], tuple[str, dict[str, tuple[KeyInfo, str | None, str]]]] = {}
     for path in written:
         dotted = path if isinstance(path, str) else ".".join(str(p) for p in path)
-        split = _split(framework, dotted, section)
-        if split is None:
-            continue  # inside a free-form value (`optimizer.params`): nothing to judge
-        where, name = split
         top = "." not in dotted
+        if top:  # most keys: `_split`'s answer without splitting
+            where, name = section or DEFAULT_SECTION.get(framework, "config"), dotted
+        else:
+            split = _split(framework, dotted, section)
+            if split is None:
+                continue  # inside a free-form value (`optimizer.params`): nothing to judge
+            where, name = split
         extra = also if top else ()  # plugin keys sit at the top level
         found_view = views.get((where, top))
         if found_view is None:  # a few sections per file: their views looked up once
@@ -401,7 +404,8 @@ def unknown_keys(
         )
         cap = "warning" if assumed else by_version
         at = f"{info.framework} {at_info}" if at_info else f"the newest {info.framework}"
-        if not info.valid_in(at_info) and info.removed is not None:
+        valid = info.valid_in(at_info)
+        if not valid and info.removed is not None:
             new = info.renamed_to
             instead = f"; use `{new}`" if new else ""
             problems.append(
@@ -416,7 +420,7 @@ def unknown_keys(
                 )
             )
             continue
-        if not info.valid_in(at_info):
+        if not valid:
             problems.append(
                 KeyProblem(
                     dotted,
@@ -524,11 +528,17 @@ def _other_alternative_takes(info: KeyInfo, value: Any) -> bool:
     framework converts `str | SomeEnum` values to the Enum and raises on others."""
     if info.enum:
         return False
-    others = [a for a in alternatives(info.type) if not a.strip().startswith("Literal")]
+    has_others, kinds = _other_kinds(info.type)
+    return has_others and (kinds is None or value_kind(value) in kinds)
+
+
+@lru_cache(maxsize=1024)
+def _other_kinds(type_text: str) -> tuple[bool, frozenset[str] | None]:
+    """Whether the type has alternatives besides its Literal, and the kinds they accept."""
+    others = [a for a in alternatives(type_text) if not a.strip().startswith("Literal")]
     if not others:
-        return False
-    kinds = accepted_kinds(" | ".join(others))
-    return kinds is None or value_kind(value) in kinds
+        return False, None
+    return True, accepted_kinds(" | ".join(others))
 
 
 def check_value(info: KeyInfo, value: Any, *, validation: str = "dataclass") -> KeyProblem | None:

@@ -108,7 +108,7 @@ def _problems(
             else:
                 batch[dotted] = (path, keys)
         problems = judge(
-            [path for path, _ in batch.values()],
+            list(batch),  # the dotted paths, as the table reads them
             values={dotted: keys[0].value for dotted, (_, keys) in batch.items()},
         )
         for problem in problems:
