@@ -429,19 +429,21 @@ def decode_text(data: bytes, name: str) -> str:
     return text
 
 
-def preload() -> None:
+def preload(estimator: bool = True) -> None:
     """Load now what linting loads on first use: every rule and dialect module, the Plan
-    validators, the estimator and the catalogs. A parent about to fork workers calls it so
-    that they share one copy instead of each loading its own."""
+    validators and (with `estimator`) the memory estimator and the catalogs. A parent about
+    to fork workers calls it so that they share one copy instead of each loading its own."""
     from tunelint.config import plan_validators
     from tunelint.config.dialects import all_dialects
-    from tunelint.knowledge import gpus, memory_plan, models  # noqa: F401  (memory_plan: loaded)
 
     all_rules()
     all_dialects()
     plan_validators.install()
-    gpus.catalog()
-    models.catalog()
+    if estimator:
+        from tunelint.knowledge import gpus, memory_plan, models  # noqa: F401  (memory_plan)
+
+        gpus.catalog()
+        models.catalog()
 
 
 def lint_file(path: str | Path, options: LintOptions | None = None) -> LintResult:

@@ -396,11 +396,12 @@ def _check_all(
 
     size = max(8, len(files) // (jobs * 4))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
-    # Fork after loading everything, and after linting the first batch here: the workers
-    # share one copy of the modules and data, and start with what linting loads or caches
-    # on first use (option tables and their merged views, did-you-mean look-ups, model and
-    # requirement look-ups) instead of each filling its own.
-    preload()
+    # Fork after loading the rules and dialects, and after linting the first batch here:
+    # the workers share one copy of the modules and data, and start with what linting loads
+    # or caches on first use (the memory estimator where a GPU is known, option tables and
+    # their merged views, did-you-mean, model and requirement look-ups) instead of each
+    # filling its own. The estimator is not preloaded: without a GPU no rule uses it.
+    preload(estimator=False)
     yield from _check_batch(batches[0], options, args)
     gc.freeze()
     context = multiprocessing.get_context("fork")
