@@ -85,7 +85,11 @@ def _strings(doc: Document) -> list[StringValue]:
     def walk(node: object, path: tuple[str, ...]) -> None:
         if isinstance(node, Mapping):
             for entry in node.entries:
-                walk(entry.value, (*path, str(entry.key.value)))
+                value = entry.value
+                if not isinstance(value, Scalar):
+                    walk(value, (*path, str(entry.key.value)))
+                elif isinstance(value.value, str):  # scalars inline: most values are
+                    append(StringValue((*path, str(entry.key.value)), value.value, value.range))
         elif isinstance(node, Sequence):
             for item in node.items:
                 # Scalars inline: a long list (target modules, layers) is most of a file.
