@@ -216,22 +216,26 @@ def _walk(root: Path) -> list[tuple[Path, str]]:
         if real_folder is None or real_folder in entered:
             continue
         entered.add(real_folder)
-        try:
-            entries = list(folder.iterdir())
+        try:  # scandir: the entry types come with the listing (no stat per entry)
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError:
             continue
         for entry in entries:
             try:
                 is_dir, is_file = entry.is_dir(), entry.is_file()
+                is_link = is_file and entry.is_symlink()
             except OSError:
                 continue
             if is_dir:
                 if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                    stack.append(entry)
+                    stack.append(Path(entry.path))
             elif is_file:
-                real = _real(entry)
+                # A file that is no link lies in its folder's real path: no resolve per file.
+                path = Path(entry.path)
+                real = _real(path) if is_link else os.path.join(real_folder, entry.name)
                 if real is not None:
-                    out.append((entry, real))
+                    out.append((path, real))
     return out
 
 
