@@ -350,7 +350,7 @@ def lint_text(
                 message = f"rule {rule.code} failed: {_last_line()}"
                 findings.append(Finding(message, code="TL999"))
     ignored_here = settings.ignored_for(file_path)
-    internal = get_rule("TL999")
+    internal = rule_for("TL999")
     assert internal is not None
     for finding in findings:
         rule = rule_for(finding.code) or internal
