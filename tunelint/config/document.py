@@ -124,6 +124,7 @@ class Mapping:
     # Text keys -> entry, built on the first lookup (entries never change once parsed): the
     # dialect readers look keys up by path many times per file.
     _by_key: dict[str, Entry] | None = field(default=None, init=False, repr=False)
+    _keys: tuple[str, ...] | None = field(default=None, init=False, repr=False)
 
     def get(self, key: str) -> Entry | None:
         if not isinstance(key, str):
@@ -138,7 +139,10 @@ class Mapping:
         return index.get(key)
 
     def keys(self) -> list[str]:
-        return [str(e.key.value) for e in self.entries]
+        # Made once: detection asks every dialect for the top-level keys.
+        if self._keys is None:
+            self._keys = tuple(str(e.key.value) for e in self.entries)
+        return list(self._keys)
 
     def plain(self) -> dict[str, Any]:
         return {str(e.key.value): e.value.plain() for e in self.entries}
