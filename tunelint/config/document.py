@@ -360,7 +360,7 @@ class _Builder:
                 value = _CORE_READINGS.get(raw, _UNREAD)
                 if value is _UNREAD:
                     value = _resolve_core(raw)
-                    if len(raw) <= 64 and len(_CORE_READINGS) < 16_384:
+                    if len(raw) <= 64 and len(_CORE_READINGS) < 4096:
                         _CORE_READINGS[raw] = value
             return Scalar(value, raw, span, style, node.tag)
         build = self.child
