@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tunelint.checks.context import Context, StringValue
+from tunelint.checks.engine import rule_for, runnable
 from tunelint.checks.finding import Diagnostic, Finding, RenderedFix
 from tunelint.checks.registry import all_rules, get_rule, selected
 from tunelint.checks.rule import Rule
@@ -88,7 +89,11 @@ def _strings(doc: Document) -> list[StringValue]:
     def walk(node: object, path: tuple[str, ...]) -> None:
         if isinstance(node, Mapping):
             for entry in node.entries:
-                walk(entry.value, (*path, str(entry.key.value)))
+                value = entry.value
+                if not isinstance(value, Scalar):
+                    walk(value, (*path, str(entry.key.value)))
+                elif isinstance(value.value, str):  # scalars inline: most values are
+                    append(StringValue((*path, str(entry.key.value)), value.value, value.range))
         elif isinstance(node, Sequence):
             for item in node.items:
                 # Scalars inline: a long list (target modules, layers) is most of a file.
@@ -340,13 +345,8 @@ def lint_text(
             ),
         )
         result.context = context
-        for rule in all_rules():
-            if rule.check is None or (rule.needs_gpu and gpu is None):
-                continue
-            if not selected(rule.code, settings.select, settings.ignore):
-                continue
-            if not rule.applies_to.admits(context):
-                continue  # the rule describes another framework, loader or purpose
+        for rule in runnable(all_rules(), context, gpu is not None):
+            assert rule.check is not None
             try:
                 for finding in rule.check(plan, context):
                     findings.append(_stamped(rule, finding))
@@ -354,10 +354,10 @@ def lint_text(
                 message = f"rule {rule.code} failed: {_last_line()}"
                 findings.append(Finding(message, code="TL999"))
     ignored_here = settings.ignored_for(file_path)
-    internal = get_rule("TL999")
+    internal = rule_for("TL999")
     assert internal is not None
     for finding in findings:
-        rule = get_rule(finding.code) or internal
+        rule = rule_for(finding.code) or internal
         if finding.code not in ALWAYS_SHOWN and (
             not selected(finding.code, settings.select, settings.ignore)
             or any(finding.code.startswith(c) for c in ignored_here)
@@ -437,19 +437,21 @@ def decode_text(data: bytes, name: str) -> str:
     return text
 
 
-def preload() -> None:
+def preload(estimator: bool = True) -> None:
     """Load now what linting loads on first use: every rule and dialect module, the Plan
-    validators, the estimator and the catalogs. A parent about to fork workers calls it so
-    that they share one copy instead of each loading its own."""
+    validators and (with `estimator`) the memory estimator and the catalogs. A parent about
+    to fork workers calls it so that they share one copy instead of each loading its own."""
     from tunelint.config import plan_validators
     from tunelint.config.dialects import all_dialects
-    from tunelint.knowledge import gpus, memory_plan, models  # noqa: F401  (memory_plan: loaded)
 
     all_rules()
     all_dialects()
     plan_validators.install()
-    gpus.catalog()
-    models.catalog()
+    if estimator:
+        from tunelint.knowledge import gpus, memory_plan, models  # noqa: F401  (memory_plan)
+
+        gpus.catalog()
+        models.catalog()
 
 
 def lint_file(path: str | Path, options: LintOptions | None = None) -> LintResult:

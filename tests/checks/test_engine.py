@@ -67,3 +67,48 @@ def test_parse_findings_obey_selection_except_unreadable_input() -> None:
 def test_a_finding_written_the_old_way_fails_loudly() -> None:
     with pytest.raises(TypeError, match="message first"):
         Finding("TL101", ("precision",))  # type: ignore[arg-type]
+
+
+def test_the_rule_filter_is_keyed_on_every_fact_applicability_reads() -> None:
+    from dataclasses import fields
+
+    from tunelint.checks.engine import ADMITS_READS
+    from tunelint.checks.rule import Applicability
+
+    assert set(ADMITS_READS) == {f.name for f in fields(Applicability)}
+
+
+def test_cached_rule_filter_matches_a_fresh_one_per_file() -> None:
+    from dataclasses import replace as with_facts
+
+    from tunelint.checks.engine import runnable
+
+    rules = registry.all_rules()
+
+    def fresh(ctx: Context, has_gpu: bool) -> list[str]:
+        return [
+            r.code
+            for r in rules
+            if r.check is not None
+            and (has_gpu or not r.needs_gpu)
+            and registry.selected(r.code, ctx.settings.select, ctx.settings.ignore)
+            and r.applies_to.admits(ctx)
+        ]
+
+    result = lint_text(CONFIG, "x.tune.yaml", LintOptions(settings=Settings(), gpu="A100-80GB"))
+    ctx = result.context
+    assert ctx is not None
+    variants = [
+        ctx,
+        with_facts(ctx, facts=with_facts(ctx.facts, purpose="evaluate")),
+        with_facts(ctx, dialect="axolotl", format="json"),
+        with_facts(ctx, settings=Settings(ignore=("TL5",))),
+        with_facts(ctx, facts=with_facts(ctx.facts, fragment=True)),
+    ]
+    seen = set()
+    for variant in variants * 2:  # the second round reads the cache
+        for has_gpu in (True, False):
+            codes = [r.code for r in runnable(rules, variant, has_gpu)]
+            assert codes == fresh(variant, has_gpu)
+            seen.add(tuple(codes))
+    assert len(seen) >= 5  # the variants do change which rules run

@@ -214,22 +214,26 @@ def _walk(root: Path) -> list[tuple[Path, str]]:
         if real_folder is None or real_folder in entered:
             continue
         entered.add(real_folder)
-        try:
-            entries = list(folder.iterdir())
+        try:  # scandir: the entry types come with the listing (no stat per entry)
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError:
             continue
         for entry in entries:
             try:
                 is_dir, is_file = entry.is_dir(), entry.is_file()
+                is_link = is_file and entry.is_symlink()
             except OSError:
                 continue
             if is_dir:
                 if entry.name not in SKIP_DIRS and not entry.name.startswith("."):
-                    stack.append(entry)
+                    stack.append(Path(entry.path))
             elif is_file:
-                real = _real(entry)
+                # A file that is no link lies in its folder's real path: no resolve per file.
+                path = Path(entry.path)
+                real = _real(path) if is_link else os.path.join(real_folder, entry.name)
                 if real is not None:
-                    out.append((entry, real))
+                    out.append((path, real))
     return out
 
 
@@ -395,17 +399,21 @@ def _check_all(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # Fork after loading everything: workers share one copy instead of each loading theirs.
-    with start_up():
-        preload()
-    gc.freeze()
     size = max(8, len(files) // (jobs * 4))
     batches = [files[i : i + size] for i in range(0, len(files), size)]
+    # Fork after loading the rules and dialects, and after linting the first batch here:
+    # the workers share one copy of the modules and data, and start with what linting loads
+    # or caches on first use (the memory estimator where a GPU is known, option tables and
+    # their merged views, did-you-mean, model and requirement look-ups) instead of each
+    # filling its own. The estimator is not preloaded: without a GPU no rule uses it.
+    with start_up():  # the cyclic GC paused while modules load, then frozen out of passes
+        preload(estimator=False)
+    yield from _check_batch(batches[0], options, args)
+    gc.freeze()
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for outcomes in pool.map(
-            _check_batch, batches, [options] * len(batches), [args] * len(batches)
-        ):
+    rest = batches[1:]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(rest)), mp_context=context) as pool:
+        for outcomes in pool.map(_check_batch, rest, [options] * len(rest), [args] * len(rest)):
             yield from outcomes
 
 

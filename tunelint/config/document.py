@@ -10,16 +10,46 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
 
 from tunelint.config.positions import LineIndex, Position, Range
 
+_new = tuple.__new__  # Position/Range are NamedTuples; their own __new__ is Python code
+
 try:  # libyaml is in every PyYAML wheel; the pure-Python composer is the fallback
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+_RESOLVER = yaml.resolver.Resolver()  # the implicit resolvers of PyYAML's safe loaders
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """The safe loader, with tag resolution put off: the composer asks for every value's
+    YAML 1.1 tag (regular expressions per plain value) and for the resolver path of every
+    node, but the tree reads the tag of few values (`Scalar.tag`) and no path resolver is
+    registered."""
+
+    def resolve(self, kind: type, value: str | None, implicit: Any) -> str | None:
+        if kind is yaml.ScalarNode and implicit[0]:
+            return None  # a plain value: `Scalar.tag` resolves it when asked
+        return _RESOLVER.resolve(kind, value, implicit)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+@lru_cache(maxsize=4096)
+def _yaml11_tag(raw: str) -> str:
+    """The tag PyYAML's safe loader gives a plain, untagged value."""
+    return _RESOLVER.resolve(yaml.ScalarNode, raw, (True, False))
+
 
 MAX_BYTES = 1024 * 1024  # configs are kilobytes; anything above 1 MiB is not a config
 MAX_EXPANDED_NODES = 50_000  # alias expansion cap (billion-laughs)
@@ -55,7 +85,15 @@ class Scalar:
     raw: str
     range: Range
     style: str | None = None  # None plain, "'" / '"' quoted, "|" / ">" block
-    tag: str = _STR  # the YAML 1.1 tag PyYAML resolves (what yaml.safe_load would build)
+    # The YAML 1.1 tag; None for a plain untagged value until `tag` is first read.
+    _tag: str | None = field(default=_STR, repr=False)
+
+    @property
+    def tag(self) -> str:
+        """The YAML 1.1 tag PyYAML resolves (what yaml.safe_load would build)."""
+        if self._tag is None:
+            self._tag = _yaml11_tag(self.raw)
+        return self._tag
 
     @property
     def yaml11_value(self) -> Any:
@@ -86,6 +124,7 @@ class Mapping:
     # Text keys -> entry, built on the first lookup (entries never change once parsed): the
     # dialect readers look keys up by path many times per file.
     _by_key: dict[str, Entry] | None = field(default=None, init=False, repr=False)
+    _keys: tuple[str, ...] | None = field(default=None, init=False, repr=False)
 
     def get(self, key: str) -> Entry | None:
         if not isinstance(key, str):
@@ -100,7 +139,10 @@ class Mapping:
         return index.get(key)
 
     def keys(self) -> list[str]:
-        return [str(e.key.value) for e in self.entries]
+        # Made once: detection asks every dialect for the top-level keys.
+        if self._keys is None:
+            self._keys = tuple(str(e.key.value) for e in self.entries)
+        return list(self._keys)
 
     def plain(self) -> dict[str, Any]:
         return {str(e.key.value): e.value.plain() for e in self.entries}
@@ -225,6 +267,12 @@ def _resolve_core(raw: str) -> Any:
     return raw
 
 
+# Plain value -> its YAML 1.2 reading (immutable: str, int, float, bool, None), shared by
+# every document: key names and flags repeat across files.
+_CORE_READINGS: dict[str, Any] = {}
+_UNREAD = object()
+
+
 class _Builder:
     """Turns composed libyaml nodes into our tree, with caps on aliases and depth."""
 
@@ -235,6 +283,10 @@ class _Builder:
         # last three its lines and columns are LSP's.
         text = index.text
         self.marks_are_lsp = not ("\x85" in text or "\u2028" in text or "\u2029" in text)
+        # Without an anchor no node is shared (no alias): nothing to memoise or to watch for
+        # recursion, which saves a dict and a set operation per value.
+        self.shared = "&" in text
+        self.child = self.build if self.shared else self.tree  # how children are built
         self.built: dict[int, Node] = {}
         self.sizes: dict[int, int] = {}
         self.active: set[int] = set()
@@ -268,6 +320,8 @@ class _Builder:
         return self.sizes[id(node)]
 
     def build(self, node: yaml.Node, depth: int = 0) -> Node:
+        if not self.shared:
+            return self.tree(node, depth)
         key = id(node)
         known = self.built.get(key)
         if known is not None:
@@ -276,30 +330,44 @@ class _Builder:
             raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", self.range(node))
         if key in self.active:
             raise _Limit("TL905", "recursive alias: a node that contains itself", self.range(node))
-        # Tags (`!ENV`, mkdocs' `!!python/name:...`) are valid YAML: the node is kept as
-        # written and nothing is constructed, so no tag can run code.
-        result: Node
-        if isinstance(node, yaml.ScalarNode):
-            style = node.style or None
-            raw = node.value
-            value = raw if style is not None else _resolve_core(raw)
-            if self.marks_are_lsp:  # `range` inlined: this runs once per value
-                s, e = node.start_mark, node.end_mark
-                span = Range(Position(s.line, s.column), Position(e.line, e.column))
-            else:
-                span = _range(self.index, node)
-            result = Scalar(value, raw, span, style, node.tag)
-        elif isinstance(node, yaml.SequenceNode):
-            self.active.add(key)
-            items = [self.build(child, depth + 1) for child in node.value]
-            self.active.discard(key)
-            result = Sequence(items, self.range(node), bool(node.flow_style))
-        else:
-            self.active.add(key)
-            result = Mapping(self.entries(node, depth), self.range(node), bool(node.flow_style))
-            self.active.discard(key)
+        self.active.add(key)
+        result = self.tree(node, depth)
+        self.active.discard(key)
         self.built[key] = result
         return result
+
+    def tree(self, node: yaml.Node, depth: int) -> Node:
+        """One node and, through `build`, its children: this runs once per value, so the
+        ranges are made inline (tuple.__new__, not NamedTuple's Python constructor)."""
+        if depth > MAX_DEPTH:
+            raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", self.range(node))
+        if self.marks_are_lsp:
+            s, e = node.start_mark, node.end_mark
+            span = _new(
+                Range, (_new(Position, (s.line, s.column)), _new(Position, (e.line, e.column)))
+            )
+        else:
+            span = _range(self.index, node)
+        # Tags (`!ENV`, mkdocs' `!!python/name:...`) are valid YAML: the node is kept as
+        # written and nothing is constructed, so no tag can run code.
+        kind = node.__class__
+        if kind is yaml.ScalarNode:
+            style = node.style or None
+            raw = node.value
+            if style is not None:
+                value = raw
+            else:
+                value = _CORE_READINGS.get(raw, _UNREAD)
+                if value is _UNREAD:
+                    value = _resolve_core(raw)
+                    if len(raw) <= 64 and len(_CORE_READINGS) < 4096:
+                        _CORE_READINGS[raw] = value
+            return Scalar(value, raw, span, style, node.tag)
+        build = self.child
+        if kind is yaml.SequenceNode:
+            items = [build(child, depth + 1) for child in node.value]
+            return Sequence(items, span, bool(node.flow_style))
+        return Mapping(self.entries(node, depth), span, bool(node.flow_style))
 
     def range(self, node: yaml.Node) -> Range:
         if self.marks_are_lsp:  # the same lines either way: take the marks as they are
@@ -313,12 +381,15 @@ class _Builder:
         entries: list[Entry] = []
         merged: list[Entry] = []
         seen: dict[Any, Scalar] = {}
+        build = self.child
         for k, v in node.value:
-            knode = self.build(k, depth + 1)
+            knode = build(k, depth + 1)
             if not isinstance(knode, Scalar):
                 self.errors.append(ParseError("TL902", "keys must be plain values", knode.range))
                 continue
-            if knode.style is None and (knode.raw == "<<" or knode.tag.endswith(":merge")):
+            # A plain untagged key is a merge key only as `<<` (the resolver's one pattern).
+            tagged = knode._tag
+            if knode.style is None and (knode.raw == "<<" or (tagged or "").endswith(":merge")):
                 merged.extend(self.merged(v, depth))
                 continue
             hashable = knode.value if not isinstance(knode.value, float) else knode.raw
@@ -333,7 +404,7 @@ class _Builder:
                     )
                 )
             seen[hashable] = knode
-            entries.append(Entry(knode, self.build(v, depth + 1)))
+            entries.append(Entry(knode, build(v, depth + 1)))
         if not merged:
             return entries
         written = {e.key.value for e in entries}

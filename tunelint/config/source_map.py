@@ -3,6 +3,7 @@ possibly in another file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tunelint.config.plan_edits import DialectKey, PlanPath, Target
@@ -21,7 +22,28 @@ class SourceLocation:
 class SourceMap:
     # Plan paths only; keys the Plan has no field for are under `dialect_keys`.
     locations: dict[PlanPath, SourceLocation] = field(default_factory=dict)
-    dialect_keys: dict[DialectKey, SourceLocation] = field(default_factory=dict)
+    _dialect_keys: dict[DialectKey, SourceLocation] = field(default_factory=dict, repr=False)
+    # Indexers of whole documents' keys, run on the first look-up of a dialect key: half
+    # of the files linted never look one up (their findings are all on Plan fields).
+    _pending: list[Callable[[dict[DialectKey, SourceLocation]], None]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+
+    @property
+    def dialect_keys(self) -> dict[DialectKey, SourceLocation]:
+        """Every dialect key's location (the documents indexed later are indexed now)."""
+        if self._pending:
+            built = dict(self._dialect_keys)  # filled aside: a reader on another thread
+            for index in self._pending:  # sees the old or the whole index, never a part
+                index(built)
+            self._dialect_keys = built
+            self._pending = []
+        return self._dialect_keys
+
+    def index_later(self, index: Callable[[dict[DialectKey, SourceLocation]], None]) -> None:
+        """Add a document's dialect keys (`index` writes them into the dict it is given)
+        when one is first looked up; in order with `add`, so a later write still wins."""
+        self._pending.append(index)
 
     def add(self, path: Target, location: SourceLocation) -> None:
         if isinstance(path, DialectKey):

@@ -14,6 +14,7 @@ known release. Pre-release and local tags are dropped (`1.0.0rc1` reads as 1.0.0
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -127,6 +128,13 @@ def _declared(package: str, folder: str) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _real_folder(folder: str) -> str:
+    """The folder with links resolved (as `Path.resolve`), once per folder: every config
+    in it asks, once per framework its keys are judged against."""
+    return os.path.realpath(folder)
+
+
 def _known_versions(framework: str) -> tuple[str, ...]:
     # Imported here: knowledge/ reads config/ elsewhere, so config/ must not import it at
     # module level (no import circle); the option table is read only when a range needs it.
@@ -154,7 +162,7 @@ def resolve_version(
     known = _known_versions(framework)
     if config_path is not None:
         start = config_path if config_path.is_dir() else config_path.parent
-        declared = _declared(framework, str(start.resolve()))
+        declared = _declared(framework, _real_folder(str(start)))
         if declared is not None:
             spec, path = declared
             version = version_from_spec(spec, known)
@@ -172,3 +180,4 @@ def resolve_version(
 def clear_versions_cache() -> None:
     """Forget cached requirement files (the server calls this when one changes)."""
     _declared.cache_clear()
+    _real_folder.cache_clear()

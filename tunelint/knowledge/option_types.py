@@ -80,7 +80,8 @@ def split_top(text: str, separator: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def accepted_kinds(type_text: str) -> set[str] | None:
+@lru_cache(maxsize=4096)  # a table has a few hundred type texts; every value check reads one
+def accepted_kinds(type_text: str) -> frozenset[str] | None:
     """JSON kinds a type annotation accepts (int, float, bool, str, list, dict, null), or None
     when it accepts anything or names a class this table cannot see into."""
     kinds: set[str] = set()
@@ -94,7 +95,7 @@ def accepted_kinds(type_text: str) -> set[str] | None:
         if head not in _KINDS:
             return None  # Any, an Enum, a nested model, a torch dtype...
         kinds |= _KINDS[head]
-    return kinds or None
+    return frozenset(kinds) or None
 
 
 def _literal_kind(text: str) -> set[str]:
@@ -119,7 +120,7 @@ def value_kind(value: Any) -> str:
     return "list" if isinstance(value, (list, tuple)) else "dict"
 
 
-def pydantic_coerces(value: Any, kinds: set[str]) -> bool:
+def pydantic_coerces(value: Any, kinds: frozenset[str]) -> bool:
     """pydantic's lax mode: numeric strings to numbers, 0/1 and yes/no strings to bools."""
     if isinstance(value, str):
         text = value.strip().lower()

@@ -288,15 +288,10 @@ def lookup(
         return None
     top = len(parts) == 1  # `also` sections (plugins) hold top-level keys
     section, name = split
-    fallback = None
-    for found, at in _sections(framework, section, version, related, also if top else ()):
-        info = found.keys.get(name)
-        if info is None:
-            continue
-        if info.valid_in(at):
-            return info
-        fallback = fallback or info
-    return fallback
+    related_items = tuple(sorted((related or {}).items()))
+    _, view = _view(framework, section, version, related_items, tuple(also) if top else ())
+    entry = view.get(name)
+    return entry[0] if entry is not None else None
 
 
 def keys(
@@ -359,22 +354,30 @@ def unknown_keys(
     # A release newer than the table's newest may have added the key: never an error.
     newest = table(framework).newest
     beyond = version is not None and version_tuple(version) > version_tuple(newest)
+    related_items = tuple(sorted((related or {}).items()))
+    label = f"{framework} {version}" if version else framework
     problems: list[KeyProblem] = []
+    views: dict[tuple[str, bool], tuple[str, dict[str, tuple[KeyInfo, str | None, str]]]] = {}
     for path in written:
         dotted = path if isinstance(path, str) else ".".join(str(p) for p in path)
-        split = _split(framework, dotted, section)
-        if split is None:
-            continue  # inside a free-form value (`optimizer.params`): nothing to judge
-        where, name = split
-        extra = also if "." not in dotted else ()  # plugin keys sit at the top level
-        chain = _sections(framework, where, version, related, extra)
-        policy = chain[0][0].unknown
-        info = lookup(framework, dotted, version, section=section, related=related, also=also)
-        label = f"{framework} {version}" if version else framework
-        if info is None:
-            close = _did_you_mean(
-                name, framework, where, version, tuple(sorted((related or {}).items())), extra
+        top = "." not in dotted
+        if top:  # most keys: `_split`'s answer without splitting
+            where, name = section or DEFAULT_SECTION.get(framework, "config"), dotted
+        else:
+            split = _split(framework, dotted, section)
+            if split is None:
+                continue  # inside a free-form value (`optimizer.params`): nothing to judge
+            where, name = split
+        extra = also if top else ()  # plugin keys sit at the top level
+        found_view = views.get((where, top))
+        if found_view is None:  # a few sections per file: their views looked up once
+            found_view = views[(where, top)] = _view(
+                framework, where, version, related_items, extra
             )
+        policy, view = found_view
+        entry = view.get(name)
+        if entry is None:
+            close = _did_you_mean(name, framework, where, version, related_items, extra)
             hint = f"; did you mean `{close[0]}`?" if close else ""
             if beyond:
                 hint += f" (the tables know {framework} up to {newest})"
@@ -389,7 +392,7 @@ def unknown_keys(
                 )
             )
             continue
-        at_info = _version_of(chain, info)
+        info, at_info, validation = entry
         # The version of a related framework picked from a requirement range is assumed.
         assumed = (
             info.framework != framework
@@ -398,7 +401,8 @@ def unknown_keys(
         )
         cap = "warning" if assumed else by_version
         at = f"{info.framework} {at_info}" if at_info else f"the newest {info.framework}"
-        if not info.valid_in(at_info) and info.removed is not None:
+        valid = info.valid_in(at_info)
+        if not valid and info.removed is not None:
             new = info.renamed_to
             instead = f"; use `{new}`" if new else ""
             problems.append(
@@ -413,7 +417,7 @@ def unknown_keys(
                 )
             )
             continue
-        if not info.valid_in(at_info):
+        if not valid:
             problems.append(
                 KeyProblem(
                     dotted,
@@ -437,10 +441,37 @@ def unknown_keys(
                 )
             )
         if values is not None and dotted in values:
-            found = check_value(info, values[dotted], validation=_validation(chain, info))
+            found = check_value(info, values[dotted], validation=validation)
             if found is not None:
                 problems.append(replace(found, key=dotted))  # the path as written
     return problems
+
+
+@lru_cache(maxsize=1024)
+def _view(
+    framework: str,
+    section: str,
+    version: str | None,
+    related_items: tuple[tuple[str, str], ...],
+    also: tuple[str, ...],
+) -> tuple[str, dict[str, tuple[KeyInfo, str | None, str]]]:
+    """A section chain merged once (every file of a framework and version reads the same
+    one): its unknown-key policy and, per key name, what `lookup` finds (the first entry
+    valid at its section's version, else the first entry) with the version its section is
+    read at and how that section validates values."""
+    chain = _sections_cached(framework, section, version, related_items, also)
+    first: dict[str, KeyInfo] = {}
+    valid: dict[str, KeyInfo] = {}
+    for found, at in chain:
+        for name, info in found.keys.items():
+            first.setdefault(name, info)
+            if name not in valid and info.valid_in(at):
+                valid[name] = info
+    view = {}
+    for name, info in first.items():
+        chosen = valid.get(name, info)
+        view[name] = (chosen, _version_of(chain, chosen), _validation(chain, chosen))
+    return chain[0][0].unknown, view
 
 
 @lru_cache(maxsize=2048)
@@ -494,11 +525,17 @@ def _other_alternative_takes(info: KeyInfo, value: Any) -> bool:
     framework converts `str | SomeEnum` values to the Enum and raises on others."""
     if info.enum:
         return False
-    others = [a for a in alternatives(info.type) if not a.strip().startswith("Literal")]
+    has_others, kinds = _other_kinds(info.type)
+    return has_others and (kinds is None or value_kind(value) in kinds)
+
+
+@lru_cache(maxsize=1024)
+def _other_kinds(type_text: str) -> tuple[bool, frozenset[str] | None]:
+    """Whether the type has alternatives besides its Literal, and the kinds they accept."""
+    others = [a for a in alternatives(type_text) if not a.strip().startswith("Literal")]
     if not others:
-        return False
-    kinds = accepted_kinds(" | ".join(others))
-    return kinds is None or value_kind(value) in kinds
+        return False, None
+    return True, accepted_kinds(" | ".join(others))
 
 
 def check_value(info: KeyInfo, value: Any, *, validation: str = "dataclass") -> KeyProblem | None:

@@ -88,9 +88,13 @@ def _problems(
     without its list indices."""
     groups: dict[tuple[tuple[str, ...], tuple[str, Any]], list[WrittenKey]] = {}
     for key in written:
-        path = tuple("0" if part.isdigit() else part for part in key.read_as or key.keys)
+        path = _table_path(key.read_as or key.keys)
         value = key.value if not isinstance(key.value, (list, dict)) else repr(key.value)
-        groups.setdefault((path, (type(key.value).__name__, value)), []).append(key)
+        group = (path, (type(key.value).__name__, value))
+        if group in groups:
+            groups[group].append(key)
+        else:
+            groups[group] = [key]
     out: list[tuple[KeyProblem, WrittenKey]] = []
     pending = list(groups.items())
     while pending:  # one batch per round: a path at most once (its value keyed by path)
@@ -103,15 +107,25 @@ def _problems(
             else:
                 batch[dotted] = (path, keys)
         problems = judge(
-            [path for path, _ in batch.values()],
+            list(batch),  # the dotted paths, as the table reads them
             values={dotted: keys[0].value for dotted, (_, keys) in batch.items()},
         )
         for problem in problems:
             for key in batch[problem.key][1] if problem.key in batch else ():
                 out.append((problem, key))
         pending = later
+    if len(out) < 2:
+        return out
     order = {key.keys: i for i, key in enumerate(written)}
     return sorted(out, key=lambda pair: order[pair[1].keys])
+
+
+def _table_path(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The path as the table reads it: list indices all `0` (most paths have none)."""
+    for part in keys:
+        if part.isdigit():
+            return tuple("0" if p.isdigit() else p for p in keys)
+    return keys
 
 
 def _version_note(found: ResolvedVersion | None) -> tuple[str, tuple[str, ...]]:

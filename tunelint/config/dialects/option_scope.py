@@ -55,27 +55,28 @@ def _respelled(written: WrittenKey, read: tuple[tuple[str, ...], str] | None) ->
     return WrittenKey(written.keys, written.value, written.plain_key, read[0], read[1])
 
 
-def _value(node: Node) -> object:
-    if isinstance(node, Mapping):
-        return _MAPPING
-    if isinstance(node, Sequence):
-        return _LIST
-    return node.plain()
-
-
 def _walk(node: Node, path: tuple[str, ...], out: list[WrittenKey], json: bool) -> None:
+    """Every key path under `node`, in document order. Scalars are handled where they are
+    met (most values are): only mappings and lists recurse."""
     if isinstance(node, Sequence):
         for index, item in enumerate(node.items):
-            _walk(item, (*path, str(index)), out, json)
+            if not isinstance(item, Scalar):
+                _walk(item, (*path, str(index)), out, json)
         return
     if not isinstance(node, Mapping):
         return
+    append = out.append
     for entry in node.entries:
-        keys = (*path, str(entry.key.value))
+        key = entry.key
+        keys = (*path, str(key.value))
         # JSON keys are all quoted, and a rename writes them quoted again.
-        plain = json or (isinstance(entry.key, Scalar) and entry.key.style is None)
-        out.append(WrittenKey(keys, _value(entry.value), plain))
-        _walk(entry.value, keys, out, json)
+        plain = json or key.style is None
+        value = entry.value
+        if isinstance(value, Scalar):
+            append(WrittenKey(keys, value.value, plain))
+        else:
+            append(WrittenKey(keys, _MAPPING if isinstance(value, Mapping) else _LIST, plain))
+            _walk(value, keys, out, json)
 
 
 @cache

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 from tunelint.config.dialects.facts import KeyRef, MissingFile, Yaml11String
@@ -53,27 +54,18 @@ class KeyReader:
         # Plan paths whose value the file writes in a form tunelint cannot map (an optimizer
         # or method it has no name for): rules tuned to the known values skip them.
         self.unmapped: set[PlanPath] = parent.unmapped if parent else set()
-        if self.root is not None:
-            self._index(self.root, ())
-
-    def _index(self, mapping: Mapping, keys: tuple[str, ...]) -> None:
-        for entry in mapping.entries:
-            path = (*keys, str(entry.key.value))
-            self.source_map.add(
-                DialectKey(path, self.role),
-                SourceLocation(entry.key.range, entry.value.range, self.file, ".".join(path)),
-            )
-            if isinstance(entry.value, Mapping):
-                self._index(entry.value, path)
-            elif isinstance(entry.value, Sequence):  # mappings in a list, by position
-                for index, item in enumerate(entry.value.items):
-                    if isinstance(item, Mapping):
-                        self._index(item, (*path, str(index)))
+        if self.root is not None:  # every key, indexed when the first one is looked up
+            self.source_map.index_later(partial(_index, self.root, (), self.role, self.file))
 
     # -- looking things up -------------------------------------------------------------
 
     def entry(self, *keys: str) -> Entry | None:
-        return self.doc.node_at(keys)[0] if self.root is not None else None
+        root = self.root
+        if root is None:
+            return None
+        if len(keys) == 1:  # most look-ups: a top-level key
+            return root.get(keys[0])
+        return self.doc.node_at(keys)[0]
 
     def node(self, *keys: str) -> Node | None:
         entry = self.entry(*keys)
@@ -152,6 +144,28 @@ class KeyReader:
                     key = str(entry.key.value)
                     found.append(Yaml11String(self.ref(key), node.raw, node.value, safe))
         return found
+
+
+def _index(
+    mapping: Mapping,
+    keys: tuple[str, ...],
+    role: str | None,
+    file: str | None,
+    into: dict[DialectKey, SourceLocation],
+) -> None:
+    """Every key under `mapping` (mappings in a list by position), in document order."""
+    for entry in mapping.entries:
+        path = (*keys, str(entry.key.value))
+        value = entry.value
+        into[DialectKey(path, role)] = SourceLocation(
+            entry.key.range, value.range, file, ".".join(path)
+        )
+        if isinstance(value, Mapping):
+            _index(value, path, role, file, into)
+        elif isinstance(value, Sequence):
+            for index, item in enumerate(value.items):
+                if isinstance(item, Mapping):
+                    _index(item, (*path, str(index)), role, file, into)
 
 
 def as_bool(value: Any) -> bool | None:

@@ -80,13 +80,14 @@ def named_nearby(path: Path) -> bool:
     try:
         if not path.is_file():  # text not on disk (stdin, a test): nothing is near it
             return False
-        folder = path.resolve().parent
+        itself = os.path.realpath(path)
     except OSError:
         return False
+    folder = os.path.dirname(itself)
+    name = path.name
     seen = 0
-    itself = path.resolve()
     # The parent folder too, unless the file's folder is a project root already.
-    roots = (folder,) if _is_project_root(folder) else (folder, folder.parent)
+    roots = (folder,) if _is_project_root(folder) else (folder, os.path.dirname(folder))
     for root in roots[: NEARBY_LEVELS + 1]:
         for candidate in _configs_below(root, depth=2):
             if candidate == itself:
@@ -95,10 +96,10 @@ def named_nearby(path: Path) -> bool:
             if seen > NEARBY_MAX_FILES:
                 return False
             try:
-                stat = candidate.stat()
+                stat = os.stat(candidate)
             except OSError:
                 continue
-            if path.name in _text(str(candidate), stat.st_mtime_ns, stat.st_size):
+            if name in _text(candidate, stat.st_mtime_ns, stat.st_size):
                 return True
     return False
 
@@ -108,30 +109,59 @@ def _text(path: str, mtime_ns: int, size: int) -> str:
     """A nearby file's text, read once while it is unchanged (linting a folder asks again
     for every DeepSpeed JSON in it)."""
     try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
     except OSError:
         return ""
 
 
-def _configs_below(root: Path, depth: int) -> list[Path]:
-    found: list[Path] = []
+# (root, depth) -> (every folder listed with its mtime, the configs found). A folder's
+# mtime changes when an entry is added, removed or renamed in it, so a listing is reused
+# (linting a folder asks once per DeepSpeed JSON) until one of its folders changes.
+_LISTINGS: dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], tuple[str, ...]]] = {}
+_MAX_LISTINGS = 256
+
+
+def _configs_below(root: str, depth: int) -> tuple[str, ...]:
+    cached = _LISTINGS.get((root, depth))
+    if cached is not None and all(_mtime(folder) == mtime for folder, mtime in cached[0]):
+        return cached[1]
+    folders: list[tuple[str, int]] = []
+    found: list[str] = []
+    _scan(root, depth, folders, found)
+    if len(_LISTINGS) >= _MAX_LISTINGS:
+        _LISTINGS.clear()
+    _LISTINGS[(root, depth)] = (tuple(folders), tuple(found))
+    return tuple(found)
+
+
+def _mtime(folder: str) -> int:
+    try:
+        return os.stat(folder).st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _scan(root: str, depth: int, folders: list[tuple[str, int]], found: list[str]) -> None:
+    """The configs under `root` in name order, folders first listed (`depth` levels down)."""
+    folders.append((root, _mtime(root)))
     try:  # scandir: the entry types come with the listing (no stat per entry)
         with os.scandir(root) as listing:
             entries = sorted(listing, key=lambda e: e.name)
     except OSError:
-        return found
+        return
     for entry in entries:
         if entry.name.startswith("."):
             continue
         try:
             if entry.is_file() and entry.name.endswith(_CONFIG_SUFFIXES):
-                found.append(Path(entry.path))
+                found.append(entry.path)
             elif entry.is_dir() and depth > 0:
-                found.extend(_configs_below(Path(entry.path), depth - 1))
+                _scan(entry.path, depth - 1, folders, found)
         except OSError:
             continue
-    return found
 
 
-def _is_project_root(folder: Path) -> bool:
-    return any((folder / marker).exists() for marker in (".git", "pyproject.toml", "tunelint.toml"))
+def _is_project_root(folder: str) -> bool:
+    markers = (".git", "pyproject.toml", "tunelint.toml")
+    return any(os.path.exists(os.path.join(folder, marker)) for marker in markers)
