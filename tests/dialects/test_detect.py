@@ -207,3 +207,42 @@ def test_llamafactory_v1_schema_is_read_by_the_v1_dialect_only() -> None:
     for block in ("peft_config", "dist_config"):
         v0 = v0.replace(f"{block}:\n", f"{block}_unused:\n")
     assert detect_dialect(parse_document(v0, "train_lora.yaml")).name == "llamafactory"
+
+
+# A project's own nested training config (its own script reads it): not tunelint's format.
+OWN_NESTED = """\
+model:
+  name: Qwen/Qwen2.5-0.5B-Instruct
+  dtype: bfloat16
+lora:
+  r: 16
+data:
+  train: data/train.jsonl
+training:
+  per_device_train_batch_size: 4
+  num_train_epochs: 2
+"""
+OWN_TRAINING_ARGS = OWN_NESTED.replace("lora:\n  r: 16\n", "")
+NATIVE_BY_CONTENT = """\
+model:
+  name: Qwen/Qwen2.5-0.5B-Instruct
+  max_seq_len: 2048
+peft:
+  kind: lora
+training:
+  micro_batch_size: 4
+  learning_rate: 2.0e-4
+"""
+
+
+def test_native_by_content_only_in_the_plans_words() -> None:
+    def native(text: str) -> float:
+        return get_dialect("native").detect(parse_document(text, "config.yaml"))
+
+    assert native(NATIVE_BY_CONTENT) == 0.9
+    # A typo in a section name is still a native file (the schema then names the typo).
+    assert native(NATIVE_BY_CONTENT.replace("peft:", "pfet:")) == 0.9
+    assert native(OWN_NESTED) == 0.0  # `lora:` is no Plan section
+    assert native(OWN_TRAINING_ARGS) == 0.0  # `training:` holds TrainingArguments' keys
+    # Named or marked as tunelint's, the same text is read as native (and its keys judged).
+    assert get_dialect("native").detect(parse_document(OWN_NESTED, "x.tune.yaml")) == 1.0

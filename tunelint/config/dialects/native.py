@@ -24,6 +24,32 @@ _MARKER = re.compile(r"^\s*#\s*tunelint\b(?!\s*:\s*ignore)", re.MULTILINE)
 _SECTIONS = {"intent", "method", "peft", "precision", "hardware", "training", "data", "output"}
 
 
+def _in_plan_words(root: Mapping) -> bool:
+    """Every top-level key is a Plan section (a near miss counts: a typo in a native file),
+    and most keys of each section are the Plan's own fields."""
+    import difflib
+
+    from tunelint.config import plan_validators
+    from tunelint.config.plan_objects import field_names, section_at
+
+    sections = _SECTIONS | {"model", "$schema"}
+    names = root.keys()  # the document's Mapping, not a dict
+    for key in names:
+        if key not in sections and not difflib.get_close_matches(key, sections, n=1, cutoff=0.75):
+            return False
+    plan_class = plan_validators.validator().plan
+    for key in names:
+        node = root.get(key)
+        cls = section_at((key,), plan_class) if key in sections else None
+        if cls is None or node is None or not isinstance(node.value, Mapping):
+            continue
+        written = list(node.value.keys())
+        known = set(field_names(cls))
+        if written and sum(k in known for k in written) * 2 < len(written):
+            return False  # e.g. `training:` holding TrainingArguments' keys
+    return True
+
+
 def _walk(node: Mapping, prefix: tuple[str, ...], source_map: SourceMap) -> None:
     for entry in node.entries:
         path = (*prefix, str(entry.key.value))
@@ -47,9 +73,14 @@ class NativeDialect:
             return 0.0
         model = root.get("model")
         keys = set(root.keys())
-        if model is not None and isinstance(model.value, Mapping) and model.value.get("name"):
-            return 0.9 if keys & _SECTIONS else 0.5
-        return 0.0
+        if model is None or not isinstance(model.value, Mapping) or not model.value.get("name"):
+            return 0.0
+        # By content alone (no native name, marker or $schema) the file must be written in
+        # the Plan's words: projects' own nested configs (model/data/training plus `lora`,
+        # `reward`, `grpo`... or HF TrainingArguments under `training`) are theirs, not ours.
+        if not _in_plan_words(root):
+            return 0.0
+        return 0.9 if keys & _SECTIONS else 0.5
 
     def map(self, doc: Document) -> MappedConfig:
         source_map = SourceMap()
