@@ -9,10 +9,16 @@ import os
 from pathlib import Path
 
 
+def cache_dir() -> Path:
+    """tunelint's cache folder (TUNELINT_CACHE_DIR, else the XDG user cache)."""
+    if os.environ.get("TUNELINT_CACHE_DIR"):
+        return Path(os.environ["TUNELINT_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tunelint"
+
+
 def cache_file(kind: str, name: str) -> Path:
     """`<cache folder>/<kind>/<name>` (the folder: TUNELINT_CACHE_DIR or the XDG cache)."""
-    from tunelint.knowledge.model_hub import cache_dir
-
     return cache_dir() / kind / name
 
 

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tunelint.knowledge import data_files, model_vision
+from tunelint.knowledge import data_files
 from tunelint.knowledge.model_spec import ModelSpec
 
 _ARCHITECTURES = Path(__file__).parent / "data" / "architectures.toml"
@@ -63,6 +63,8 @@ def siglip_vision_params(vision: dict[str, Any], text_hidden: int) -> int | None
     Gemma3MultiModalProjector); None for another vision model."""
     if vision.get("model_type", "siglip_vision_model") != "siglip_vision_model":
         return None
+    from tunelint.knowledge import model_vision
+
     return model_vision.siglip(vision, {}, text_hidden)
 
 
@@ -302,6 +304,8 @@ def spec_from_hf_config(config: dict[str, Any], name: str, source: str) -> Model
     if uncounted:  # Gemma 3n: parts no formula here counts; the total is the text model's
         notes.append(f"the parameter count covers only the text decoder's layout: {uncounted}")
     if isinstance(vision, dict) and wrapper:
+        from tunelint.knowledge import model_vision
+
         counted = model_vision.vision_params(config, hidden)
         if counted is None:
             notes.append(f"vision tower ({vision.get('model_type', wrapper)}) not counted")

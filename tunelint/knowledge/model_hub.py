@@ -37,6 +37,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from tunelint.knowledge.disk_cache import cache_dir
+
 Status = Literal["found", "adapter", "gated", "missing", "no-config", "error", "offline"]
 NetworkMode = Literal["inline", "background", "off"]
 
@@ -97,14 +99,6 @@ def offline_by_environment() -> bool:
         os.environ.get(var, "").strip().lower() in _TRUE
         for var in ("TUNELINT_OFFLINE", "HF_HUB_OFFLINE")
     )
-
-
-def cache_dir() -> Path:
-    """tunelint's cache folder (TUNELINT_CACHE_DIR, else the XDG user cache)."""
-    if os.environ.get("TUNELINT_CACHE_DIR"):
-        return Path(os.environ["TUNELINT_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tunelint"
 
 
 def _endpoint() -> str:

@@ -25,11 +25,14 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tunelint.knowledge import data_files, model_hub, models_derived
+from tunelint.knowledge import data_files
 from tunelint.knowledge.model_config import spec_from_hf_config
 from tunelint.knowledge.model_spec import Head, Layout, LinearModule, ModelSpec, ModuleKind
+
+if TYPE_CHECKING:
+    from tunelint.knowledge import models_derived
 
 __all__ = [
     "Head",
@@ -188,15 +191,23 @@ def catalog() -> tuple[ModelSpec, ...]:
 
 
 @cache
-def _index() -> dict[str, ModelSpec]:
-    index: dict[str, ModelSpec] = {}
-    for spec in catalog():
-        names = [spec.name, *spec.aliases]
-        if spec.hf_repo:
-            names += [spec.hf_repo, spec.hf_repo.split("/", 1)[1]]
+def _index() -> dict[str, str]:
+    """Every name an entry answers to -> the entry's name. Specs are built for the entries
+    looked up only (building all ~100 reads every config.json entry: ~10 ms at start-up)."""
+    index: dict[str, str] = {}
+    for row in _rows().values():
+        names = [row["name"], *row.get("aliases", ())]
+        repo = row.get("hf_repo")
+        if repo:
+            names += [repo, repo.split("/", 1)[1]]
         for name in names:
-            index.setdefault(_key(name), spec)
+            index.setdefault(_key(name), row["name"])
     return index
+
+
+@cache
+def _entry(name: str) -> ModelSpec:
+    return _spec_from_row(_rows()[name])
 
 
 def model_names() -> list[str]:
@@ -227,7 +238,8 @@ def _variants(text: str) -> list[str]:
 
 def _catalog_match(text: str) -> ModelSpec | None:
     index = _index()
-    return next((s for v in _variants(text) if (s := index.get(_key(v))) is not None), None)
+    found = next((n for v in _variants(text) if (n := index.get(_key(v))) is not None), None)
+    return _entry(found) if found is not None else None
 
 
 def _base_catalog_lookup(name: str) -> ModelSpec | None:
@@ -241,15 +253,29 @@ def _base_catalog_lookup(name: str) -> ModelSpec | None:
 
 
 @cache
+def _hub() -> Any:
+    """The Hub client, imported when a name misses the catalog (most lints never need it)."""
+    from tunelint.knowledge import model_hub
+
+    return model_hub
+
+
+def _derived_module() -> Any:
+    """The derived-model table's reader, imported on a catalog miss."""
+    from tunelint.knowledge import models_derived
+
+    return models_derived
+
+
 def _derived(repo: str) -> models_derived.Derived | str:
-    row = models_derived.find_row(repo, by_last_component=False)
+    row = _derived_module().find_row(repo, by_last_component=False)
     assert row is not None
-    return models_derived.derive(row, _base_catalog_lookup, catalog_config)
+    return _derived_module().derive(row, _base_catalog_lookup, catalog_config)
 
 
 def _derived_match(text: str, by_last: bool) -> models_derived.Derived | str | None:
     for variant in _variants(text):
-        row = models_derived.find_row(variant, by_last_component=by_last)
+        row = _derived_module().find_row(variant, by_last_component=by_last)
         if row is not None:
             return _derived(row["repo"])
     return None
@@ -269,7 +295,7 @@ def _named(name: str) -> ModelLookup | None:
         derived = None if spec is not None else _derived_match(text, by_last=True)
     if spec is not None:
         return ModelLookup(spec)
-    if isinstance(derived, models_derived.Derived):
+    if isinstance(derived, _derived_module().Derived):
         return _from_derived(derived)
     if isinstance(derived, str):
         return ModelLookup(None, derived, "derived")
@@ -295,8 +321,8 @@ def catalog_model(name: str) -> ModelSpec | None:
 
 def derived_specs() -> list[ModelSpec]:
     """Every derived entry whose base is in the catalog (tests, listings)."""
-    found = (_derived(row["repo"]) for row in models_derived.rows())
-    return [d.spec for d in found if isinstance(d, models_derived.Derived)]
+    found = (_derived(row["repo"]) for row in _derived_module().rows())
+    return [d.spec for d in found if isinstance(d, _derived_module().Derived)]
 
 
 # --- config.json ------------------------------------------------------------------------
@@ -471,7 +497,7 @@ def _lookup(name: str, where: _Where) -> ModelLookup:
                 return _read_config(folder / file, text, "config.json", where)
     if looks_local:
         return _local_copy(text, folders)
-    if model_hub.is_hub_id(text):
+    if _hub().is_hub_id(text):
         cached = _cached_config(text)
         if cached is not None:
             return _read_config(cached, text, "hf-cache", where)
@@ -508,28 +534,28 @@ def _local_copy(text: str, folders: list[Path]) -> ModelLookup:
 
 def _hub_lookup(repo_id: str, where: _Where) -> ModelLookup:
     offline, blocking = where.offline, where.blocking
-    mode = model_hub.network_mode()
+    mode = _hub().network_mode()
     if offline is None:
-        offline = mode == "off" or model_hub.offline_by_environment()
+        offline = mode == "off" or _hub().offline_by_environment()
     if blocking is None:
         blocking = mode != "background"
-    answer = model_hub.cached_answer(repo_id)
+    answer = _hub().cached_answer(repo_id)
     if answer is not None and answer.status == "error" and offline:
         answer = None  # a failed fetch is no answer: offline says offline (hub_config)
     if answer is None:
         if offline:
-            answer = model_hub.hub_config(repo_id, offline=True)
+            answer = _hub().hub_config(repo_id, offline=True)
         elif not blocking:
-            model_hub.fetch_in_background(repo_id, lambda _repo, _answer: None)
+            _hub().fetch_in_background(repo_id, lambda _repo, _answer: None)
             reason = f"fetching the config.json of {repo_id} from the Hugging Face Hub"
             return ModelLookup(None, reason, "hub", pending=True, waiting_for=repo_id)
         else:
-            answer = model_hub.fetch_config(repo_id)
+            answer = _hub().fetch_config(repo_id)
     if answer.status == "adapter" and answer.config is not None:
-        source = f"its adapter_config.json on the Hub, kept in {model_hub.cache_dir()}"
+        source = f"its adapter_config.json on the Hub, kept in {_hub().cache_dir()}"
         return _adapter(answer.config, repo_id, source, "hub", where)
     if answer.status == "found" and answer.config is not None:
-        source = f"{model_hub.cache_dir()} (Hub answer for {repo_id})"
+        source = f"{_hub().cache_dir()} (Hub answer for {repo_id})"
         return _from_config(answer.config, repo_id, source, "hub")
     return ModelLookup(None, answer.reason, "hub")
 
