@@ -5,7 +5,7 @@ few"; the intent matrix: multi-task -> adapters, inference speed -> IA3, strengt
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix
@@ -58,13 +58,18 @@ def full_training_reason(plan: Plan, ctx: Context) -> str | None:
         return f"only part of the model trains ({ctx.facts.partial})"
     if ctx.facts.full_reasons:
         return "; ".join(ctx.facts.full_reasons)
-    from tunelint.knowledge.models import resolve_model  # the catalog loads on first use
-
-    search = (ctx.file.parent,) if ctx.file is not None else ()
-    spec = resolve_model(plan.model.name, search) if plan.model.name else None
+    spec = _model(plan, ctx)
     if spec is not None and spec.param_count() < SMALL_MODEL_PARAMS:
         return f"a small model ({spec.param_count() / 1e9:.2g}B parameters)"
     return None
+
+
+def _model(plan: Plan, ctx: Context) -> Any:
+    """The trained model's spec, or None when it cannot be resolved here."""
+    from tunelint.knowledge.models import resolve_model  # the catalog loads on first use
+
+    search = (ctx.file.parent,) if ctx.file is not None else ()
+    return resolve_model(plan.model.name, search) if plan.model.name else None
 
 
 @rule(
@@ -72,6 +77,7 @@ def full_training_reason(plan: Plan, ctx: Context) -> str | None:
     name="full-finetune-without-reason",
     severity="warning",
     applies_to=TRAINING_RUN,
+    may_assume=("the model's size",),
     source="article §3 (LoRA as the default)",
     summary="Full fine-tuning without a stated reason",
     fixable="always",
@@ -96,6 +102,11 @@ def full_training_reason(plan: Plan, ctx: Context) -> str | None:
 def full_finetune_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
     if plan.peft.kind != "full" or full_training_reason(plan, ctx) is not None:
         return
+    # A model tunelint cannot read may be one of the small ones the article's case skips.
+    unknown = bool(plan.model.name) and _model(plan, ctx) is None
+    size = (
+        f"{plan.model.name} has {SMALL_MODEL_PARAMS / 1e9:g}B parameters or more (not known here)"
+    )
     yield Finding(
         f"full fine-tuning of {plan.model.name or 'the model'} ({plan.method.kind}) with no "
         "reason in the config (no RL/reward stage, partial freezing, continued pre-training, "
@@ -103,6 +114,7 @@ def full_finetune_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
         "peft.reason)",
         KIND,
         Fix("Use LoRA", "unsafe", (SetValue(KIND, "lora"),)),
+        assumed=(size,) if unknown else (),
     )
 
 
