@@ -63,10 +63,12 @@ class NativeDialect:
     label = "tunelint"
 
     def detect(self, doc: Document) -> float:
-        if NATIVE_FILENAMES.search(doc.filename):
+        # Each pattern needs a word most files lack: a substring test spares them the scans.
+        name = doc.filename
+        if ("tunelint." in name or ".tune." in name) and NATIVE_FILENAMES.search(name):
             return 1.0
         head = doc.text[:2048]
-        if _MARKER.search(head) or ("$schema" in head and "tunelint" in head):
+        if "tunelint" in head and (_MARKER.search(head) or "$schema" in head):
             return 1.0
         root = doc.root
         if not isinstance(root, Mapping):

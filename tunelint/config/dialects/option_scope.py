@@ -15,6 +15,9 @@ from tunelint.config.document import Mapping, Node, Scalar, Sequence
 # their content, and copying every subtree per key would cost a quadratic walk.
 _MAPPING: dict[str, object] = {}
 _LIST: list[object] = []
+# One WrittenKey per key of every file: built as the tuple it is (NamedTuple's own __new__
+# is Python code); the field order is WrittenKey's.
+_new = tuple.__new__
 
 
 def option_scope(
@@ -72,10 +75,11 @@ def _walk(node: Node, path: tuple[str, ...], out: list[WrittenKey], json: bool) 
         # JSON keys are all quoted, and a rename writes them quoted again.
         plain = json or key.style is None
         value = entry.value
-        if isinstance(value, Scalar):
-            append(WrittenKey(keys, value.value, plain))
+        if value.__class__ is Scalar:
+            append(_new(WrittenKey, (keys, value.value, plain, None, "")))
         else:
-            append(WrittenKey(keys, _MAPPING if isinstance(value, Mapping) else _LIST, plain))
+            stand_in = _MAPPING if value.__class__ is Mapping else _LIST
+            append(_new(WrittenKey, (keys, stand_in, plain, None, "")))
             _walk(value, keys, out, json)
 
 

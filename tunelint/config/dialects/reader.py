@@ -44,6 +44,10 @@ class KeyReader:
         """A reader of `doc`; with `parent`, a related file writing into the parent's Plan."""
         self.doc = doc
         self.root: Mapping | None = doc.root if isinstance(doc.root, Mapping) else None
+        # A top-level key's entry: most look-ups are one key (bound once, called ~100 times).
+        self._top: Callable[[str], Entry | None] = (
+            self.root.get if self.root is not None else _absent
+        )
         self.file = file  # None: the linted file; else a related file's path
         self.role = role
         self.source_map: SourceMap = parent.source_map if parent else SourceMap()
@@ -60,24 +64,23 @@ class KeyReader:
     # -- looking things up -------------------------------------------------------------
 
     def entry(self, *keys: str) -> Entry | None:
-        root = self.root
-        if root is None:
-            return None
         if len(keys) == 1:  # most look-ups: a top-level key
-            return root.get(keys[0])
+            return self._top(keys[0])
+        if self.root is None:
+            return None
         return self.doc.node_at(keys)[0]
 
     def node(self, *keys: str) -> Node | None:
-        entry = self.entry(*keys)
+        entry = self._top(keys[0]) if len(keys) == 1 else self.entry(*keys)
         return entry.value if entry is not None else None
 
     def has(self, *keys: str) -> bool:
-        return self.entry(*keys) is not None
+        return (self._top(keys[0]) if len(keys) == 1 else self.entry(*keys)) is not None
 
     def value(self, *keys: str) -> Any:
         """The plain value at `keys` (YAML 1.2 reading), or None when absent."""
-        node = self.node(*keys)
-        return node.plain() if node is not None else None
+        entry = self._top(keys[0]) if len(keys) == 1 else self.entry(*keys)
+        return entry.value.plain() if entry is not None else None
 
     def keys(self) -> list[str]:
         return self.root.keys() if self.root is not None else []
@@ -92,14 +95,16 @@ class KeyReader:
 
     # -- writing the Plan side ---------------------------------------------------------
 
-    def locate(self, path: PlanPath, *keys: str) -> None:
-        """Point the canonical `path` at the dialect key `keys` (without setting a value)."""
-        entry = self.entry(*keys)
+    def locate(self, path: PlanPath, *keys: str) -> Entry | None:
+        """Point the canonical `path` at the dialect key `keys` (without setting a value);
+        the key's entry, or None when the file does not write it."""
+        entry = self._top(keys[0]) if len(keys) == 1 else self.entry(*keys)
         if entry is not None:
             self.source_map.add(
                 path,
                 SourceLocation(entry.key.range, entry.value.range, self.file, ".".join(keys)),
             )
+        return entry
 
     def put(self, path: PlanPath, value: Any, *keys: str) -> None:
         """Set the Plan value at `path`; with `keys`, that dialect key is where it was written."""
@@ -107,10 +112,8 @@ class KeyReader:
         for part in path[:-1]:
             node = node.setdefault(part, {})
         node[path[-1]] = value
-        if keys:
-            self.locate(path, *keys)
-            if self.has(*keys):
-                self.written.add(path)
+        if keys and self.locate(path, *keys) is not None:
+            self.written.add(path)
 
     def get(self, path: PlanPath) -> Any:
         node: Any = self.data
@@ -144,6 +147,11 @@ class KeyReader:
                     key = str(entry.key.value)
                     found.append(Yaml11String(self.ref(key), node.raw, node.value, safe))
         return found
+
+
+def _absent(_key: str) -> None:
+    """The top-level look-up of a document whose root is not a mapping."""
+    return None
 
 
 def _index(

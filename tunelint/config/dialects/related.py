@@ -8,9 +8,11 @@ A reference that resolves nowhere is not an error here: it may exist on the trai
 
 from __future__ import annotations
 
+import errno
 import os
 from functools import lru_cache
 from pathlib import Path
+from stat import S_ISREG
 
 from tunelint.config.document import Document, decode, parse_document
 
@@ -25,19 +27,57 @@ def resolve_reference(config_file: str, reference: str) -> Path | None:
     if ref.is_absolute():
         return ref if ref.is_file() else None
     try:
-        folder = Path(config_file).resolve().parent
+        start = str(Path(config_file).resolve().parent)
     except OSError:
         return None
-    for level, candidate_dir in enumerate((folder, *folder.parents)):
-        if level > MAX_LEVELS_UP:
-            break
-        candidate = candidate_dir / ref
+    relative = str(ref)
+    for folder in folders_up(start, MAX_LEVELS_UP):
+        candidate = os.path.join(folder, relative)
         try:
-            if candidate.is_file():
-                return candidate
+            if is_file(candidate):
+                return Path(candidate)
         except OSError:
             return None
     return None
+
+
+def folders_up(folder: str, levels: int) -> list[str]:
+    """`folder` and the folders above it, at most `levels` above (`Path.parents` on text:
+    a folder tried per level costs no Path objects)."""
+    found = [folder]
+    while len(found) <= levels:
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        found.append(parent)
+        folder = parent
+    return found
+
+
+# What pathlib's `exists` / `is_file` take for "not there"; any other OSError is raised.
+_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
+
+
+def exists(path: str) -> bool:
+    """`Path(path).exists()` without the Path."""
+    return _mode(path) is not None
+
+
+def is_file(path: str) -> bool:
+    """`Path(path).is_file()` without the Path."""
+    mode = _mode(path)
+    return mode is not None and S_ISREG(mode)
+
+
+def _mode(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mode
+    except OSError as exc:
+        if exc.errno in _MISSING:
+            return None
+        raise
+    except ValueError:  # a name the file system cannot encode
+        return None
 
 
 @lru_cache(maxsize=64)

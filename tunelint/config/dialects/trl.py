@@ -183,8 +183,7 @@ def infer_method(reader: KeyReader) -> tuple[str, str]:
     votes: dict[str, list[str]] = {}
     written = list(reader.keys())  # in file order: the message names the first
     for key in written:
-        value = reader.value(key)
-        if key in only and value not in (None, False, "", [], {}):
+        if key in only and reader.value(key) not in (None, False, "", [], {}):
             votes.setdefault(only[key], []).append(key)
     if len(votes) == 1:
         [(method, keys)] = votes.items()

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tunelint.config.dialects.related import exists, folders_up, is_file
+
 MAX_LEVELS_UP = 4
 MAX_FILES = 400  # scripts read per project: a config's project, not a monorepo
 MAX_FOLDERS = 2000  # folders listed per project (data folders hold no scripts)
@@ -89,24 +91,23 @@ def _from_scripts(config_file: str) -> LoaderEvidence | None:
     if config_file.startswith("<"):
         return None
     try:
-        path = Path(config_file).resolve()
-        if not path.is_file():
+        path = os.path.realpath(config_file)
+        if not is_file(path):
             return None  # a buffer or a test text: its neighbours are not its project's
     except OSError:
         return None
-    root = _project_root(path.parent)
+    folder = os.path.dirname(path)
+    root = _project_root(folder)
     if root is not None:
-        return _scan((str(root),), True)
+        return _scan((root,), True)
     # No project root: the config's folder and the one above, not below.
-    return _scan((str(path.parent), str(path.parent.parent)), False)
+    return _scan((folder, os.path.dirname(folder)), False)
 
 
-def _project_root(folder: Path) -> Path | None:
-    for level, candidate in enumerate((folder, *folder.parents)):
-        if level > MAX_LEVELS_UP:
-            break
+def _project_root(folder: str) -> str | None:
+    for candidate in folders_up(folder, MAX_LEVELS_UP):
         try:
-            if any((candidate / marker).exists() for marker in _ROOT_MARKERS):
+            if any(exists(os.path.join(candidate, marker)) for marker in _ROOT_MARKERS):
                 return candidate
         except OSError:  # an unreadable folder ends the search
             return None
