@@ -99,6 +99,13 @@ def _setup_requirements(path: Path) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _folder_requirements(folder: str) -> tuple[tuple[Path, list[str]], ...]:
+    """One folder's requirement files, read once: every config below it (and every package
+    asked about) walks up through the same folders."""
+    return tuple(_requirement_lines(Path(folder)))
+
+
 def _requirement_lines(directory: Path) -> list[tuple[Path, list[str]]]:
     found: list[tuple[Path, list[str]]] = []
     for path in sorted(directory.glob("requirements*.txt")):
@@ -120,7 +127,7 @@ def _declared(package: str, folder: str) -> tuple[str, str] | None:
     """(specifier, file) of the nearest requirement of `package` walking up from `folder`."""
     directory = Path(folder)
     for candidate in (directory, *directory.parents):
-        for path, lines in _requirement_lines(candidate):
+        for path, lines in _folder_requirements(str(candidate)):
             for line in lines:
                 spec = _requirement(line, package)
                 if spec is not None:
@@ -180,4 +187,5 @@ def resolve_version(
 def clear_versions_cache() -> None:
     """Forget cached requirement files (the server calls this when one changes)."""
     _declared.cache_clear()
+    _folder_requirements.cache_clear()
     _real_folder.cache_clear()
