@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,32 +86,37 @@ def _problems(
     """Each written key's problems. A key path is judged once per distinct value: list items
     (`datasets.3.type: alpaca`) repeat the same keys and values, and the table reads a path
     without its list indices."""
-    groups: dict[tuple[tuple[str, ...], tuple[str, Any]], list[WrittenKey]] = {}
+    # (dotted table path, value type, value) -> the keys written so
+    groups: dict[tuple[str, type, Any], list[WrittenKey]] = {}
     for key in written:
-        path = _table_path(key.read_as or key.keys)
-        value = key.value if not isinstance(key.value, (list, dict)) else repr(key.value)
-        group = (path, (type(key.value).__name__, value))
-        if group in groups:
-            groups[group].append(key)
-        else:
+        value = key.value
+        kind = value.__class__
+        group = (
+            _table_path(key.read_as or key.keys),
+            kind,
+            repr(value) if kind is list or kind is dict else value,
+        )
+        keys = groups.get(group)
+        if keys is None:
             groups[group] = [key]
+        else:
+            keys.append(key)
     out: list[tuple[KeyProblem, WrittenKey]] = []
     pending = list(groups.items())
     while pending:  # one batch per round: a path at most once (its value keyed by path)
-        batch: dict[str, tuple[tuple[str, ...], list[WrittenKey]]] = {}
+        batch: dict[str, list[WrittenKey]] = {}
         later = []
-        for (path, kind), keys in pending:
-            dotted = ".".join(path)
-            if dotted in batch:
-                later.append(((path, kind), keys))
+        for group, keys in pending:
+            if group[0] in batch:
+                later.append((group, keys))
             else:
-                batch[dotted] = (path, keys)
+                batch[group[0]] = keys
         problems = judge(
             list(batch),  # the dotted paths, as the table reads them
-            values={dotted: keys[0].value for dotted, (_, keys) in batch.items()},
+            values={dotted: keys[0].value for dotted, keys in batch.items()},
         )
         for problem in problems:
-            for key in batch[problem.key][1] if problem.key in batch else ():
+            for key in batch.get(problem.key, ()):
                 out.append((problem, key))
         pending = later
     if len(out) < 2:
@@ -120,12 +125,11 @@ def _problems(
     return sorted(out, key=lambda pair: order[pair[1].keys])
 
 
-def _table_path(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The path as the table reads it: list indices all `0` (most paths have none)."""
-    for part in keys:
-        if part.isdigit():
-            return tuple("0" if p.isdigit() else p for p in keys)
-    return keys
+@lru_cache(maxsize=4096)
+def _table_path(keys: tuple[str, ...]) -> str:
+    """The dotted path as the table reads it: list indices all `0` (most paths have none).
+    Cached: the same keys recur in every file of a framework."""
+    return ".".join("0" if part.isdigit() else part for part in keys)
 
 
 def _version_note(found: ResolvedVersion | None) -> tuple[str, tuple[str, ...]]:
