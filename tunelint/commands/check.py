@@ -289,7 +289,7 @@ def run(args: argparse.Namespace) -> int:
         return status if status else (EXIT_FINDINGS if fixed else EXIT_CLEAN)
     out = sys.stderr if args.fix and "-" in files else sys.stdout
     if args.format in ("text", "concise"):
-        render_text(diagnostics, texts, out, show_source=args.format == "text")
+        render_text(diagnostics, texts, out, show_source=_shows_source(args))
         if not args.quiet:
             print(summary(diagnostics, checked, skipped, fixed, failed, unwritten), file=out)
     elif args.format == "json":
@@ -359,7 +359,7 @@ def _check_path(name: str, options: LintOptions, args: argparse.Namespace) -> _O
         return _failed(source, exc, name)
     return _Outcome(
         result.path,
-        result.text,
+        result.text if _shows_source(args) else "",  # a worker sends back only what is shown
         tuple(result.diagnostics),
         result.is_config,
         applied,
@@ -367,6 +367,11 @@ def _check_path(name: str, options: LintOptions, args: argparse.Namespace) -> _O
         read=True,
         name=name,
     )
+
+
+def _shows_source(args: argparse.Namespace) -> bool:
+    """The report quotes source lines (the text format's excerpts) and needs each text."""
+    return getattr(args, "format", "text") == "text"
 
 
 def _failed(source: _Source, exc: Exception, name: str) -> _Outcome:
