@@ -80,12 +80,21 @@ def _project_file(ctx: Context) -> Path | None:
     return ctx.file if ctx.file is not None and ctx.file.is_file() else None
 
 
+# (judging scope, dotted path, value type, value) -> the problems `unknown_keys` gives that
+# key: a pure function of its arguments over static tables, and configs of one framework
+# write the same keys and values (`bf16: true`), so a key is judged once per process.
+_JUDGED_KEYS: dict[tuple[Any, ...], tuple[KeyProblem, ...]] = {}
+_MAX_JUDGED_KEYS = 65_536
+
+
 def _problems(
-    judge: Callable[..., list[KeyProblem]], written: tuple[WrittenKey, ...]
+    judge: Callable[..., list[KeyProblem]],
+    written: tuple[WrittenKey, ...],
+    scope: tuple[Any, ...],
 ) -> list[tuple[KeyProblem, WrittenKey]]:
     """Each written key's problems. A key path is judged once per distinct value: list items
     (`datasets.3.type: alpaca`) repeat the same keys and values, and the table reads a path
-    without its list indices."""
+    without its list indices. `scope` is everything else `judge` reads (its arguments)."""
     # (dotted table path, value type, value) -> the keys written so
     groups: dict[tuple[str, type, Any], list[WrittenKey]] = {}
     for key in written:
@@ -102,22 +111,38 @@ def _problems(
         else:
             keys.append(key)
     out: list[tuple[KeyProblem, WrittenKey]] = []
-    pending = list(groups.items())
+    pending = []
+    for group, keys in groups.items():
+        known = _JUDGED_KEYS.get((scope, *group))
+        if known is None:
+            pending.append((group, keys))
+            continue
+        for problem in known:
+            for key in keys:
+                out.append((problem, key))
+    if len(_JUDGED_KEYS) + len(pending) > _MAX_JUDGED_KEYS:
+        _JUDGED_KEYS.clear()
     while pending:  # one batch per round: a path at most once (its value keyed by path)
-        batch: dict[str, list[WrittenKey]] = {}
+        batch: dict[str, tuple[tuple[str, type, Any], list[WrittenKey]]] = {}
         later = []
         for group, keys in pending:
             if group[0] in batch:
                 later.append((group, keys))
             else:
-                batch[group[0]] = keys
+                batch[group[0]] = (group, keys)
         problems = judge(
             list(batch),  # the dotted paths, as the table reads them
-            values={dotted: keys[0].value for dotted, keys in batch.items()},
+            values={dotted: keys[0].value for dotted, (_, keys) in batch.items()},
         )
+        found: dict[str, list[KeyProblem]] = {dotted: [] for dotted in batch}
         for problem in problems:
-            for key in batch.get(problem.key, ()):
-                out.append((problem, key))
+            if problem.key in found:
+                found[problem.key].append(problem)
+        for dotted, (group, keys) in batch.items():
+            _JUDGED_KEYS[(scope, *group)] = tuple(found[dotted])
+            for problem in found[dotted]:
+                for key in keys:
+                    out.append((problem, key))
         pending = later
     if len(out) < 2:
         return out
@@ -193,9 +218,10 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
         also=also,
         version_assumed=not exact,
     )
+    arguments = (scope.framework, version, section, tuple(related.items()), also, not exact)
     note, assumed = _version_note(found)
     verdicts: list[KeyVerdict] = []
-    for problem, written in _problems(judge, scope.keys):
+    for problem, written in _problems(judge, scope.keys, arguments):
         severity: Severity = problem.severity  # type: ignore[assignment]
         message = problem.message
         certain = True
