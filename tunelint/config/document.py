@@ -338,8 +338,7 @@ class _Builder:
         return result
 
     def tree(self, node: yaml.Node, depth: int) -> Node:
-        """One node and, through `build`, its children: this runs once per value, so the
-        ranges are made inline (tuple.__new__, not NamedTuple's Python constructor)."""
+        """One node and, through `build`, its children."""
         if depth > MAX_DEPTH:
             raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", self.range(node))
         # Tags (`!ENV`, mkdocs' `!!python/name:...`) are valid YAML: the node is kept as
@@ -347,13 +346,7 @@ class _Builder:
         kind = node.__class__
         if kind is _SCALAR_NODE:
             return self.scalar(node)
-        if self.marks_are_lsp:
-            s, e = node.start_mark, node.end_mark
-            span = _new(
-                Range, (_new(Position, (s.line, s.column)), _new(Position, (e.line, e.column)))
-            )
-        else:
-            span = _range(self.index, node)
+        span = self.range(node)
         if kind is yaml.SequenceNode:
             if depth >= MAX_DEPTH or self.shared:  # too deep (`tree` says so), or aliased
                 items = [self.child(child, depth + 1) for child in node.value]
@@ -368,13 +361,7 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode) -> Scalar:
         """A scalar node (no depth to check: its parent's children are not too deep)."""
-        if self.marks_are_lsp:
-            s, e = node.start_mark, node.end_mark
-            span = _new(
-                Range, (_new(Position, (s.line, s.column)), _new(Position, (e.line, e.column)))
-            )
-        else:
-            span = _range(self.index, node)
+        span = self.range(node)
         style = node.style or None
         raw = node.value
         if style is not None:
@@ -388,9 +375,13 @@ class _Builder:
         return Scalar(value, raw, span, style, node.tag)
 
     def range(self, node: yaml.Node) -> Range:
+        """A node's range: this runs once per value, so it is made inline (tuple.__new__, not
+        NamedTuple's Python constructor)."""
         if self.marks_are_lsp:  # the same lines either way: take the marks as they are
             s, e = node.start_mark, node.end_mark
-            return Range(Position(s.line, s.column), Position(e.line, e.column))
+            return _new(
+                Range, (_new(Position, (s.line, s.column)), _new(Position, (e.line, e.column)))
+            )
         return _range(self.index, node)
 
     def entries(self, node: yaml.MappingNode, depth: int) -> list[Entry]:
