@@ -85,6 +85,7 @@ class FixResult:
 def _strings(doc: Document) -> list[StringValue]:
     found: list[StringValue] = []
     append = found.append
+    string = StringValue._make  # one tuple per string value: no keyword handling
 
     def walk(node: object, path: tuple[str, ...]) -> None:
         if isinstance(node, Mapping):
@@ -92,14 +93,14 @@ def _strings(doc: Document) -> list[StringValue]:
                 value = entry.value
                 if not isinstance(value, Scalar):
                     walk(value, (*path, str(entry.key.value)))
-                elif isinstance(value.value, str):  # scalars inline: most values are
-                    append(StringValue((*path, str(entry.key.value)), value.value, value.range))
+                elif value.value.__class__ is str:  # scalars inline: most values are
+                    append(string(((*path, str(entry.key.value)), value.value, value.range)))
         elif isinstance(node, Sequence):
             for item in node.items:
                 # Scalars inline: a long list (target modules, layers) is most of a file.
                 if isinstance(item, Scalar):
-                    if isinstance(item.value, str):
-                        append(StringValue(path, item.value, item.range))
+                    if item.value.__class__ is str:
+                        append(string((path, item.value, item.range)))
                 else:
                     walk(item, path)
         elif isinstance(node, Scalar) and isinstance(node.value, str):
@@ -402,7 +403,16 @@ def _stamped(rule: Rule, finding: Finding) -> Finding:
         raise ValueError(f"a finding of rule {rule.code} claims code {finding.code}")
     if finding.assumed and not rule.may_assume:
         raise ValueError(f"rule {rule.code} rests on an assumption it does not declare")
-    return replace(finding, code=rule.code)
+    return Finding(  # not dataclasses.replace: a finding per rule verdict, made directly
+        finding.message,
+        finding.path,
+        finding.fix,
+        finding.severity,
+        finding.range,
+        finding.file,
+        rule.code,
+        finding.assumed,
+    )
 
 
 def _last_line() -> str:

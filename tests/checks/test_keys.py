@@ -344,3 +344,24 @@ def test_a_refused_key_is_an_error_only_at_a_pinned_version(tmp_path: Path) -> N
     (pinned / "lora.yml").write_text(axolotl, encoding="utf-8")
     found = lint_text(axolotl, pinned / "lora.yml", OPTIONS).diagnostics
     assert [(d.code, d.severity) for d in found] == [("TL920", "warning")]
+
+
+def test_keys_judged_once_per_process_still_follow_each_files_version(tmp_path: Path) -> None:
+    """Key verdicts are remembered across files (rules/keys.py `_JUDGED_KEYS`): the same key
+    and value under another pinned version is judged again, and a remembered verdict is the
+    one a fresh judgement gives."""
+    from tunelint.checks.rules import keys
+
+    def verdicts(result: LintResult) -> list[tuple[str, int, str, str]]:
+        return [(d.code, d.range.start.line, d.severity, d.message) for d in result.diagnostics]
+
+    keys._JUDGED_KEYS.clear()
+    old = verdicts(_project(tmp_path / "old", "trl==0.18.2\ntransformers==4.52.4\n"))
+    new = verdicts(_project(tmp_path / "new", "trl==0.20.0\n"))
+    assert [v[:3] for v in old] == [("TL510", 2, "info")]
+    assert [v[:3] for v in new] == [("TL510", 2, "error")]
+    assert keys._JUDGED_KEYS  # both were remembered...
+    again = verdicts(_project(tmp_path / "new2", "trl==0.20.0\n"))
+    keys._JUDGED_KEYS.clear()
+    fresh = verdicts(_project(tmp_path / "new3", "trl==0.20.0\n"))
+    assert again == fresh == new  # ...and a remembered verdict is the fresh one

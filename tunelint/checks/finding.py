@@ -54,6 +54,11 @@ class RenderedFix:
     applicability: Applicability
     edits: tuple[TextEdit, ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by the worker pool: the fields in order, not the slots dataclass's
+        # __getstate__/__setstate__, which call dataclasses.fields() per object.
+        return (RenderedFix, (self.title, self.applicability, self.edits))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
@@ -83,6 +88,11 @@ class Diagnostic:
     fix: RenderedFix | None = None
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As RenderedFix: workers send every diagnostic back to the parent.
+        fields = (self.file, self.range, self.code, self.severity, self.message, self.fix)
+        return (Diagnostic, (*fields, self.url, self.extra))
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:

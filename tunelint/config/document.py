@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
 
 _RESOLVER = yaml.resolver.Resolver()  # the implicit resolvers of PyYAML's safe loaders
+_SCALAR_NODE = yaml.ScalarNode
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -337,42 +338,50 @@ class _Builder:
         return result
 
     def tree(self, node: yaml.Node, depth: int) -> Node:
-        """One node and, through `build`, its children: this runs once per value, so the
-        ranges are made inline (tuple.__new__, not NamedTuple's Python constructor)."""
+        """One node and, through `build`, its children."""
         if depth > MAX_DEPTH:
             raise _Limit("TL905", f"nesting deeper than {MAX_DEPTH} levels", self.range(node))
-        if self.marks_are_lsp:
-            s, e = node.start_mark, node.end_mark
-            span = _new(
-                Range, (_new(Position, (s.line, s.column)), _new(Position, (e.line, e.column)))
-            )
-        else:
-            span = _range(self.index, node)
         # Tags (`!ENV`, mkdocs' `!!python/name:...`) are valid YAML: the node is kept as
         # written and nothing is constructed, so no tag can run code.
         kind = node.__class__
-        if kind is yaml.ScalarNode:
-            style = node.style or None
-            raw = node.value
-            if style is not None:
-                value = raw
-            else:
-                value = _CORE_READINGS.get(raw, _UNREAD)
-                if value is _UNREAD:
-                    value = _resolve_core(raw)
-                    if len(raw) <= 64 and len(_CORE_READINGS) < 4096:
-                        _CORE_READINGS[raw] = value
-            return Scalar(value, raw, span, style, node.tag)
-        build = self.child
+        if kind is _SCALAR_NODE:
+            return self.scalar(node)
+        span = self.range(node)
         if kind is yaml.SequenceNode:
-            items = [build(child, depth + 1) for child in node.value]
+            if depth >= MAX_DEPTH or self.shared:  # too deep (`tree` says so), or aliased
+                items = [self.child(child, depth + 1) for child in node.value]
+            else:  # scalar items built directly: a long list is most of a file
+                build, scalar = self.child, self.scalar
+                items = [
+                    scalar(c) if c.__class__ is _SCALAR_NODE else build(c, depth + 1)
+                    for c in node.value
+                ]
             return Sequence(items, span, bool(node.flow_style))
         return Mapping(self.entries(node, depth), span, bool(node.flow_style))
 
+    def scalar(self, node: yaml.ScalarNode) -> Scalar:
+        """A scalar node (no depth to check: its parent's children are not too deep)."""
+        span = self.range(node)
+        style = node.style or None
+        raw = node.value
+        if style is not None:
+            value = raw
+        else:
+            value = _CORE_READINGS.get(raw, _UNREAD)
+            if value is _UNREAD:
+                value = _resolve_core(raw)
+                if len(raw) <= 64 and len(_CORE_READINGS) < 4096:
+                    _CORE_READINGS[raw] = value
+        return Scalar(value, raw, span, style, node.tag)
+
     def range(self, node: yaml.Node) -> Range:
+        """A node's range: this runs once per value, so it is made inline (tuple.__new__, not
+        NamedTuple's Python constructor)."""
         if self.marks_are_lsp:  # the same lines either way: take the marks as they are
             s, e = node.start_mark, node.end_mark
-            return Range(Position(s.line, s.column), Position(e.line, e.column))
+            return _new(
+                Range, (_new(Position, (s.line, s.column)), _new(Position, (e.line, e.column)))
+            )
         return _range(self.index, node)
 
     def entries(self, node: yaml.MappingNode, depth: int) -> list[Entry]:
@@ -382,9 +391,15 @@ class _Builder:
         merged: list[Entry] = []
         seen: dict[Any, Scalar] = {}
         build = self.child
+        # Scalar keys and values built directly (most of them), unless too deep or possibly
+        # aliased (`build` makes one Scalar of a node however many aliases name it).
+        scalar = self.scalar if depth < MAX_DEPTH and not self.shared else None
         for k, v in node.value:
-            knode = build(k, depth + 1)
-            if not isinstance(knode, Scalar):
+            if scalar is not None and k.__class__ is _SCALAR_NODE:
+                knode: Node = scalar(k)
+            else:
+                knode = build(k, depth + 1)
+            if knode.__class__ is not Scalar:
                 self.errors.append(ParseError("TL902", "keys must be plain values", knode.range))
                 continue
             # A plain untagged key is a merge key only as `<<` (the resolver's one pattern).
@@ -392,7 +407,8 @@ class _Builder:
             if knode.style is None and (knode.raw == "<<" or (tagged or "").endswith(":merge")):
                 merged.extend(self.merged(v, depth))
                 continue
-            hashable = knode.value if not isinstance(knode.value, float) else knode.raw
+            key = knode.value
+            hashable = key if key.__class__ is not float else knode.raw
             if hashable in seen:
                 first = seen[hashable].range.start.line + 1
                 self.errors.append(
@@ -404,7 +420,10 @@ class _Builder:
                     )
                 )
             seen[hashable] = knode
-            entries.append(Entry(knode, build(v, depth + 1)))
+            if scalar is not None and v.__class__ is _SCALAR_NODE:
+                entries.append(Entry(knode, scalar(v)))
+            else:
+                entries.append(Entry(knode, build(v, depth + 1)))
         if not merged:
             return entries
         written = {e.key.value for e in entries}

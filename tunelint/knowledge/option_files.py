@@ -5,6 +5,7 @@ without building the table."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ def raw_table(framework: str) -> dict[str, Any]:
     return load_file(path)
 
 
+@cache
 def known_versions(framework: str) -> tuple[str, ...]:
     """The releases `framework`'s table covers, oldest first."""
     return tuple(raw_table(framework)["versions"])

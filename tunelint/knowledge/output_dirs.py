@@ -45,6 +45,12 @@ SHARED_FOLDERS: tuple[str, ...] = (
 
 
 _SYSTEM_PATHS = tuple((folder, PurePath(folder)) for folder in SYSTEM_FOLDERS)
+# POSIX: the system folders by their first part below `/` (`usr`, `private`): a path is
+# compared with the few under its own first part, not with all of them.
+_SYSTEM_BY_TOP: dict[str, tuple[tuple[str, PurePath], ...]] = {}
+for _entry in _SYSTEM_PATHS:
+    _top = PurePosixPath(_entry[0]).parts[1]
+    _SYSTEM_BY_TOP[_top] = (*_SYSTEM_BY_TOP.get(_top, ()), _entry)
 
 
 def _is_within(path: PurePath, folder: PurePath) -> bool:
@@ -81,7 +87,11 @@ def unsafe_output_reason(
         return "it is your home folder"
     if home is not None and _is_parent(output_dir, home):
         return "it is a parent of your home folder"
-    for folder, folder_path in _SYSTEM_PATHS:
+    system = _SYSTEM_PATHS  # Windows paths: equal up to case, compared with every folder
+    if isinstance(output_dir, PurePosixPath):
+        parts = output_dir.parts
+        system = _SYSTEM_BY_TOP.get(parts[1], ()) if len(parts) > 1 else ()
+    for folder, folder_path in system:
         if _is_within(output_dir, folder_path):
             return f"it is inside the system folder {folder}"
     if str(output_dir) in SHARED_FOLDERS:

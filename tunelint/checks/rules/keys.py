@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,39 +80,69 @@ def _project_file(ctx: Context) -> Path | None:
     return ctx.file if ctx.file is not None and ctx.file.is_file() else None
 
 
+# (judging scope, dotted path, value type, value) -> the problems `unknown_keys` gives that
+# key: a pure function of its arguments over static tables, and configs of one framework
+# write the same keys and values (`bf16: true`), so a key is judged once per process.
+_JUDGED_KEYS: dict[tuple[Any, ...], tuple[KeyProblem, ...]] = {}
+_MAX_JUDGED_KEYS = 65_536
+
+
 def _problems(
-    judge: Callable[..., list[KeyProblem]], written: tuple[WrittenKey, ...]
+    judge: Callable[..., list[KeyProblem]],
+    written: tuple[WrittenKey, ...],
+    scope: tuple[Any, ...],
 ) -> list[tuple[KeyProblem, WrittenKey]]:
     """Each written key's problems. A key path is judged once per distinct value: list items
     (`datasets.3.type: alpaca`) repeat the same keys and values, and the table reads a path
-    without its list indices."""
-    groups: dict[tuple[tuple[str, ...], tuple[str, Any]], list[WrittenKey]] = {}
+    without its list indices. `scope` is everything else `judge` reads (its arguments)."""
+    # (dotted table path, value type, value) -> the keys written so
+    groups: dict[tuple[str, type, Any], list[WrittenKey]] = {}
     for key in written:
-        path = _table_path(key.read_as or key.keys)
-        value = key.value if not isinstance(key.value, (list, dict)) else repr(key.value)
-        group = (path, (type(key.value).__name__, value))
-        if group in groups:
-            groups[group].append(key)
-        else:
+        value = key.value
+        kind = value.__class__
+        group = (
+            _table_path(key.read_as or key.keys),
+            kind,
+            repr(value) if kind is list or kind is dict else value,
+        )
+        keys = groups.get(group)
+        if keys is None:
             groups[group] = [key]
+        else:
+            keys.append(key)
     out: list[tuple[KeyProblem, WrittenKey]] = []
-    pending = list(groups.items())
+    pending = []
+    for group, keys in groups.items():
+        known = _JUDGED_KEYS.get((scope, *group))
+        if known is None:
+            pending.append((group, keys))
+            continue
+        for problem in known:
+            for key in keys:
+                out.append((problem, key))
+    if len(_JUDGED_KEYS) + len(pending) > _MAX_JUDGED_KEYS:
+        _JUDGED_KEYS.clear()
     while pending:  # one batch per round: a path at most once (its value keyed by path)
-        batch: dict[str, tuple[tuple[str, ...], list[WrittenKey]]] = {}
+        batch: dict[str, tuple[tuple[str, type, Any], list[WrittenKey]]] = {}
         later = []
-        for (path, kind), keys in pending:
-            dotted = ".".join(path)
-            if dotted in batch:
-                later.append(((path, kind), keys))
+        for group, keys in pending:
+            if group[0] in batch:
+                later.append((group, keys))
             else:
-                batch[dotted] = (path, keys)
+                batch[group[0]] = (group, keys)
         problems = judge(
             list(batch),  # the dotted paths, as the table reads them
             values={dotted: keys[0].value for dotted, (_, keys) in batch.items()},
         )
+        found: dict[str, list[KeyProblem]] = {dotted: [] for dotted in batch}
         for problem in problems:
-            for key in batch[problem.key][1] if problem.key in batch else ():
-                out.append((problem, key))
+            if problem.key in found:
+                found[problem.key].append(problem)
+        for dotted, (group, keys) in batch.items():
+            _JUDGED_KEYS[(scope, *group)] = tuple(found[dotted])
+            for problem in found[dotted]:
+                for key in keys:
+                    out.append((problem, key))
         pending = later
     if len(out) < 2:
         return out
@@ -120,12 +150,11 @@ def _problems(
     return sorted(out, key=lambda pair: order[pair[1].keys])
 
 
-def _table_path(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The path as the table reads it: list indices all `0` (most paths have none)."""
-    for part in keys:
-        if part.isdigit():
-            return tuple("0" if p.isdigit() else p for p in keys)
-    return keys
+@lru_cache(maxsize=4096)
+def _table_path(keys: tuple[str, ...]) -> str:
+    """The dotted path as the table reads it: list indices all `0` (most paths have none).
+    Cached: the same keys recur in every file of a framework."""
+    return ".".join("0" if part.isdigit() else part for part in keys)
 
 
 def _version_note(found: ResolvedVersion | None) -> tuple[str, tuple[str, ...]]:
@@ -189,9 +218,10 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
         also=also,
         version_assumed=not exact,
     )
+    arguments = (scope.framework, version, section, tuple(related.items()), also, not exact)
     note, assumed = _version_note(found)
     verdicts: list[KeyVerdict] = []
-    for problem, written in _problems(judge, scope.keys):
+    for problem, written in _problems(judge, scope.keys, arguments):
         severity: Severity = problem.severity  # type: ignore[assignment]
         message = problem.message
         certain = True

@@ -33,6 +33,13 @@ def _home_for(_home: str | None, _profile: str | None) -> PurePath | None:
         return None
 
 
+@lru_cache(maxsize=256)
+def _folder(folder: str, _cwd: str) -> PurePath:
+    """A config folder, absolute and normalised: once per folder (and working folder, which
+    a relative one is read from: part of the cache key), not once per config in it."""
+    return PurePath(os.path.normpath(os.path.abspath(folder)))
+
+
 def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
     """Read `output.dir` as `tunelint run` does: relative to the config's folder."""
     expanded = os.path.expanduser(raw)
@@ -46,11 +53,10 @@ def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
             return f"it is a parent of {base}"
         if config_file is None:
             return None
-    config_dir = (
-        PurePath(os.path.normpath(os.path.abspath(config_file.parent)))
-        if config_file is not None
-        else None
-    )
+    config_dir = None
+    if config_file is not None:
+        folder = str(config_file.parent)
+        config_dir = _folder(folder, "" if os.path.isabs(folder) else os.getcwd())
     absolute = os.path.join(str(config_dir), expanded) if config_dir else expanded
     return unsafe_output_reason(PurePath(os.path.normpath(absolute)), config_dir, home)
 

@@ -59,8 +59,9 @@ def full_training_reason(plan: Plan, ctx: Context) -> str | None:
     if ctx.facts.full_reasons:
         return "; ".join(ctx.facts.full_reasons)
     spec = _model(plan, ctx)
-    if spec is not None and spec.param_count() < SMALL_MODEL_PARAMS:
-        return f"a small model ({spec.param_count() / 1e9:.2g}B parameters)"
+    params = spec.param_count() if spec is not None else None  # counted once: not cached
+    if params is not None and params < SMALL_MODEL_PARAMS:
+        return f"a small model ({params / 1e9:.2g}B parameters)"
     return None
 
 
