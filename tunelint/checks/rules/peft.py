@@ -48,7 +48,7 @@ _RL_STAGES = {
 }
 
 
-def full_training_reason(plan: Plan, ctx: Context) -> str | None:
+def _stated_reason(plan: Plan, ctx: Context) -> str | None:
     """What the config itself states that explains training more than an adapter."""
     if plan.peft.reason:
         return plan.peft.reason
@@ -58,7 +58,10 @@ def full_training_reason(plan: Plan, ctx: Context) -> str | None:
         return f"only part of the model trains ({ctx.facts.partial})"
     if ctx.facts.full_reasons:
         return "; ".join(ctx.facts.full_reasons)
-    spec = _model(plan, ctx)
+    return None
+
+
+def _small_model_reason(spec: Any) -> str | None:
     params = spec.param_count() if spec is not None else None  # counted once: not cached
     if params is not None and params < SMALL_MODEL_PARAMS:
         return f"a small model ({params / 1e9:.2g}B parameters)"
@@ -101,10 +104,13 @@ def _model(plan: Plan, ctx: Context) -> Any:
     ),
 )
 def full_finetune_without_reason(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    if plan.peft.kind != "full" or full_training_reason(plan, ctx) is not None:
+    if plan.peft.kind != "full" or _stated_reason(plan, ctx) is not None:
+        return
+    spec = _model(plan, ctx)  # looked up once: the size is a reason, or an assumption
+    if _small_model_reason(spec) is not None:
         return
     # A model tunelint cannot read may be one of the small ones the article's case skips.
-    unknown = bool(plan.model.name) and _model(plan, ctx) is None
+    unknown = bool(plan.model.name) and spec is None
     size = (
         f"{plan.model.name} has {SMALL_MODEL_PARAMS / 1e9:g}B parameters or more (not known here)"
     )
