@@ -27,7 +27,13 @@ from tunelint.config.positions import (
     apply_edits,
     with_line_breaks,
 )
-from tunelint.config.secrets import find_tokens, mask_secrets
+from tunelint.config.secrets import (
+    find_tokens,
+    is_credential_key,
+    mask_secrets,
+    may_hold_token,
+    may_name_credential,
+)
 from tunelint.config.settings import Settings, find_settings
 from tunelint.config.source_map import SourceMap
 from tunelint.config.validate import build_plan
@@ -82,10 +88,18 @@ class FixResult:
     result: LintResult
 
 
-def _strings(doc: Document) -> list[StringValue]:
+def _secret_candidates(doc: Document) -> list[StringValue]:
+    """The string values that may be secrets (TL602 judges them): every one where the text
+    has a provider token prefix somewhere, else those under a key that names a credential
+    (`secret_kind` rules the others out). Then provider tokens outside values."""
     found: list[StringValue] = []
     append = found.append
     string = StringValue._make  # one tuple per string value: no keyword handling
+    # An escape in a quoted value may spell a token the text does not show.
+    any_value = may_hold_token(doc.text) or "\\" in doc.text
+    if not any_value and not may_name_credential(doc.text):
+        return found  # no token, and no key that names a credential: nothing to judge
+    credential_key = is_credential_key
 
     def walk(node: object, path: tuple[str, ...]) -> None:
         if isinstance(node, Mapping):
@@ -93,22 +107,25 @@ def _strings(doc: Document) -> list[StringValue]:
                 value = entry.value
                 if not isinstance(value, Scalar):
                     walk(value, (*path, str(entry.key.value)))
-                elif value.value.__class__ is str:  # scalars inline: most values are
+                elif value.value.__class__ is str and (
+                    any_value or credential_key(str(entry.key.value))
+                ):
                     append(string(((*path, str(entry.key.value)), value.value, value.range)))
         elif isinstance(node, Sequence):
+            # Scalars inline: a long list (target modules, layers) is most of a file.
+            keep = any_value or (bool(path) and credential_key(path[-1]))
             for item in node.items:
-                # Scalars inline: a long list (target modules, layers) is most of a file.
                 if isinstance(item, Scalar):
-                    if item.value.__class__ is str:
+                    if keep and item.value.__class__ is str:
                         append(string((path, item.value, item.range)))
                 else:
                     walk(item, path)
-        elif isinstance(node, Scalar) and isinstance(node.value, str):
+        elif isinstance(node, Scalar) and isinstance(node.value, str) and any_value:
             append(StringValue(path, node.value, node.range))
 
     walk(doc.root, ())
     # Tokens outside values (in a key or a comment) are leaked all the same: no key path.
-    tokens = list(find_tokens(doc.text))
+    tokens = list(find_tokens(doc.text)) if any_value else []
     if not tokens:
         return found
     inside = [(doc.index.offset(v.range.start), doc.index.offset(v.range.end)) for v in found]
@@ -334,7 +351,7 @@ def lint_text(
             format=doc.kind,
             file=file_path,
             facts=mapped.facts,
-            strings=_strings(doc),
+            secret_candidates=_secret_candidates(doc),
             memory=partial(
                 memory_report,
                 plan,

@@ -21,8 +21,8 @@ _UNSET = object()
 
 
 class StringValue(NamedTuple):
-    """A string written anywhere in the file (key path as written), for secret scanning: a
-    tuple (one per string value of the file, made faster than a frozen dataclass)."""
+    """A string written in the file that may be a secret (key path as written): a tuple
+    (made faster than a frozen dataclass)."""
 
     key_path: tuple[str, ...]
     value: str
@@ -42,7 +42,9 @@ class Context:
     format: str = "yaml"  # the file's format: "yaml" | "json"
     file: Path | None = None
     facts: DialectFacts = field(default_factory=DialectFacts)
-    strings: list[StringValue] = field(default_factory=list)
+    # The string values TL602 judges: those `secret_kind` does not rule out by the text or
+    # their key name alone (tunelint.lint._secret_candidates).
+    secret_candidates: list[StringValue] = field(default_factory=list)
     # Computes the memory report (tunelint.knowledge.memory_report) when first read: only
     # the memory rules, hover and `tunelint run` need it.
     memory: Callable[[], MemoryReport | None] | None = field(default=None, repr=False)

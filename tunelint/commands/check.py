@@ -16,6 +16,7 @@ from pathlib import Path
 from tunelint.checks.finding import SEVERITY_RANK, Diagnostic
 from tunelint.checks.registry import get_rule
 from tunelint.cli import dialect_name, start_up
+from tunelint.config.dialects.related import files_fixed
 from tunelint.config.document import Encoding, sniff_encoding
 from tunelint.config.positions import DOCUMENT_START, LineIndex
 from tunelint.config.secrets import mask_secrets
@@ -399,8 +400,11 @@ def _check_all(
     gc.freeze()
     before = gc.get_threshold()
     gc.set_threshold(*LINT_GC_THRESHOLDS)  # forked workers inherit it
+    # A run that writes no file reads the tree as it was (fixes change texts as it goes).
+    fixed = contextlib.nullcontext() if args.fix else files_fixed()
     try:
-        yield from _lint_files(files, options, args)
+        with fixed:
+            yield from _lint_files(files, options, args)
     finally:  # an embedding caller (tests, the runner) keeps its own
         gc.set_threshold(*before)
 

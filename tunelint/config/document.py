@@ -361,7 +361,13 @@ class _Builder:
 
     def scalar(self, node: yaml.ScalarNode) -> Scalar:
         """A scalar node (no depth to check: its parent's children are not too deep)."""
-        span = self.range(node)
+        if self.marks_are_lsp:  # `range`, inline: this runs for most values of a file
+            s, e = node.start_mark, node.end_mark
+            span = _new(
+                Range, (_new(Position, (s.line, s.column)), _new(Position, (e.line, e.column)))
+            )
+        else:
+            span = _range(self.index, node)
         style = node.style or None
         raw = node.value
         if style is not None:

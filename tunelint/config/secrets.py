@@ -56,6 +56,23 @@ def _is_secret_key(key: str) -> bool:
     return names_a_credential(key)
 
 
+def may_hold_token(text: str) -> bool:
+    """Whether any provider token can be in `text` (every pattern starts with a prefix)."""
+    return _TOKEN_PREFIX.search(text) is not None
+
+
+def may_name_credential(text: str) -> bool:
+    """Whether any key in `text` can name a credential (`names_a_credential` lower-cases
+    its words, and each credential word holds one of `_HINT_WORDS`)."""
+    lowered = text.lower()
+    return any(word in lowered for word in _HINT_WORDS)
+
+
+def is_credential_key(key: str) -> bool:
+    """`names_a_credential`, decided once per key name."""
+    return _is_secret_key(key)
+
+
 def secret_kind(key_path: tuple[str, ...], value: str) -> str | None:
     """What secret `value` (written under `key_path`) is, or None when it is not one."""
     # Every provider pattern starts with one of the prefixes: one search rules all out.

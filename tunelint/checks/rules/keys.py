@@ -10,7 +10,7 @@ a warning, because the finding rests on that assumption."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,7 +55,16 @@ class KeyVerdict:
 @dataclass(frozen=True, slots=True)
 class _Judged:
     verdicts: tuple[KeyVerdict, ...]
-    written: frozenset[tuple[str, ...]]
+    keys: tuple[WrittenKey, ...]  # every key the file writes
+    _written: list[frozenset[tuple[str, ...]]] = field(default_factory=list)
+
+    @property
+    def written(self) -> frozenset[tuple[str, ...]]:
+        """The key paths the file writes (made when a fix first asks: most files have no
+        key finding)."""
+        if not self._written:
+            self._written.append(frozenset(w.keys for w in self.keys))
+        return self._written[0]
 
 
 _LAST: list[tuple[Context, _Judged]] = []  # the three rules judge one file's keys once
@@ -83,8 +92,9 @@ def _project_file(ctx: Context) -> Path | None:
 # (judging scope, dotted path, value type, value) -> the problems `unknown_keys` gives that
 # key: a pure function of its arguments over static tables, and configs of one framework
 # write the same keys and values (`bf16: true`), so a key is judged once per process.
-_JUDGED_KEYS: dict[tuple[Any, ...], tuple[KeyProblem, ...]] = {}
+_JUDGED_KEYS: dict[tuple[int, str, type, Any], tuple[KeyProblem, ...]] = {}
 _MAX_JUDGED_KEYS = 65_536
+_SCOPE_IDS: dict[tuple[Any, ...], int] = {}  # a judging scope -> its number in those keys
 
 
 def _problems(
@@ -95,41 +105,46 @@ def _problems(
     """Each written key's problems. A key path is judged once per distinct value: list items
     (`datasets.3.type: alpaca`) repeat the same keys and values, and the table reads a path
     without its list indices. `scope` is everything else `judge` reads (its arguments)."""
-    # (dotted table path, value type, value) -> the keys written so
-    groups: dict[tuple[str, type, Any], list[WrittenKey]] = {}
+    # (scope, dotted table path, value type, value) -> the keys written so. The scope is
+    # hashed once here, not once per key (a tuple's hash is not cached).
+    scope_id = _SCOPE_IDS.get(scope)
+    if scope_id is None:
+        scope_id = _SCOPE_IDS[scope] = len(_SCOPE_IDS)
+    # Most keys were judged before (in this file or an earlier one): their problems come
+    # from the memo on the spot; the others are grouped to be judged once per group.
+    groups: dict[tuple[int, str, type, Any], list[WrittenKey]] = {}
+    out: list[tuple[KeyProblem, WrittenKey]] = []
+    table_path, memo = _table_path, _JUDGED_KEYS
     for key in written:
         value = key.value
         kind = value.__class__
         group = (
-            _table_path(key.read_as or key.keys),
+            scope_id,
+            table_path(key.read_as or key.keys),
             kind,
             repr(value) if kind is list or kind is dict else value,
         )
+        known = memo.get(group)
+        if known is not None:
+            for problem in known:
+                out.append((problem, key))
+            continue
         keys = groups.get(group)
         if keys is None:
             groups[group] = [key]
         else:
             keys.append(key)
-    out: list[tuple[KeyProblem, WrittenKey]] = []
-    pending = []
-    for group, keys in groups.items():
-        known = _JUDGED_KEYS.get((scope, *group))
-        if known is None:
-            pending.append((group, keys))
-            continue
-        for problem in known:
-            for key in keys:
-                out.append((problem, key))
+    pending = list(groups.items())
     if len(_JUDGED_KEYS) + len(pending) > _MAX_JUDGED_KEYS:
         _JUDGED_KEYS.clear()
     while pending:  # one batch per round: a path at most once (its value keyed by path)
-        batch: dict[str, tuple[tuple[str, type, Any], list[WrittenKey]]] = {}
+        batch: dict[str, tuple[tuple[int, str, type, Any], list[WrittenKey]]] = {}
         later = []
         for group, keys in pending:
-            if group[0] in batch:
+            if group[1] in batch:
                 later.append((group, keys))
             else:
-                batch[group[0]] = (group, keys)
+                batch[group[1]] = (group, keys)
         problems = judge(
             list(batch),  # the dotted paths, as the table reads them
             values={dotted: keys[0].value for dotted, (_, keys) in batch.items()},
@@ -139,7 +154,7 @@ def _problems(
             if problem.key in found:
                 found[problem.key].append(problem)
         for dotted, (group, keys) in batch.items():
-            _JUDGED_KEYS[(scope, *group)] = tuple(found[dotted])
+            _JUDGED_KEYS[group] = tuple(found[dotted])
             for problem in found[dotted]:
                 for key in keys:
                     out.append((problem, key))
@@ -270,7 +285,7 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
         for w in scope.keys
         if w.read_as is not None and w.read_as != w.keys and w.keys not in judged_keys
     ]
-    return _Judged(tuple(verdicts), frozenset(w.keys for w in scope.keys))
+    return _Judged(tuple(verdicts), scope.keys)
 
 
 def _own_or_pinned(

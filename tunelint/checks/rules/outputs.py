@@ -42,6 +42,19 @@ def _folder(folder: str, _cwd: str) -> PurePath:
 
 def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
     """Read `output.dir` as `tunelint run` does: relative to the config's folder."""
+    folder = str(config_file.parent) if config_file is not None else None
+    cwd = os.getcwd() if folder is not None and not os.path.isabs(folder) else ""
+    environ = os.environ
+    return _reason_in(raw, folder, native, cwd, environ.get("HOME"), environ.get("USERPROFILE"))
+
+
+@lru_cache(maxsize=1024)
+def _reason_in(
+    raw: str, folder: str | None, native: bool, _cwd: str, _home_: str | None, _profile: str | None
+) -> str | None:
+    """`_reason` for one value in one folder: a pure function of its arguments (the working
+    folder and the home variables are in the key), so a folder of configs that share an
+    output path asks once."""
     expanded = os.path.expanduser(raw)
     home = _home()
     if not os.path.isabs(expanded):
@@ -51,12 +64,11 @@ def _reason(raw: str, config_file: Path | None, native: bool) -> str | None:
             if os.path.normpath(expanded) == ".":
                 return "it is the config's own folder" if native else f"it is {base}"
             return f"it is a parent of {base}"
-        if config_file is None:
+        if folder is None:
             return None
     config_dir = None
-    if config_file is not None:
-        folder = str(config_file.parent)
-        config_dir = _folder(folder, "" if os.path.isabs(folder) else os.getcwd())
+    if folder is not None:
+        config_dir = _folder(folder, _cwd)
     absolute = os.path.join(str(config_dir), expanded) if config_dir else expanded
     return unsafe_output_reason(PurePath(os.path.normpath(absolute)), config_dir, home)
 

@@ -84,7 +84,7 @@ def trust_remote_code(plan: Plan, ctx: Context) -> Iterator[Finding]:
     ),
 )
 def secret_in_config(plan: Plan, ctx: Context) -> Iterator[Finding]:
-    for item in ctx.strings:
+    for item in ctx.secret_candidates:
         label = secret_kind(item.key_path, item.value)
         if label is not None:
             yield Finding(

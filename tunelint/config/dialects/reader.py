@@ -16,7 +16,7 @@ from typing import Any
 from tunelint.config.dialects.facts import KeyRef, MissingFile, Yaml11String
 from tunelint.config.document import Document, Entry, Mapping, Node, Scalar, Sequence
 from tunelint.config.plan_edits import DialectKey, PlanPath
-from tunelint.config.source_map import SourceLocation, SourceMap
+from tunelint.config.source_map import KeyIndex, SourceLocation, SourceMap
 
 _EXPONENT_FLOAT = re.compile(r"^([-+]?)([0-9]+)(?:\.([0-9]*))?[eE]([-+]?)([0-9]+)$")
 
@@ -159,15 +159,14 @@ def _index(
     keys: tuple[str, ...],
     role: str | None,
     file: str | None,
-    into: dict[DialectKey, SourceLocation],
+    into: KeyIndex,
 ) -> None:
     """Every key under `mapping` (mappings in a list by position), in document order."""
+    location = SourceLocation._make  # one per key of the file: no keyword handling
     for entry in mapping.entries:
         path = (*keys, str(entry.key.value))
         value = entry.value
-        into[DialectKey(path, role)] = SourceLocation(
-            entry.key.range, value.range, file, ".".join(path)
-        )
+        into[(path, role)] = location((entry.key.range, value.range, file, ".".join(path)))
         if isinstance(value, Mapping):
             _index(value, path, role, file, into)
         elif isinstance(value, Sequence):

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import errno
 import os
+from bisect import bisect_right
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
@@ -112,11 +116,27 @@ def display_path(path: Path) -> str:
 NEARBY_LEVELS = 1  # the file's folder and its parent, each searched this deep and below
 NEARBY_MAX_FILES = 300
 _CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+_FILES_FIXED = [False]  # see `files_fixed`
+
+
+@contextmanager
+def files_fixed() -> Iterator[None]:
+    """Within it, the files on disk stay as they are (one `tunelint check` run that writes
+    nothing reads a tree as ruff and yamllint do): the nearby texts are read once, not
+    stat'ed again for every DeepSpeed JSON that asks. The language server never enters it:
+    files change under it."""
+    before = _FILES_FIXED[0]
+    _FILES_FIXED[0] = True
+    try:
+        yield
+    finally:
+        _FILES_FIXED[0] = before
 
 
 def named_nearby(path: Path) -> bool:
     """Whether a YAML/JSON config near `path` (in its folder or its parent folder, two levels
-    down at most) names it by file name: a trainer config that uses the file."""
+    down at most) names it by file name: a trainer config that uses the file. At most
+    NEARBY_MAX_FILES other configs are read, in listing order."""
     try:
         if not path.is_file():  # text not on disk (stdin, a test): nothing is near it
             return False
@@ -124,30 +144,77 @@ def named_nearby(path: Path) -> bool:
     except OSError:
         return False
     folder = os.path.dirname(itself)
-    name = path.name
-    seen = 0
     # The parent folder too, unless the file's folder is a project root already.
     roots = (folder,) if _is_project_root(folder) else (folder, os.path.dirname(folder))
-    for root in roots[: NEARBY_LEVELS + 1]:
-        for candidate in _configs_below(root, depth=2):
-            if candidate == itself:
-                continue
-            seen += 1
-            if seen > NEARBY_MAX_FILES:
-                return False
-            try:
-                stat = os.stat(candidate)
-            except OSError:
-                continue
-            if name in _text(candidate, stat.st_mtime_ns, stat.st_size):
-                return True
+    candidates = tuple(c for root in roots[: NEARBY_LEVELS + 1] for c in _configs_below(root, 2))
+    nearby = _nearby_texts(candidates[: NEARBY_MAX_FILES + 1])
+    try:  # the first NEARBY_MAX_FILES configs other than the file itself
+        own = nearby.paths.index(itself)
+    except ValueError:
+        own = -1
+    last = NEARBY_MAX_FILES if 0 <= own <= NEARBY_MAX_FILES else NEARBY_MAX_FILES - 1
+    name = path.name
+    at = nearby.text.find(name)
+    while at != -1:
+        which = bisect_right(nearby.starts, at) - 1
+        if which != own and which <= last:
+            return True
+        at = nearby.text.find(name, at + 1)
     return False
+
+
+@dataclass(frozen=True, slots=True)
+class _Nearby:
+    """The texts of a list of configs joined in one string (NUL between them: no name
+    spans two), so that one search finds a name in any of them."""
+
+    paths: tuple[str, ...]
+    states: tuple[tuple[int, int], ...]  # (mtime_ns, size) of each, as read
+    text: str
+    starts: tuple[int, ...]  # where each file's text begins in `text`
+
+
+_NEARBY: dict[tuple[str, ...], _Nearby] = {}
+_MAX_NEARBY = 64
+
+
+def _nearby_texts(paths: tuple[str, ...]) -> _Nearby:
+    """The joined texts of `paths`, made again when one of them changed (unless the files
+    are fixed for this process: `files_fixed`)."""
+    known = _NEARBY.get(paths)
+    if known is not None and (_FILES_FIXED[0] or _states(paths) == known.states):
+        return known
+    states = _states(paths)
+    texts = [_text(p, *state) for p, state in zip(paths, states, strict=True)]
+    starts: list[int] = []
+    at = 0
+    for text in texts:
+        starts.append(at)
+        at += len(text) + 1
+    if len(_NEARBY) >= _MAX_NEARBY:
+        _NEARBY.clear()
+    made = _Nearby(paths, states, "\0".join(texts), tuple(starts))
+    _NEARBY[paths] = made
+    return made
+
+
+def _states(paths: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    out = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+            out.append((stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            out.append((-1, -1))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1024)
 def _text(path: str, mtime_ns: int, size: int) -> str:
     """A nearby file's text, read once while it is unchanged (linting a folder asks again
     for every DeepSpeed JSON in it)."""
+    if mtime_ns < 0:  # gone (or unreadable) when listed
+        return ""
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read()
@@ -164,7 +231,9 @@ _MAX_LISTINGS = 256
 
 def _configs_below(root: str, depth: int) -> tuple[str, ...]:
     cached = _LISTINGS.get((root, depth))
-    if cached is not None and all(_mtime(folder) == mtime for folder, mtime in cached[0]):
+    if cached is not None and (
+        _FILES_FIXED[0] or all(_mtime(folder) == mtime for folder, mtime in cached[0])
+    ):
         return cached[1]
     folders: list[tuple[str, int]] = []
     found: list[str] = []
