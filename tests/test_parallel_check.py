@@ -24,6 +24,7 @@ def _check(folder: Path, jobs: int) -> subprocess.CompletedProcess[str]:
             "check",
             "--format",
             "concise",
+            "--verbose",
             "-j",
             str(jobs),
             str(folder),
@@ -45,10 +46,15 @@ def test_workers_report_what_one_process_reports(tmp_path: Path) -> None:
             target = tmp_path / f"c{copies:03d}" / seed.relative_to(REPO / "examples")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(seed, target)
+        # Files that are not configs, spread through the set: each is named on stderr, in
+        # the files' order, whichever process linted it (the sample or a worker).
+        (tmp_path / f"c{copies:03d}" / "notes.yaml").write_text("title: notes\nitems: [1, 2]\n")
         copies += 1
     one, two = _check(tmp_path, 1), _check(tmp_path, 2)
     assert one.returncode == two.returncode == 1
     assert one.stdout == two.stdout and one.stdout.count("\n") > len(seeds)
+    skipped = [line for line in one.stderr.splitlines() if "not a fine-tuning config" in line]
+    assert len(skipped) == copies and skipped == sorted(skipped)
     assert one.stderr == two.stderr
 
 

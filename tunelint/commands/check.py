@@ -16,8 +16,8 @@ from pathlib import Path
 from tunelint.checks.finding import SEVERITY_RANK, Diagnostic
 from tunelint.checks.registry import get_rule
 from tunelint.cli import dialect_name, start_up
-from tunelint.config.dialects.related import files_fixed
 from tunelint.config.document import Encoding, sniff_encoding
+from tunelint.config.file_state import files_fixed
 from tunelint.config.positions import DOCUMENT_START, LineIndex
 from tunelint.config.secrets import mask_secrets
 from tunelint.config.settings import SettingsError, find_settings
@@ -424,21 +424,35 @@ def _lint_files(
     from concurrent.futures import ProcessPoolExecutor
 
     size = max(8, len(files) // (jobs * 4))
-    batches = [files[i : i + size] for i in range(0, len(files), size)]
-    # Fork after loading the rules and dialects, and after linting the first batch here:
-    # the workers share one copy of the modules and data, and start with what linting loads
-    # or caches on first use (the memory estimator where a GPU is known, option tables and
-    # their merged views, did-you-mean, model and requirement look-ups) instead of each
-    # filling its own. The estimator is not preloaded: without a GPU no rule uses it.
+    # Fork after loading the rules and dialects, and after linting a sample of the files
+    # here (every n-th: files come sorted by folder, so the sample spans the formats): the
+    # workers share one copy of the modules and data, and start with what linting loads or
+    # caches on first use (option tables and their merged views, key verdicts, did-you-mean,
+    # model and requirement look-ups) instead of each filling its own. The estimator is not
+    # preloaded: without a GPU no rule uses it. This process waits while they work: forked
+    # processes pay for every memory page they write (copy on write), and one more of them
+    # working beside the workers cost more CPU than it saved.
+    stride = max(1, len(files) // size)
+    sample = set(range(0, len(files), stride))
+    rest = [name for index, name in enumerate(files) if index not in sample]
     with start_up():  # the cyclic GC paused while modules load, then frozen out of passes
         preload(estimator=False)
-    yield from _check_batch(batches[0], options, args)
+    done = {index: _check_path(files[index], options, args) for index in sorted(sample)}
     gc.freeze()
+    batches = [rest[i : i + size] for i in range(0, len(rest), size)]
     context = multiprocessing.get_context("fork")
-    rest = batches[1:]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(rest)), mp_context=context) as pool:
-        for outcomes in pool.map(_check_batch, rest, [options] * len(rest), [args] * len(rest)):
-            yield from outcomes
+    with ProcessPoolExecutor(max_workers=min(jobs, len(batches)), mp_context=context) as pool:
+        # In the files' order, as one process gives them: the workers' outcomes come back
+        # in order, the sample's go between them.
+        worked = (
+            outcome
+            for outcomes in pool.map(
+                _check_batch, batches, [options] * len(batches), [args] * len(batches)
+            )
+            for outcome in outcomes
+        )
+        for index in range(len(files)):
+            yield done.pop(index) if index in done else next(worked)
 
 
 def _lint_one(

@@ -55,36 +55,50 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        if "\r" in text:
-            starts = [0, *(m.end() for m in _BREAKS.finditer(text))]
-        else:
-            starts = [0]
-            find = text.find
-            i = find("\n")
-            while i != -1:
-                starts.append(i + 1)
-                i = find("\n", i + 1)
-        self._starts = starts
+        # Made on first use: a document is indexed with its text, and most are never asked
+        # (libyaml's marks give the ranges of a text without U+0085/U+2028/U+2029).
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        """The offset where each line begins."""
+        starts = self._starts
+        if starts is None:
+            text = self.text
+            if "\r" in text:
+                starts = [0, *(m.end() for m in _BREAKS.finditer(text))]
+            else:
+                starts = [0]
+                find = text.find
+                i = find("\n")
+                while i != -1:
+                    starts.append(i + 1)
+                    i = find("\n", i + 1)
+            self._starts = starts
+        return starts
 
     @property
     def line_count(self) -> int:
-        return len(self._starts)
+        return len(self.starts)
 
     def offset(self, pos: Position) -> int:
-        if pos.line >= len(self._starts):
+        starts = self.starts
+        if pos.line >= len(starts):
             return len(self.text)
-        return min(self._starts[pos.line] + pos.column, len(self.text))
+        return min(starts[pos.line] + pos.column, len(self.text))
 
     def position(self, offset: int) -> Position:
-        line = bisect_right(self._starts, offset) - 1
-        return Position(line, offset - self._starts[line])
+        starts = self.starts
+        line = bisect_right(starts, offset) - 1
+        return Position(line, offset - starts[line])
 
     def line_text(self, line: int) -> str:
         """The line without its line break."""
-        if line >= len(self._starts):
+        starts = self.starts
+        if line >= len(starts):
             return ""
-        start = self._starts[line]
-        end = self._starts[line + 1] if line + 1 < len(self._starts) else len(self.text)
+        start = starts[line]
+        end = starts[line + 1] if line + 1 < len(starts) else len(self.text)
         line_text = self.text[start:end]
         if line_text.endswith("\n"):
             line_text = line_text[:-1]
@@ -92,15 +106,17 @@ class LineIndex:
 
     def lines(self) -> list[str]:
         """Every line without its line break (what an editor shows)."""
-        return [self.line_text(n) for n in range(len(self._starts))]
+        return [self.line_text(n) for n in range(len(self.starts))]
 
     def lines_with_breaks(self) -> list[str]:
         """Every line with its line break, joining back to the text (for diffs)."""
-        ends = [*self._starts[1:], len(self.text)]
-        return [self.text[a:b] for a, b in zip(self._starts, ends, strict=True) if a < b]
+        starts = self.starts
+        ends = [*starts[1:], len(self.text)]
+        return [self.text[a:b] for a, b in zip(starts, ends, strict=True) if a < b]
 
     def line_start(self, line: int) -> int:
-        return self._starts[min(line, len(self._starts) - 1)]
+        starts = self.starts
+        return starts[min(line, len(starts) - 1)]
 
 
 def with_line_breaks(edits: list[TextEdit], newline: str) -> list[TextEdit]:

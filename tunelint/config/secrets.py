@@ -142,6 +142,20 @@ def hide(secret: str) -> str:
 
 def mask_secrets(text: str) -> str:
     """The text with every secret (see `secret_spans`) masked."""
+    if len(text) <= _MEMO_LENGTH:  # messages: the same ones recur across files
+        return _masked(text)
+    return _mask(text)
+
+
+_MEMO_LENGTH = 512
+
+
+@functools.lru_cache(maxsize=4096)
+def _masked(text: str) -> str:
+    return _mask(text)
+
+
+def _mask(text: str) -> str:
     spans = secret_spans(text) if text else None
     if not spans:
         return text

@@ -10,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tunelint.config import file_state
+
 SEVERITIES = ("error", "warning", "info", "hint")
 
 
@@ -182,7 +184,7 @@ def find_settings(start: Path | None) -> Settings:
     """The nearest settings walking up from `start` (a file or folder); defaults if none."""
     start = start or Path.cwd()
     # A linted file's folder: the walk up is cached per folder (a repo has few of them).
-    folder = start if start.is_dir() else start.parent
+    folder = start if file_state.is_dir(start) else start.parent
     return _settings_from(str(folder))
 
 

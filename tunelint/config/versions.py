@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from tunelint.config import file_state
 from tunelint.knowledge.version_specs import CLAUSE, version_from_spec, version_tuple
 
 __all__ = ["ResolvedVersion", "resolve_version", "version_from_spec", "version_tuple"]
@@ -168,7 +169,7 @@ def resolve_version(
         return ResolvedVersion(framework, str(pinned), f"{source or 'settings'}", exact=True)
     known = _known_versions(framework)
     if config_path is not None:
-        start = config_path if config_path.is_dir() else config_path.parent
+        start = config_path if file_state.is_dir(config_path) else config_path.parent
         declared = _declared(framework, _real_folder(str(start)))
         if declared is not None:
             spec, path = declared

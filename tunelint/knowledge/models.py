@@ -23,10 +23,11 @@ import json
 import os
 import re
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tunelint.config import file_state
 from tunelint.knowledge import data_files
 from tunelint.knowledge.model_config import spec_from_hf_config
 from tunelint.knowledge.model_spec import Head, Layout, LinearModule, ModelSpec, ModuleKind
@@ -281,6 +282,7 @@ def _derived_match(text: str, by_last: bool) -> models_derived.Derived | str | N
     return None
 
 
+@lru_cache(maxsize=2048)  # catalog files only: the same names recur in every config
 def _named(name: str) -> ModelLookup | None:
     """The catalog's answer for a name, in this order: models.toml by the full name, a derived
     entry by the full name, then each by the last path component (mirrors, re-uploads:
@@ -442,14 +444,14 @@ def _find_cached_config(repo_id: str) -> Path | None:
 
 def _is_file(path: Path) -> bool:
     try:
-        return path.is_file()
+        return file_state.is_file(path)
     except (OSError, ValueError):  # too long, not a valid path on this system
         return False
 
 
 def _is_dir(path: Path) -> bool:
     try:
-        return path.is_dir()
+        return file_state.is_dir(path)
     except (OSError, ValueError):
         return False
 

@@ -19,6 +19,7 @@ from tunelint.checks.context import Context
 from tunelint.checks.finding import Finding, Fix, Severity
 from tunelint.checks.registry import rule
 from tunelint.checks.rule import RuleDocs
+from tunelint.config import file_state
 from tunelint.config.dialects.facts import OptionScope, WrittenKey
 from tunelint.config.plan_edits import DialectKey, PlanEdit, RemoveKey, RenameKey, SetValue
 from tunelint.config.versions import ResolvedVersion, resolve_version
@@ -86,7 +87,7 @@ def judged(ctx: Context) -> _Judged | None:
 def _project_file(ctx: Context) -> Path | None:
     """The config's path when it is a file on disk: its folder is where requirements are
     looked for (an in-memory document names no project)."""
-    return ctx.file if ctx.file is not None and ctx.file.is_file() else None
+    return ctx.file if ctx.file is not None and file_state.is_file(ctx.file) else None
 
 
 # (judging scope, dotted path, value type, value) -> the problems `unknown_keys` gives that
@@ -320,6 +321,7 @@ def _launcher_takes(scope: OptionScope, keys: tuple[str, ...]) -> bool:
     return keys[0] in scope.launcher_keys or lookup(scope.launcher, keys[0]) is not None
 
 
+@lru_cache(maxsize=1024)
 def _slip(name: str, suggestion: str | None) -> bool:
     """A near-certain typo of `suggestion` (a slip of a letter or two), as opposed to a
     related name another reader may define (`batch_size_val` beside `batch_size`)."""

@@ -8,17 +8,15 @@ A reference that resolves nowhere is not an error here: it may exist on the trai
 
 from __future__ import annotations
 
-import errno
 import os
 from bisect import bisect_right
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from stat import S_ISREG
 
+from tunelint.config import file_state
 from tunelint.config.document import Document, decode, parse_document
+from tunelint.config.file_state import fixed
 
 MAX_LEVELS_UP = 8
 
@@ -58,30 +56,14 @@ def folders_up(folder: str, levels: int) -> list[str]:
     return found
 
 
-# What pathlib's `exists` / `is_file` take for "not there"; any other OSError is raised.
-_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
-
-
 def exists(path: str) -> bool:
     """`Path(path).exists()` without the Path."""
-    return _mode(path) is not None
+    return file_state.exists(path)
 
 
 def is_file(path: str) -> bool:
     """`Path(path).is_file()` without the Path."""
-    mode = _mode(path)
-    return mode is not None and S_ISREG(mode)
-
-
-def _mode(path: str) -> int | None:
-    try:
-        return os.stat(path).st_mode
-    except OSError as exc:
-        if exc.errno in _MISSING:
-            return None
-        raise
-    except ValueError:  # a name the file system cannot encode
-        return None
+    return file_state.is_file(path)
 
 
 @lru_cache(maxsize=64)
@@ -116,21 +98,6 @@ def display_path(path: Path) -> str:
 NEARBY_LEVELS = 1  # the file's folder and its parent, each searched this deep and below
 NEARBY_MAX_FILES = 300
 _CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
-_FILES_FIXED = [False]  # see `files_fixed`
-
-
-@contextmanager
-def files_fixed() -> Iterator[None]:
-    """Within it, the files on disk stay as they are (one `tunelint check` run that writes
-    nothing reads a tree as ruff and yamllint do): the nearby texts are read once, not
-    stat'ed again for every DeepSpeed JSON that asks. The language server never enters it:
-    files change under it."""
-    before = _FILES_FIXED[0]
-    _FILES_FIXED[0] = True
-    try:
-        yield
-    finally:
-        _FILES_FIXED[0] = before
 
 
 def named_nearby(path: Path) -> bool:
@@ -138,9 +105,9 @@ def named_nearby(path: Path) -> bool:
     down at most) names it by file name: a trainer config that uses the file. At most
     NEARBY_MAX_FILES other configs are read, in listing order."""
     try:
-        if not path.is_file():  # text not on disk (stdin, a test): nothing is near it
+        if not file_state.is_file(path):  # text not on disk (stdin, a test): nothing near
             return False
-        itself = os.path.realpath(path)
+        itself = file_state.realpath(path)
     except OSError:
         return False
     folder = os.path.dirname(itself)
@@ -182,7 +149,7 @@ def _nearby_texts(paths: tuple[str, ...]) -> _Nearby:
     """The joined texts of `paths`, made again when one of them changed (unless the files
     are fixed for this process: `files_fixed`)."""
     known = _NEARBY.get(paths)
-    if known is not None and (_FILES_FIXED[0] or _states(paths) == known.states):
+    if known is not None and (fixed() or _states(paths) == known.states):
         return known
     states = _states(paths)
     texts = [_text(p, *state) for p, state in zip(paths, states, strict=True)]
@@ -232,7 +199,7 @@ _MAX_LISTINGS = 256
 def _configs_below(root: str, depth: int) -> tuple[str, ...]:
     cached = _LISTINGS.get((root, depth))
     if cached is not None and (
-        _FILES_FIXED[0] or all(_mtime(folder) == mtime for folder, mtime in cached[0])
+        fixed() or all(_mtime(folder) == mtime for folder, mtime in cached[0])
     ):
         return cached[1]
     folders: list[tuple[str, int]] = []
