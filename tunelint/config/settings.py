@@ -65,10 +65,11 @@ class Settings:
 
     def merged(self, **overrides: Any) -> Settings:
         """These settings with command-line / editor values on top (None leaves a value)."""
+        given = {k: v for k, v in overrides.items() if not (v is None or v == () or v == {})}
+        if not given:  # most lints: the settings as they are (they are immutable)
+            return self
         values = {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
-        for key, value in overrides.items():
-            if value is None or value == () or value == {}:
-                continue
+        for key, value in given.items():
             if key == "severity":
                 value = {**self.severity, **value}
             values[key] = value

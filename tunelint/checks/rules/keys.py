@@ -208,13 +208,57 @@ def _also(framework: str, scope: OptionScope) -> tuple[tuple[str, ...], list[str
     return tuple(found), missing
 
 
-def _judge(scope: OptionScope, ctx: Context) -> _Judged:
-    from tunelint.knowledge.options import sections, unknown_keys
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    """What judging a file's keys rests on besides the keys: the versions and sections."""
 
+    found: ResolvedVersion | None
+    related: dict[str, str]  # frameworks whose version the project pins exactly
+    section: str | None
+    also: tuple[str, ...]
+    open_keys: str | None
+
+    @property
+    def version(self) -> str | None:
+        return self.found.version if self.found is not None else None
+
+    @property
+    def exact(self) -> bool:
+        return self.found is not None and self.found.exact
+
+
+# (scope fields, config folder, settings' versions and source) -> the setting: within one
+# check run that reads a fixed tree (file_state), configs of a folder share it.
+_SETTINGS: dict[tuple[Any, ...], _Setting] = {}
+
+
+def _setting(scope: OptionScope, ctx: Context) -> _Setting:
     file = _project_file(ctx)
+    if not file_state.fixed():  # the server: requirement files may change between lints
+        return _make_setting(scope, file, ctx)
+    settings = ctx.settings
+    key = (
+        scope.framework,
+        scope.related,
+        scope.section,
+        scope.also,
+        scope.open_keys,
+        str(file.parent) if file is not None else None,
+        tuple((getattr(settings, "versions", None) or {}).items()),
+        getattr(settings, "source", None),
+    )
+    known = _SETTINGS.get(key)
+    if known is None:
+        if len(_SETTINGS) >= 1024:
+            _SETTINGS.clear()
+        known = _SETTINGS[key] = _make_setting(scope, file, ctx)
+    return known
+
+
+def _make_setting(scope: OptionScope, file: Path | None, ctx: Context) -> _Setting:
+    from tunelint.knowledge.options import sections
+
     found = resolve_version(scope.framework, file, ctx.settings)
-    version = found.version if found is not None else None
-    exact = found is not None and found.exact
     related: dict[str, str] = {}
     for other in scope.related:
         other_found = resolve_version(other, file, ctx.settings)
@@ -225,6 +269,16 @@ def _judge(scope: OptionScope, ctx: Context) -> _Judged:
     open_keys = scope.open_keys
     if foreign_plugins:
         open_keys = f"a plugin tunelint has no table for takes it ({', '.join(foreign_plugins)})"
+    return _Setting(found, related, section, also, open_keys)
+
+
+def _judge(scope: OptionScope, ctx: Context) -> _Judged:
+    from tunelint.knowledge.options import unknown_keys
+
+    setting = _setting(scope, ctx)
+    found, version, exact = setting.found, setting.version, setting.exact
+    related, section, also = setting.related, setting.section, setting.also
+    open_keys = setting.open_keys
     judge = partial(
         unknown_keys,
         scope.framework,

@@ -53,10 +53,14 @@ def entries() -> tuple[DialectEntry, ...]:
     )
 
 
-@cache
+_INSTANCES: dict[str, Dialect] = {}  # by name: a str hashes in C, the entry in Python
+
+
 def _instance(entry: DialectEntry) -> Dialect:
-    module = importlib.import_module(f"{__name__}.{entry.module}")
-    dialect: Dialect = getattr(module, entry.cls)()
+    dialect = _INSTANCES.get(entry.name)
+    if dialect is None:
+        module = importlib.import_module(f"{__name__}.{entry.module}")
+        dialect = _INSTANCES[entry.name] = getattr(module, entry.cls)()
     return dialect
 
 
