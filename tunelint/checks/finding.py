@@ -56,8 +56,10 @@ class RenderedFix:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled by the worker pool: the fields in order, not the slots dataclass's
-        # __getstate__/__setstate__, which call dataclasses.fields() per object.
-        return (RenderedFix, (self.title, self.applicability, self.edits))
+        # __getstate__/__setstate__, which call dataclasses.fields() per object; each
+        # edit's range as four numbers (a NamedTuple pickles through Python code).
+        edits = tuple((*_flat(e.range), e.new_text) for e in self.edits)
+        return (_rendered_fix, (self.title, self.applicability, edits))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -91,8 +93,8 @@ class Diagnostic:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # As RenderedFix: workers send every diagnostic back to the parent.
-        fields = (self.file, self.range, self.code, self.severity, self.message, self.fix)
-        return (Diagnostic, (*fields, self.url, self.extra))
+        fields = (self.file, *_flat(self.range), self.code, self.severity, self.message)
+        return (_diagnostic, (*fields, self.fix, self.url, self.extra))
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
@@ -111,3 +113,26 @@ class Diagnostic:
             "fix": self.fix.to_json() if self.fix else None,
             "url": self.url,
         }
+
+
+def _flat(span: Range) -> tuple[int, int, int, int]:
+    (line, column), (end_line, end_column) = span
+    return line, column, end_line, end_column
+
+
+def _rendered_fix(
+    title: str, applicability: Applicability, edits: tuple[tuple[Any, ...], ...]
+) -> RenderedFix:
+    made = tuple(TextEdit(Range.of(a, b, c, d), text) for a, b, c, d, text in edits)
+    return RenderedFix(title, applicability, made)
+
+
+def _diagnostic(
+    file: str,
+    line: int,
+    column: int,
+    end_line: int,
+    end_column: int,
+    *rest: Any,
+) -> Diagnostic:
+    return Diagnostic(file, Range.of(line, column, end_line, end_column), *rest)
