@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import heapq
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -484,8 +485,71 @@ def _did_you_mean(
     also: tuple[str, ...],
 ) -> list[str]:
     """Up to two keys near `name` (cached: the server re-lints the same typo per keystroke)."""
-    valid = _keys_cached(framework, section, version, related_items, also)
-    return difflib.get_close_matches(name, [k for k, _ in valid], n=2, cutoff=_MATCH_CUTOFF)
+    index = _near_index(framework, section, version, related_items, also)
+    return close_matches(name, index, n=2, cutoff=_MATCH_CUTOFF)
+
+
+@dataclass(frozen=True, slots=True)
+class NearIndex:
+    """Candidate keys by length, each with its letter counts (for `close_matches`)."""
+
+    by_length: dict[int, list[tuple[str, dict[str, int]]]]
+
+
+@lru_cache(maxsize=512)
+def _near_index(
+    framework: str,
+    section: str,
+    version: str | None,
+    related_items: tuple[tuple[str, str], ...],
+    also: tuple[str, ...],
+) -> NearIndex:
+    return near_index(k for k, _ in _keys_cached(framework, section, version, related_items, also))
+
+
+def near_index(keys: Iterable[str]) -> NearIndex:
+    by_length: dict[int, list[tuple[str, dict[str, int]]]] = {}
+    for key in keys:
+        counts: dict[str, int] = {}
+        for char in key:
+            counts[char] = counts.get(char, 0) + 1
+        by_length.setdefault(len(key), []).append((key, counts))
+    return NearIndex(by_length)
+
+
+def close_matches(word: str, index: NearIndex, n: int, cutoff: float) -> list[str]:
+    """`difflib.get_close_matches(word, keys, n, cutoff)`, the same answer in the same order
+    (tested on every table), faster on a key list read many times: the two upper bounds it
+    tries before a full match (lengths, then letter counts) come from the index instead of
+    a SequenceMatcher per key."""
+    size = len(word)
+    counts: dict[str, int] = {}
+    for char in word:
+        counts[char] = counts.get(char, 0) + 1
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(word)
+    found: list[tuple[float, str]] = []
+    for length, keys in index.by_length.items():
+        total = size + length
+        if _ratio(min(size, length), total) < cutoff:  # real_quick_ratio
+            continue
+        for key, key_counts in keys:
+            common = 0
+            for char, count in key_counts.items():
+                other = counts.get(char)
+                if other:
+                    common += count if count < other else other
+            if _ratio(common, total) < cutoff:  # quick_ratio
+                continue
+            matcher.set_seq1(key)
+            score = matcher.ratio()
+            if score >= cutoff:
+                found.append((score, key))
+    return [key for _, key in heapq.nlargest(n, found)]
+
+
+def _ratio(matches: int, length: int) -> float:
+    return 2.0 * matches / length if length else 1.0  # difflib's _calculate_ratio
 
 
 def _version_of(chain: list[tuple[Section, str | None]], info: KeyInfo) -> str | None:
