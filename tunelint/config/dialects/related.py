@@ -142,7 +142,7 @@ class _Nearby:
 
 
 _NEARBY: dict[tuple[str, ...], _Nearby] = {}
-_MAX_NEARBY = 64
+_MAX_NEARBY = 32  # joined texts of up to NEARBY_MAX_FILES configs each: bounded memory
 
 
 def _nearby_texts(paths: tuple[str, ...]) -> _Nearby:
