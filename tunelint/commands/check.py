@@ -438,6 +438,9 @@ def _lint_files(
     with start_up():  # the cyclic GC paused while modules load, then frozen out of passes
         preload(estimator=False)
     done = {index: _check_path(files[index], options, args) for index in sorted(sample)}
+    # Free the sample's garbage, then freeze what is left out of the collector's passes: a
+    # worker starts with no collection due over pages it would otherwise copy.
+    gc.collect()
     gc.freeze()
     batches = [rest[i : i + size] for i in range(0, len(rest), size)]
     context = multiprocessing.get_context("fork")
