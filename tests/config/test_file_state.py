@@ -49,3 +49,12 @@ def test_an_inner_fixed_run_keeps_the_outer_answers(tmp_path: Path) -> None:
         path.write_text("x: 1\n")
         assert not file_state.is_file(path)
     assert file_state.is_file(path)
+
+
+def test_each_outermost_fixed_run_has_its_own_number() -> None:
+    with files_fixed():
+        first = file_state.run_number()
+        with files_fixed():
+            assert file_state.run_number() == first
+    with files_fixed():
+        assert file_state.run_number() == first + 1

@@ -17,6 +17,7 @@ from pathlib import Path
 from stat import S_ISDIR, S_ISREG
 
 _FIXED = [False]
+_RUN = [0]  # counts the fixed runs: what one remembered is not kept for the next
 _MODES: dict[str, int | None] = {}  # path -> st_mode (None: not there), while fixed
 _REAL: dict[str, str] = {}  # path -> os.path.realpath, while fixed
 # What pathlib's `exists` / `is_file` take for "not there"; any other OSError is raised.
@@ -27,6 +28,8 @@ _MISSING = (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP)
 def files_fixed() -> Iterator[None]:
     """Within it, files on disk are taken not to change (see the module docstring)."""
     before = _FIXED[0]
+    if not before:
+        _RUN[0] += 1
     _FIXED[0] = True
     try:
         yield
@@ -39,6 +42,12 @@ def files_fixed() -> Iterator[None]:
 
 def fixed() -> bool:
     return _FIXED[0]
+
+
+def run_number() -> int:
+    """The current (or last) fixed run's number: a cache of answers that hold for one run
+    only keys or clears itself by it."""
+    return _RUN[0]
 
 
 def mode(path: str | Path) -> int | None:

@@ -9,6 +9,7 @@ a warning, because the finding rests on that assumption."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -96,6 +97,7 @@ def _project_file(ctx: Context) -> Path | None:
 _JUDGED_KEYS: dict[tuple[int, str, type, Any], tuple[KeyProblem, ...]] = {}
 _MAX_JUDGED_KEYS = 65_536
 _SCOPE_IDS: dict[tuple[Any, ...], int] = {}  # a judging scope -> its number in those keys
+_SCOPE_NUMBERS = itertools.count()
 
 
 def _problems(
@@ -109,8 +111,8 @@ def _problems(
     # (scope, dotted table path, value type, value) -> the keys written so. The scope is
     # hashed once here, not once per key (a tuple's hash is not cached).
     scope_id = _SCOPE_IDS.get(scope)
-    if scope_id is None:
-        scope_id = _SCOPE_IDS[scope] = len(_SCOPE_IDS)
+    if scope_id is None:  # setdefault and count: one number per scope across threads
+        scope_id = _SCOPE_IDS.setdefault(scope, next(_SCOPE_NUMBERS))
     # Most keys were judged before (in this file or an earlier one): their problems come
     # from the memo on the spot; the others are grouped to be judged once per group.
     groups: dict[tuple[int, str, type, Any], list[WrittenKey]] = {}
@@ -230,6 +232,7 @@ class _Setting:
 # (scope fields, config folder, settings' versions and source) -> the setting: within one
 # check run that reads a fixed tree (file_state), configs of a folder share it.
 _SETTINGS: dict[tuple[Any, ...], _Setting] = {}
+_SETTINGS_RUN = [0]
 
 
 def _setting(scope: OptionScope, ctx: Context) -> _Setting:
@@ -237,6 +240,9 @@ def _setting(scope: OptionScope, ctx: Context) -> _Setting:
     if not file_state.fixed():  # the server: requirement files may change between lints
         return _make_setting(scope, file, ctx)
     settings = ctx.settings
+    if _SETTINGS_RUN[0] != file_state.run_number():  # another run: requirements may differ
+        _SETTINGS.clear()
+        _SETTINGS_RUN[0] = file_state.run_number()
     key = (
         scope.framework,
         scope.related,
