@@ -86,3 +86,19 @@ def test_a_run_that_fixes_the_files_reads_them_once(tmp_path: Path) -> None:
         os.utime(train, ns=(0, train.stat().st_mtime_ns + 10**9))
         assert not named_nearby(ds)  # the tree as the run first read it
     assert named_nearby(ds)  # outside such a run, the change is seen
+
+
+def test_the_next_fixed_run_sees_what_changed_between_runs(tmp_path: Path) -> None:
+    ds = tmp_path / "ds.json"
+    ds.write_text("{}\n")
+    (tmp_path / "pyproject.toml").write_text("")
+    train = tmp_path / "train.yaml"
+    train.write_text("epochs: 1\n")
+    with files_fixed():
+        assert not named_nearby(ds)
+    train.write_text("deepspeed: ds.json\n")
+    os.utime(train, ns=(0, train.stat().st_mtime_ns + 10**9))
+    with files_fixed():
+        assert named_nearby(ds)
+        train.write_text("epochs: 1\n")
+        assert named_nearby(ds)  # within the run: as it was read

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -139,6 +139,7 @@ class _Nearby:
     states: tuple[tuple[int, int], ...]  # (mtime_ns, size) of each, as read
     text: str
     starts: tuple[int, ...]  # where each file's text begins in `text`
+    run: int  # the fixed run it was read in (file_state.run_number)
 
 
 _NEARBY: dict[tuple[str, ...], _Nearby] = {}
@@ -146,12 +147,16 @@ _MAX_NEARBY = 32  # joined texts of up to NEARBY_MAX_FILES configs each: bounded
 
 
 def _nearby_texts(paths: tuple[str, ...]) -> _Nearby:
-    """The joined texts of `paths`, made again when one of them changed (unless the files
-    are fixed for this process: `files_fixed`)."""
+    """The joined texts of `paths`, made again when one of them changed (checked once per
+    fixed run: `file_state.files_fixed`; else on every call)."""
     known = _NEARBY.get(paths)
-    if known is not None and (fixed() or _states(paths) == known.states):
+    if known is not None and _this_run(known.run):
         return known
     states = _states(paths)
+    if known is not None and states == known.states:
+        if fixed():  # unchanged: taken as read for the rest of this run
+            known = _NEARBY[paths] = replace(known, run=file_state.run_number())
+        return known
     texts = [_text(p, *state) for p, state in zip(paths, states, strict=True)]
     starts: list[int] = []
     at = 0
@@ -160,9 +165,14 @@ def _nearby_texts(paths: tuple[str, ...]) -> _Nearby:
         at += len(text) + 1
     if len(_NEARBY) >= _MAX_NEARBY:
         _NEARBY.clear()
-    made = _Nearby(paths, states, "\0".join(texts), tuple(starts))
+    made = _Nearby(paths, states, "\0".join(texts), tuple(starts), file_state.run_number())
     _NEARBY[paths] = made
     return made
+
+
+def _this_run(run: int) -> bool:
+    """Read in the fixed run going on now: its files have not changed since."""
+    return fixed() and run == file_state.run_number()
 
 
 def _states(paths: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
@@ -192,22 +202,24 @@ def _text(path: str, mtime_ns: int, size: int) -> str:
 # (root, depth) -> (every folder listed with its mtime, the configs found). A folder's
 # mtime changes when an entry is added, removed or renamed in it, so a listing is reused
 # (linting a folder asks once per DeepSpeed JSON) until one of its folders changes.
-_LISTINGS: dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], tuple[str, ...]]] = {}
+_LISTINGS: dict[tuple[str, int], tuple[tuple[tuple[str, int], ...], tuple[str, ...], int]] = {}
 _MAX_LISTINGS = 256
 
 
 def _configs_below(root: str, depth: int) -> tuple[str, ...]:
     cached = _LISTINGS.get((root, depth))
-    if cached is not None and (
-        fixed() or all(_mtime(folder) == mtime for folder, mtime in cached[0])
-    ):
+    if cached is not None and _this_run(cached[2]):
+        return cached[1]
+    if cached is not None and all(_mtime(folder) == mtime for folder, mtime in cached[0]):
+        if fixed():  # unchanged: taken as listed for the rest of this run
+            _LISTINGS[(root, depth)] = (cached[0], cached[1], file_state.run_number())
         return cached[1]
     folders: list[tuple[str, int]] = []
     found: list[str] = []
     _scan(root, depth, folders, found)
     if len(_LISTINGS) >= _MAX_LISTINGS:
         _LISTINGS.clear()
-    _LISTINGS[(root, depth)] = (tuple(folders), tuple(found))
+    _LISTINGS[(root, depth)] = (tuple(folders), tuple(found), file_state.run_number())
     return tuple(found)
 
 
@@ -240,4 +252,4 @@ def _scan(root: str, depth: int, folders: list[tuple[str, int]], found: list[str
 
 def _is_project_root(folder: str) -> bool:
     markers = (".git", "pyproject.toml", "tunelint.toml")
-    return any(os.path.exists(os.path.join(folder, marker)) for marker in markers)
+    return any(file_state.exists(os.path.join(folder, marker)) for marker in markers)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tunelint.config import file_state
 from tunelint.config.dialects.related import exists, folders_up, is_file
 
 MAX_LEVELS_UP = 4
@@ -91,7 +92,7 @@ def _from_scripts(config_file: str) -> LoaderEvidence | None:
     if config_file.startswith("<"):
         return None
     try:
-        path = os.path.realpath(config_file)
+        path = file_state.realpath(config_file)
         if not is_file(path):
             return None  # a buffer or a test text: its neighbours are not its project's
     except OSError:
