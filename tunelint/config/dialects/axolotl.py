@@ -28,7 +28,7 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.facts import PrecisionPair
 from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
     KeyReader,
@@ -504,18 +504,10 @@ class AxolotlDialect:
         found[F.EXPERTS_QUANTIZED] = as_bool(reader.value("quantize_moe_experts")) is True
         R.read_splits(reader, found, "datasets", "path", "split")
         R.read_eval_fraction(reader, found, "val_set_size")
-        found[F.WRITTEN] = frozenset(reader.written)
-        found[F.MISSING_FILES] = reader.missing
-        found[F.UNMAPPED] = frozenset(reader.unmapped)
         found[F.OPTIONS] = option_scope(
             reader, "axolotl", also=_plugin_sections(reader), respell=_fsdp_prefix
         )
-        return MappedConfig(
-            data=reader.data,
-            source_map=reader.source_map,
-            facts=DialectFacts.of(found),
-            related=related,
-        )
+        return reader.mapped(found, related)
 
     def render(
         self, doc: Document, source_map: SourceMap, plan: Plan | None, edits: Iterable[PlanEdit]

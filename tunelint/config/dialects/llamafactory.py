@@ -28,7 +28,7 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.facts import PrecisionPair
 from tunelint.config.dialects.llamafactory_v1 import is_v1_schema
 from tunelint.config.dialects.option_scope import option_scope
 from tunelint.config.dialects.reader import (
@@ -245,9 +245,6 @@ class LlamaFactoryDialect:
         found[F.PURPOSE] = _purpose(reader)
         if reader.value("stage") == "pt":
             found[F.FULL_REASONS] = ["`stage: pt`: continued pre-training"]
-        found[F.WRITTEN] = frozenset(reader.written)
-        found[F.MISSING_FILES] = reader.missing
-        found[F.UNMAPPED] = frozenset(reader.unmapped)
         megatron = set(reader.keys()) & _MEGATRON
         found[F.OPTIONS] = option_scope(
             reader,
@@ -260,12 +257,7 @@ class LlamaFactoryDialect:
             if megatron
             else None,
         )
-        return MappedConfig(
-            data=reader.data,
-            source_map=reader.source_map,
-            facts=DialectFacts.of(found),
-            related=related,
-        )
+        return reader.mapped(found, related)
 
     @staticmethod
     def _model(reader: KeyReader) -> None:

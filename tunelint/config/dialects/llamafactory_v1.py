@@ -55,7 +55,6 @@ from tunelint.config.dialects import facts as F
 from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import DialectFacts
 from tunelint.config.dialects.reader import (
     KeyReader,
     as_bool,
@@ -235,16 +234,8 @@ class LlamaFactoryV1Dialect:
             found.setdefault(F.UNMODELLED_PARALLELISM, []).append(f"dist_config.ep_size: {ep}")
         merge = reader.has("peft_config", "export_dir")
         found[F.PURPOSE] = "merge" if merge else "train"
-        found[F.WRITTEN] = frozenset(reader.written)
-        found[F.MISSING_FILES] = reader.missing
-        found[F.UNMAPPED] = frozenset(reader.unmapped)
         # No option table for v1 yet: its keys are not judged with v0's (F.OPTIONS unset).
-        return MappedConfig(
-            data=reader.data,
-            source_map=reader.source_map,
-            facts=DialectFacts.of(found),
-            related=related,
-        )
+        return reader.mapped(found, related)
 
     @staticmethod
     def _model(reader: KeyReader) -> None:

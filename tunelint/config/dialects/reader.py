@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
-from tunelint.config.dialects.facts import KeyRef, MissingFile, Yaml11String
+from tunelint.config.dialects import facts as F
+from tunelint.config.dialects.base import MappedConfig
+from tunelint.config.dialects.facts import DialectFacts, KeyRef, MissingFile, Yaml11String
 from tunelint.config.document import Document, Entry, Mapping, Node, Scalar, Sequence
 from tunelint.config.plan_edits import DialectKey, PlanPath
 from tunelint.config.source_map import KeyIndex, SourceLocation, SourceMap
@@ -127,6 +129,21 @@ class KeyReader:
         """The dialect's own default where the file is silent and it differs from the Plan's."""
         if self.get(path) is None:
             self.put(path, value)
+
+    # -- the result ----------------------------------------------------------------------
+
+    def mapped(self, found: dict[str, Any], related: dict[str, Document]) -> MappedConfig:
+        """The dialect's reading: the Plan data and where it came from, with the facts it
+        found and what every reader tracks (keys written, files missing, values not mapped)."""
+        found[F.WRITTEN] = frozenset(self.written)
+        found[F.MISSING_FILES] = self.missing
+        found[F.UNMAPPED] = frozenset(self.unmapped)
+        return MappedConfig(
+            data=self.data,
+            source_map=self.source_map,
+            facts=DialectFacts.of(found),
+            related=related,
+        )
 
     # -- facts -------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from tunelint.config.dialects import run_facts as R
 from tunelint.config.dialects.accelerate import attach_accelerate
 from tunelint.config.dialects.base import MappedConfig
 from tunelint.config.dialects.deepspeed import attach_deepspeed
-from tunelint.config.dialects.facts import DialectFacts, PrecisionPair
+from tunelint.config.dialects.facts import PrecisionPair
 from tunelint.config.dialects.option_scope import framework_key_names, option_scope
 from tunelint.config.dialects.reader import (
     ZERO_OK,
@@ -316,15 +316,7 @@ class TrlDialect:
             ("fsdp_transformer_layer_cls_to_wrap",),
         )
         R.read_split(reader, found, "dataset_name", "dataset_train_split", "train")
-        found[F.WRITTEN] = frozenset(reader.written)
-        found[F.MISSING_FILES] = reader.missing
-        found[F.UNMAPPED] = frozenset(reader.unmapped)
-        return MappedConfig(
-            data=reader.data,
-            source_map=reader.source_map,
-            facts=DialectFacts.of(found),
-            related=related,
-        )
+        return reader.mapped(found, related)
 
     @staticmethod
     def _loader(doc: Document, reader: KeyReader, found: dict[str, Any], look: bool) -> None:
